@@ -1,0 +1,551 @@
+//! Manifest + scan -> assessment: for every requirement, its status and the reasons in words.
+//!
+//! The assessment is the single value every output renders from (text, JSON, CSV, Markdown,
+//! HTML, the pack), so it is plain data, serialisable as the documented JSON schema.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::Serialize;
+
+use crate::dating::{last_day_of_month, DateSource, Precision};
+use crate::error::Result;
+use crate::manifest::{AreaKind, Cadence, EvidenceKind, Manifest, Visit};
+use crate::scan::{Scan, Skipped};
+
+/// The JSON schema identifier; bump on any incompatible change.
+pub const SCHEMA: &str = "evpack.assessment.v1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Met,
+    Partial,
+    Stale,
+    Missing,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Met => "met",
+            Status::Partial => "partial",
+            Status::Stale => "stale",
+            Status::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rag {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Rag {
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Assessment {
+    pub schema: &'static str,
+    pub tool: Tool,
+    pub visit: Visit,
+    pub manifest: ManifestInfo,
+    pub evidence_dir: String,
+    pub reference_date: NaiveDate,
+    pub window: Window,
+    pub summary: Summary,
+    pub areas: Vec<AreaResult>,
+    /// Files that match no requirement: they are never packed.
+    pub unmatched: Vec<String>,
+    /// Entries the scan could not use (unreadable, links out of the folder, ...).
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestInfo {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Window {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl Window {
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.start <= d && d <= self.end
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Counts {
+    pub met: usize,
+    pub partial: usize,
+    pub stale: usize,
+    pub missing: usize,
+}
+
+impl Counts {
+    fn add(&mut self, s: Status) {
+        match s {
+            Status::Met => self.met += 1,
+            Status::Partial => self.partial += 1,
+            Status::Stale => self.stale += 1,
+            Status::Missing => self.missing += 1,
+        }
+    }
+
+    pub fn total(&self) -> usize {
+        self.met + self.partial + self.stale + self.missing
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RagCounts {
+    pub green: usize,
+    pub amber: usize,
+    pub red: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Met required requirements / all required requirements, rounded down to a whole
+    /// percent (so 99.6% with a gap never shows as 100).
+    pub readiness_percent: u32,
+    pub required_total: usize,
+    pub required_met: usize,
+    pub required: Counts,
+    pub advisory: Counts,
+    pub areas: RagCounts,
+    pub files_scanned: usize,
+    pub files_matched: usize,
+    pub files_unmatched: usize,
+    pub files_skipped: usize,
+}
+
+impl Summary {
+    /// True when every required requirement is met: exit code 0.
+    pub fn ready(&self) -> bool {
+        self.required_met == self.required_total
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaResult {
+    pub id: String,
+    pub kind: AreaKind,
+    pub kind_label: &'static str,
+    pub title: String,
+    pub source: Option<String>,
+    pub rag: Rag,
+    pub requirements: Vec<RequirementResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequirementResult {
+    pub id: String,
+    pub title: String,
+    pub evidence: EvidenceKind,
+    pub required: bool,
+    pub owner: Option<String>,
+    pub notes: Option<String>,
+    pub paths: Vec<String>,
+    pub min_files: u32,
+    pub max_age_days: Option<u32>,
+    pub cadence: Cadence,
+    pub status: Status,
+    /// Why the status is not `met`, in words; empty when met.
+    pub reasons: Vec<String>,
+    /// The newest file's date (as written), if any file matched.
+    pub newest: Option<String>,
+    pub files_in_window: usize,
+    /// One entry per cadence period of the window; empty without a cadence.
+    pub periods: Vec<Period>,
+    /// Matched files, newest first.
+    pub files: Vec<FileRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Period {
+    /// `2020-10` or `2020-Q4`.
+    pub label: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub covered: bool,
+    /// Paths of the files dated in this period.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileRef {
+    pub path: String,
+    /// `2020-10-15`, or `2020-10` for a month-only date.
+    pub date: String,
+    pub date_precision: Precision,
+    pub date_source: DateSource,
+    pub size: u64,
+}
+
+/// Options that change what is assessed.
+#[derive(Debug, Clone, Default)]
+pub struct AssessOptions {
+    /// Assess as of this date instead of the visit date.
+    pub as_of: Option<NaiveDate>,
+}
+
+pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<Assessment> {
+    let reference = opts.as_of.unwrap_or(manifest.visit.date);
+    let start = reference
+        .checked_sub_months(Months::new(manifest.visit.lookback_months))
+        .unwrap_or(NaiveDate::MIN);
+    let window = Window {
+        start,
+        end: reference,
+    };
+
+    // Match every file against every requirement in one pass over the files.
+    let (globs, glob_owner) = manifest.glob_set()?;
+    let req_count = manifest.requirements().count();
+    let mut matched: Vec<Vec<usize>> = vec![Vec::new(); req_count];
+    let mut unmatched = Vec::new();
+    let mut hits = Vec::new();
+    let mut files_matched = 0;
+    for (fi, f) in scan.files.iter().enumerate() {
+        globs.matches_into(f.rel.as_str(), &mut hits);
+        if hits.is_empty() {
+            unmatched.push(f.rel.clone());
+            continue;
+        }
+        files_matched += 1;
+        let mut reqs: Vec<usize> = hits.iter().map(|&g| glob_owner[g]).collect();
+        reqs.dedup();
+        for r in reqs {
+            if matched[r].last() != Some(&fi) {
+                matched[r].push(fi);
+            }
+        }
+    }
+
+    let mut required = Counts::default();
+    let mut advisory = Counts::default();
+    let mut rag_counts = RagCounts::default();
+    let mut areas = Vec::with_capacity(manifest.areas.len());
+    let mut ri = 0;
+    for area in &manifest.areas {
+        let mut results = Vec::with_capacity(area.requirements.len());
+        for req in &area.requirements {
+            let files: Vec<&crate::scan::FileRecord> =
+                matched[ri].iter().map(|&i| &scan.files[i]).collect();
+            ri += 1;
+            let r = assess_requirement(req, &files, window);
+            if r.required {
+                required.add(r.status);
+            } else {
+                advisory.add(r.status);
+            }
+            results.push(r);
+        }
+        let required_results = || results.iter().filter(|r| r.required);
+        let rag = if required_results().all(|r| r.status == Status::Met) {
+            Rag::Green
+        } else if required_results().any(|r| r.status == Status::Missing) {
+            Rag::Red
+        } else {
+            Rag::Amber
+        };
+        match rag {
+            Rag::Green => rag_counts.green += 1,
+            Rag::Amber => rag_counts.amber += 1,
+            Rag::Red => rag_counts.red += 1,
+        }
+        areas.push(AreaResult {
+            id: area.id.clone(),
+            kind: area.kind,
+            kind_label: area.kind.label(),
+            title: area.title.clone(),
+            source: area.source.clone(),
+            rag,
+            requirements: results,
+        });
+    }
+
+    let required_total = required.total();
+    let readiness_percent = (required.met * 100)
+        .checked_div(required_total)
+        .map_or(100, |p| p as u32);
+    let summary = Summary {
+        readiness_percent,
+        required_total,
+        required_met: required.met,
+        required,
+        advisory,
+        areas: rag_counts,
+        files_scanned: scan.files.len(),
+        files_matched,
+        files_unmatched: unmatched.len(),
+        files_skipped: scan.skipped.len(),
+    };
+    Ok(Assessment {
+        schema: SCHEMA,
+        tool: Tool {
+            name: "evpack",
+            version: crate::VERSION,
+        },
+        visit: manifest.visit.clone(),
+        manifest: ManifestInfo {
+            path: manifest.path.display().to_string(),
+            sha256: crate::util::hex(&sha2_digest(manifest.text.as_bytes())),
+        },
+        evidence_dir: scan.root.display().to_string(),
+        reference_date: reference,
+        window,
+        summary,
+        areas,
+        unmatched,
+        skipped: scan.skipped.clone(),
+    })
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+fn assess_requirement(
+    req: &crate::manifest::Requirement,
+    files: &[&crate::scan::FileRecord],
+    window: Window,
+) -> RequirementResult {
+    let mut sorted: Vec<&crate::scan::FileRecord> = files.to_vec();
+    // Newest first; ties by path so output is stable.
+    sorted.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel)));
+
+    let mut reasons = Vec::new();
+    let reference = window.end;
+    let in_window: Vec<&&crate::scan::FileRecord> = sorted
+        .iter()
+        .filter(|f| window.contains(f.date.effective()))
+        .collect();
+    // Files dated after the reference date (e.g. with --as-of in the past) did not exist
+    // "as of" then, so they neither freshen nor fill the window.
+    let newest = sorted.iter().find(|f| f.date.effective() <= reference);
+
+    let periods = cadence_periods(req.cadence, window)
+        .into_iter()
+        .map(|(label, start, end)| {
+            let files: Vec<String> = in_window
+                .iter()
+                .filter(|f| {
+                    let d = f.date.effective();
+                    start <= d && d <= end
+                })
+                .map(|f| f.rel.clone())
+                .collect();
+            Period {
+                label,
+                start,
+                end,
+                covered: !files.is_empty(),
+                files,
+            }
+        })
+        .collect::<Vec<_>>();
+
+    let status = if sorted.is_empty() {
+        reasons.push(format!(
+            "no file matches {}",
+            req.paths
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
+        Status::Missing
+    } else if let Some(stale_reason) = staleness(req, newest.copied(), window) {
+        reasons.push(stale_reason);
+        Status::Stale
+    } else {
+        if in_window.len() < req.min_files as usize {
+            reasons.push(format!(
+                "{} file{} dated in the window {} to {}, {} needed",
+                in_window.len(),
+                if in_window.len() == 1 { "" } else { "s" },
+                window.start,
+                window.end,
+                req.min_files
+            ));
+        }
+        for p in periods.iter().filter(|p| !p.covered) {
+            reasons.push(format!("no file dated {}", p.label));
+        }
+        if reasons.is_empty() {
+            Status::Met
+        } else {
+            Status::Partial
+        }
+    };
+
+    RequirementResult {
+        id: req.id.clone(),
+        title: req.title.clone(),
+        evidence: req.evidence,
+        required: req.required,
+        owner: req.owner.clone(),
+        notes: req.notes.clone(),
+        paths: req.paths.clone(),
+        min_files: req.min_files,
+        max_age_days: req.max_age_days,
+        cadence: req.cadence,
+        status,
+        reasons,
+        newest: newest.map(|f| f.date.display()),
+        files_in_window: in_window.len(),
+        periods,
+        files: sorted
+            .iter()
+            .map(|f| FileRef {
+                path: f.rel.clone(),
+                date: f.date.display(),
+                date_precision: f.date.precision,
+                date_source: f.date_source,
+                size: f.size,
+            })
+            .collect(),
+    }
+}
+
+fn staleness(
+    req: &crate::manifest::Requirement,
+    newest: Option<&crate::scan::FileRecord>,
+    window: Window,
+) -> Option<String> {
+    let Some(newest) = newest else {
+        return Some(format!(
+            "every matching file is dated after the reference date {}",
+            window.end
+        ));
+    };
+    let date = newest.date.effective();
+    let how = match newest.date_source {
+        DateSource::Name => "",
+        DateSource::Folder => " (date from its folder)",
+        DateSource::Modified => " (date from its modification time)",
+    };
+    match req.max_age_days {
+        Some(max) => {
+            let age = (window.end - date).num_days();
+            (age > i64::from(max)).then(|| {
+                format!(
+                    "newest is {}{how}, {age} days old, older than {max} days",
+                    newest.date.display()
+                )
+            })
+        }
+        None => (date < window.start).then(|| {
+            format!(
+                "newest is {}{how}, before the look-back window starting {}",
+                newest.date.display(),
+                window.start
+            )
+        }),
+    }
+}
+
+/// The cadence periods a requirement must cover: every calendar month (or quarter) whose
+/// last day falls inside the window. A period still running at the reference date is not
+/// yet due.
+pub fn cadence_periods(cadence: Cadence, window: Window) -> Vec<(String, NaiveDate, NaiveDate)> {
+    let step = match cadence {
+        Cadence::None => return Vec::new(),
+        Cadence::Monthly => 1,
+        Cadence::Quarterly => 3,
+    };
+    let mut out = Vec::new();
+    let (mut y, mut m) = (window.start.year(), window.start.month());
+    if step == 3 {
+        m = (m - 1) / 3 * 3 + 1;
+    }
+    while let Some(start) = NaiveDate::from_ymd_opt(y, m, 1) {
+        if start > window.end {
+            break;
+        }
+        let end_month = m + step - 1;
+        let end = last_day_of_month(y, end_month);
+        if window.contains(end) {
+            let label = if step == 1 {
+                format!("{y}-{m:02}")
+            } else {
+                format!("{y}-Q{}", (m - 1) / 3 + 1)
+            };
+            out.push((label, start, end));
+        }
+        m += step;
+        if m > 12 {
+            m -= 12;
+            y += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn monthly_periods_end_inside_window() {
+        let w = Window {
+            start: day("2020-07-18"),
+            end: day("2021-01-18"),
+        };
+        let labels: Vec<String> = cadence_periods(Cadence::Monthly, w)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(
+            labels,
+            ["2020-07", "2020-08", "2020-09", "2020-10", "2020-11", "2020-12"]
+        );
+        let q: Vec<String> = cadence_periods(Cadence::Quarterly, w)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(q, ["2020-Q3", "2020-Q4"]);
+        assert!(cadence_periods(Cadence::None, w).is_empty());
+    }
+
+    #[test]
+    fn window_ending_on_month_end_includes_that_month() {
+        let w = Window {
+            start: day("2020-06-30"),
+            end: day("2020-12-31"),
+        };
+        let labels: Vec<String> = cadence_periods(Cadence::Monthly, w)
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(labels.first().map(String::as_str), Some("2020-06"));
+        assert_eq!(labels.last().map(String::as_str), Some("2020-12"));
+        assert_eq!(labels.len(), 7);
+    }
+}

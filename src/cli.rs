@@ -1,0 +1,238 @@
+//! Command-line layer: clap definitions, turned into plain configs that the rest of the
+//! program uses (nothing below this module sees clap), and the mapping of outcomes to exit
+//! codes.
+//!
+//! Exit codes: 0 = every required requirement met / pack intact; 1 = gaps / differences
+//! found (or `build --strict` refused); 2 = unusable input (bad manifest, missing folder,
+//! unreadable pack) or any other error. A closed pipe (`evpack list | head`) is success.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::assess::{self, AssessOptions, Assessment};
+use crate::error::{Error, Result};
+use crate::manifest::{self, Manifest};
+use crate::report::{self, Format, Templates};
+use crate::scan::{self, Scan};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  every required requirement is met (verify: the pack is intact)
+  1  gaps in required requirements (verify: the pack differs from what was built;
+     build --strict: the pack was refused)
+  2  the input is unusable: bad manifest, missing folder, unreadable pack, other errors";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "evpack",
+    version,
+    about = "Evidence gap analysis, packs and verification for an Ofsted visit",
+    long_about = "evpack reads a manifest (TOML) that maps each Ofsted priority and Commissioner \
+recommendation to the evidence it requires, scans the evidence folder, flags gaps, builds a \
+checksummed BagIt pack, and verifies packs.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Flag what is missing, out of date or incomplete, and who owns it.
+    #[command(after_help = EXIT_CODES)]
+    Gaps {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+        format: FormatArg,
+    },
+    /// Inventory: every evidence file with its date, where the date came from and the
+    /// requirements it serves, then the files that match nothing.
+    #[command(after_help = EXIT_CODES)]
+    List {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+    /// Manifest tools.
+    Manifest {
+        #[command(subcommand)]
+        command: ManifestCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ManifestCommand {
+    /// Validate a manifest without scanning (exit 0 valid, 2 invalid).
+    Check {
+        /// The manifest; default: the single *.toml in ./manifests.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// The manifest (TOML). Default: the single *.toml in ./manifests.
+    #[arg(long, short = 'm', value_name = "FILE")]
+    manifest: Option<PathBuf>,
+    /// The evidence folder.
+    #[arg(long, short = 'e', value_name = "DIR", default_value = "evidence")]
+    evidence: PathBuf,
+    /// Assess as of this date (YYYY-MM-DD) instead of the visit date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+    Csv,
+    Md,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
+}
+
+fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date: write it as YYYY-MM-DD, e.g. 2021-01-18"))
+}
+
+/// Where to find the inputs of an assessment.
+#[derive(Debug, Clone)]
+pub struct InputConfig {
+    pub manifest: PathBuf,
+    pub evidence: PathBuf,
+    pub assess: AssessOptions,
+}
+
+impl InputArgs {
+    fn into_config(self) -> Result<InputConfig> {
+        let manifest = match self.manifest {
+            Some(m) => m,
+            None => manifest::default_manifest(Path::new("manifests"))?,
+        };
+        Ok(InputConfig {
+            manifest,
+            evidence: self.evidence,
+            assess: AssessOptions { as_of: self.as_of },
+        })
+    }
+}
+
+/// Loads the manifest, scans and assesses: the start of every command but `verify`.
+pub fn load_and_assess(cfg: &InputConfig) -> Result<(Manifest, Scan, Assessment)> {
+    let manifest = Manifest::load(&cfg.manifest)?;
+    let scan = scan::scan(&cfg.evidence)?;
+    let assessment = assess::assess(&manifest, &scan, &cfg.assess)?;
+    Ok((manifest, scan, assessment))
+}
+
+/// Whether to colour terminal output: only on a terminal, never with `NO_COLOR` set.
+pub fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// What a command concluded, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Gaps,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Gaps) => ExitCode::from(1),
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("evpack: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Gaps { input, format } => {
+            let cfg = input.into_config()?;
+            let (_, _, a) = load_and_assess(&cfg)?;
+            let format = match format {
+                FormatArg::Text => Format::Text,
+                FormatArg::Json => Format::Json,
+                FormatArg::Csv => Format::Csv,
+                FormatArg::Md => Format::Markdown,
+            };
+            let templates = Templates::load(None)?;
+            let out = report::render(&a, format, use_color(), &templates)?;
+            write_stdout(&out)?;
+            Ok(gaps_outcome(&a))
+        }
+        Command::List { input, format } => {
+            let cfg = input.into_config()?;
+            let (_, scan, a) = load_and_assess(&cfg)?;
+            let out = match format {
+                ListFormat::Text => report::list::render_text(&scan, &a).into_bytes(),
+                ListFormat::Json => report::list::render_json(&scan, &a)?,
+            };
+            write_stdout(&out)?;
+            Ok(Outcome::Ok)
+        }
+        Command::Manifest {
+            command: ManifestCommand::Check { file },
+        } => {
+            let path = match file {
+                Some(f) => f,
+                None => manifest::default_manifest(Path::new("manifests"))?,
+            };
+            let m = Manifest::load(&path)?;
+            let reqs = m.requirements().count();
+            let required = m.requirements().filter(|(_, r)| r.required).count();
+            write_stdout(
+                format!(
+                    "{}: valid: {} areas, {} requirements ({} required, {} advisory); visit {} on {}, look-back {} months\n",
+                    path.display(),
+                    m.areas.len(),
+                    reqs,
+                    required,
+                    reqs - required,
+                    m.visit.name,
+                    m.visit.date,
+                    m.visit.lookback_months
+                )
+                .as_bytes(),
+            )?;
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+fn gaps_outcome(a: &Assessment) -> Outcome {
+    if a.summary.ready() {
+        Outcome::Ok
+    } else {
+        Outcome::Gaps
+    }
+}
+
+pub fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io("<stdout>", "cannot write", e))
+}

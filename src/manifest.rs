@@ -1,0 +1,608 @@
+//! The manifest: what evidence each Ofsted priority and Commissioner recommendation needs.
+//!
+//! The TOML file is the user-facing contract, so parsing is strict (unknown keys are errors:
+//! a misspelt `max_age_day` must not silently fall back to a default) and every error points
+//! at the line and column with a fix. Raw serde structs keep their spans; [`Manifest`] is the
+//! validated model the rest of the program sees.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::util::line_col;
+
+/// What sort of finding or recommendation an area answers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AreaKind {
+    OfstedPriority,
+    CommissionerRecommendation,
+    MonitoringFinding,
+    Other,
+}
+
+impl AreaKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            AreaKind::OfstedPriority => "Ofsted priority",
+            AreaKind::CommissionerRecommendation => "Commissioner recommendation",
+            AreaKind::MonitoringFinding => "Monitoring visit finding",
+            AreaKind::Other => "Other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvidenceKind {
+    Audit,
+    Plan,
+    Scorecard,
+    Report,
+    Minutes,
+    Policy,
+    Training,
+    Other,
+}
+
+/// How often a requirement's evidence must recur inside the look-back window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cadence {
+    #[default]
+    None,
+    Monthly,
+    Quarterly,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    visit: Spanned<RawVisit>,
+    #[serde(default)]
+    area: Vec<Spanned<RawArea>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVisit {
+    name: Spanned<String>,
+    authority: Spanned<String>,
+    date: Spanned<toml::value::Datetime>,
+    #[serde(default)]
+    lookback_months: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArea {
+    id: Spanned<String>,
+    kind: AreaKind,
+    title: Spanned<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    requirement: Vec<Spanned<RawRequirement>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequirement {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    evidence: EvidenceKind,
+    paths: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    min_files: Option<Spanned<i64>>,
+    #[serde(default)]
+    max_age_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    cadence: Cadence,
+    #[serde(default = "default_true")]
+    required: bool,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A validated manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Where it was read from, as given by the user.
+    pub path: PathBuf,
+    /// The exact bytes read; packs carry them and record their SHA-256.
+    pub text: String,
+    pub visit: Visit,
+    pub areas: Vec<Area>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Visit {
+    pub name: String,
+    pub authority: String,
+    pub date: NaiveDate,
+    pub lookback_months: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Area {
+    pub id: String,
+    pub kind: AreaKind,
+    pub title: String,
+    pub source: Option<String>,
+    pub requirements: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Requirement {
+    pub id: String,
+    pub title: String,
+    pub evidence: EvidenceKind,
+    pub paths: Vec<String>,
+    pub min_files: u32,
+    pub max_age_days: Option<u32>,
+    pub cadence: Cadence,
+    pub required: bool,
+    pub owner: Option<String>,
+    pub notes: Option<String>,
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn load(path: &Path) -> Result<Manifest> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::input(
+                path,
+                "manifest not found",
+                "check the path, or pass --manifest FILE",
+            ),
+            _ => Error::io(path, "cannot read the manifest", e),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let (line, column) = {
+                let valid = e.utf8_error().valid_up_to();
+                let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+                line_col(&prefix, valid)
+            };
+            Error::Manifest {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message: "the manifest is not valid UTF-8".into(),
+                help: "save the file as UTF-8 (most editors offer this under 'Save as')".into(),
+            }
+        })?;
+        Manifest::parse(path, text)
+    }
+
+    /// Validates manifest text; `path` is only used in error messages.
+    pub fn parse(path: &Path, text: String) -> Result<Manifest> {
+        let at = |span: Range<usize>, message: String, help: &str| {
+            let (line, column) = line_col(&text, span.start);
+            Error::Manifest {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+                help: help.to_string(),
+            }
+        };
+
+        let raw: RawManifest = toml::from_str(&text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim().to_string();
+            let help = help_for_toml_error(&message);
+            at(span, message, help)
+        })?;
+
+        let rv = raw.visit.into_inner();
+        let name = non_empty(&rv.name, "visit.name", &at)?;
+        let authority = non_empty(&rv.authority, "visit.authority", &at)?;
+        let date = toml_date(&rv.date, &at)?;
+        let lookback_months = match rv.lookback_months {
+            None => 6,
+            Some(m) => {
+                let v = *m.get_ref();
+                if !(1..=60).contains(&v) {
+                    return Err(at(
+                        m.span(),
+                        format!("lookback_months = {v} is out of range"),
+                        "use a whole number of months from 1 to 60 (a focused visit looks back 6)",
+                    ));
+                }
+                v as u32
+            }
+        };
+        let visit = Visit {
+            name,
+            authority,
+            date,
+            lookback_months,
+        };
+
+        if raw.area.is_empty() {
+            return Err(at(
+                0..0,
+                "the manifest has no [[area]]".into(),
+                "add at least one [[area]] with an id, kind, title and [[area.requirement]]",
+            ));
+        }
+
+        let mut area_ids: HashMap<String, Range<usize>> = HashMap::new();
+        let mut req_ids: HashMap<String, Range<usize>> = HashMap::new();
+        let mut areas = Vec::with_capacity(raw.area.len());
+        for ra in raw.area {
+            let area_span = ra.span();
+            let ra = ra.into_inner();
+            let id = identifier(&ra.id, "area id", &at)?;
+            if let Some(first) = area_ids.get(&id) {
+                let (line, _) = line_col(&text, first.start);
+                return Err(at(
+                    ra.id.span(),
+                    format!("duplicate area id `{id}` (first used on line {line})"),
+                    "give every [[area]] its own id",
+                ));
+            }
+            area_ids.insert(id.clone(), ra.id.span());
+            let title = non_empty(&ra.title, "area title", &at)?;
+            if ra.requirement.is_empty() {
+                return Err(at(
+                    area_span,
+                    format!("area `{id}` has no requirements"),
+                    "add at least one [[area.requirement]] under it",
+                ));
+            }
+            let mut requirements = Vec::with_capacity(ra.requirement.len());
+            for rr in ra.requirement {
+                let rr = rr.into_inner();
+                let rid = identifier(&rr.id, "requirement id", &at)?;
+                if let Some(first) = req_ids.get(&rid) {
+                    let (line, _) = line_col(&text, first.start);
+                    return Err(at(
+                        rr.id.span(),
+                        format!("duplicate requirement id `{rid}` (first used on line {line})"),
+                        "requirement ids must be unique across the whole manifest",
+                    ));
+                }
+                req_ids.insert(rid.clone(), rr.id.span());
+                let rtitle = non_empty(&rr.title, "requirement title", &at)?;
+                if rr.paths.get_ref().is_empty() {
+                    return Err(at(
+                        rr.paths.span(),
+                        format!("requirement `{rid}` has empty `paths`"),
+                        "list at least one glob relative to the evidence folder, e.g. paths = [\"audits/**/*pathway*\"]",
+                    ));
+                }
+                let mut paths = Vec::new();
+                for p in rr.paths.get_ref() {
+                    check_glob(p.get_ref()).map_err(|msg| {
+                        at(
+                            p.span(),
+                            format!("invalid glob {:?} in `{rid}`: {msg}", p.get_ref()),
+                            "globs are relative to the evidence folder: `*` matches within a folder, `**` across folders, `?` one character, `[abc]` a set",
+                        )
+                    })?;
+                    paths.push(p.get_ref().clone());
+                }
+                let min_files = match rr.min_files {
+                    None => 1,
+                    Some(m) => {
+                        let v = *m.get_ref();
+                        if !(1..=10_000).contains(&v) {
+                            return Err(at(
+                                m.span(),
+                                format!("min_files = {v} is out of range"),
+                                "use a whole number of at least 1",
+                            ));
+                        }
+                        v as u32
+                    }
+                };
+                let max_age_days = match rr.max_age_days {
+                    None => None,
+                    Some(m) => {
+                        let v = *m.get_ref();
+                        if !(1..=36_500).contains(&v) {
+                            return Err(at(
+                                m.span(),
+                                format!("max_age_days = {v} is out of range"),
+                                "use a whole number of days of at least 1, or leave it out to use the look-back window",
+                            ));
+                        }
+                        Some(v as u32)
+                    }
+                };
+                requirements.push(Requirement {
+                    id: rid,
+                    title: rtitle,
+                    evidence: rr.evidence,
+                    paths,
+                    min_files,
+                    max_age_days,
+                    cadence: rr.cadence,
+                    required: rr.required,
+                    owner: rr.owner.filter(|o| !o.trim().is_empty()),
+                    notes: rr.notes.filter(|o| !o.trim().is_empty()),
+                });
+            }
+            areas.push(Area {
+                id,
+                kind: ra.kind,
+                title,
+                source: ra.source.filter(|s| !s.trim().is_empty()),
+                requirements,
+            });
+        }
+
+        Ok(Manifest {
+            path: path.to_path_buf(),
+            text,
+            visit,
+            areas,
+        })
+    }
+
+    /// All requirements in manifest order, with their area.
+    pub fn requirements(&self) -> impl Iterator<Item = (&Area, &Requirement)> {
+        self.areas
+            .iter()
+            .flat_map(|a| a.requirements.iter().map(move |r| (a, r)))
+    }
+
+    /// Compiles every requirement's globs into one set, so a file is matched against all
+    /// requirements in a single pass. Returns the set and, per glob, its requirement index
+    /// (in [`Manifest::requirements`] order).
+    pub fn glob_set(&self) -> Result<(GlobSet, Vec<usize>)> {
+        let mut builder = GlobSetBuilder::new();
+        let mut owners = Vec::new();
+        for (index, (_, req)) in self.requirements().enumerate() {
+            for pattern in &req.paths {
+                let glob = build_glob(pattern).map_err(|e| Error::Other {
+                    context: self.path.display().to_string(),
+                    message: format!("glob {pattern:?}: {e}"),
+                })?;
+                builder.add(glob);
+                owners.push(index);
+            }
+        }
+        let set = builder.build().map_err(|e| Error::Other {
+            context: self.path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        Ok((set, owners))
+    }
+}
+
+/// Globs match the whole relative path, case-insensitively (shared drives are inconsistent
+/// about case), and `*` stays within one folder.
+fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
+    GlobBuilder::new(pattern)
+        .case_insensitive(true)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+}
+
+fn check_glob(pattern: &str) -> std::result::Result<(), String> {
+    if pattern.trim().is_empty() {
+        return Err("it is empty".into());
+    }
+    if pattern.starts_with('/') || pattern.starts_with('\\') || pattern.contains(":\\") {
+        return Err("it is absolute; paths are relative to the evidence folder".into());
+    }
+    if pattern.split('/').any(|part| part == "..") {
+        return Err("`..` would leave the evidence folder".into());
+    }
+    build_glob(pattern)
+        .map(|_| ())
+        .map_err(|e| e.kind().to_string())
+}
+
+fn non_empty<F>(value: &Spanned<String>, what: &str, at: &F) -> Result<String>
+where
+    F: Fn(Range<usize>, String, &str) -> Error,
+{
+    let v = value.get_ref().trim();
+    if v.is_empty() {
+        return Err(at(
+            value.span(),
+            format!("{what} is empty"),
+            "write a short human-readable text",
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn identifier<F>(value: &Spanned<String>, what: &str, at: &F) -> Result<String>
+where
+    F: Fn(Range<usize>, String, &str) -> Error,
+{
+    let v = value.get_ref();
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !ok {
+        return Err(at(
+            value.span(),
+            format!("{what} {v:?} is not a valid id"),
+            "use letters, digits, `.`, `-` or `_` (at most 64), e.g. \"P1\" or \"P1.2\"",
+        ));
+    }
+    Ok(v.clone())
+}
+
+fn toml_date<F>(value: &Spanned<toml::value::Datetime>, at: &F) -> Result<NaiveDate>
+where
+    F: Fn(Range<usize>, String, &str) -> Error,
+{
+    let dt = value.get_ref();
+    let help = "write the visit date as a bare TOML date, e.g. date = 2021-01-18";
+    match (dt.date, dt.time) {
+        (Some(d), None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
+            .ok_or_else(|| at(value.span(), format!("{dt} is not a real date"), help)),
+        _ => Err(at(
+            value.span(),
+            format!("visit date {dt} must be a date without a time"),
+            help,
+        )),
+    }
+}
+
+fn help_for_toml_error(message: &str) -> &'static str {
+    if message.contains("unknown field") {
+        "remove or correct the key; the README lists every key the manifest accepts"
+    } else if message.contains("unknown variant") {
+        "use one of the values listed in the message"
+    } else if message.contains("missing field") {
+        "add the key; the README shows a complete example"
+    } else if message.contains("datetime") || message.contains("date") {
+        "dates are bare TOML dates such as 2021-01-18 (no quotes)"
+    } else if message.contains("invalid type") {
+        "check the value's type: text in quotes, numbers and dates bare, lists in [ ]"
+    } else {
+        "fix the TOML syntax at this place; the README shows a complete example"
+    }
+}
+
+/// Finds the manifest to use when `--manifest` is not given: the single `*.toml` in `dir`.
+pub fn default_manifest(dir: &Path) -> Result<PathBuf> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::input(
+            dir,
+            format!("no manifest given and the folder cannot be read ({e})"),
+            "pass --manifest FILE, or run from a folder that has manifests/ with one .toml",
+        )
+    })?;
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        })
+        .collect();
+    found.sort();
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => Err(Error::input(
+            dir,
+            "no manifest (*.toml) here",
+            "pass --manifest FILE",
+        )),
+        _ => Err(Error::input(
+            dir,
+            format!(
+                "several manifests, so none is the default: {}",
+                found
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "choose one with --manifest FILE",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[visit]
+name = "Focused visit"
+authority = "Example Council"
+date = 2021-01-18
+
+[[area]]
+id = "P1"
+kind = "ofsted-priority"
+title = "Care leavers"
+
+[[area.requirement]]
+id = "P1.1"
+title = "Audit"
+evidence = "audit"
+paths = ["audits/**/*audit*"]
+"#;
+
+    fn parse(text: &str) -> Result<Manifest> {
+        Manifest::parse(Path::new("m.toml"), text.to_string())
+    }
+
+    fn err_at(text: &str) -> (usize, usize, String) {
+        match parse(text) {
+            Err(Error::Manifest {
+                line,
+                column,
+                message,
+                ..
+            }) => (line, column, message),
+            other => panic!("expected a manifest error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_defaults() {
+        let m = parse(GOOD).unwrap();
+        assert_eq!(m.visit.lookback_months, 6);
+        let r = &m.areas[0].requirements[0];
+        assert_eq!(r.min_files, 1);
+        assert!(r.required);
+        assert_eq!(r.cadence, Cadence::None);
+        assert_eq!(r.max_age_days, None);
+    }
+
+    #[test]
+    fn unknown_key_names_line() {
+        let text = GOOD.replace(
+            "evidence = \"audit\"",
+            "evidence = \"audit\"\nmax_age_day = 3",
+        );
+        let (line, _, msg) = err_at(&text);
+        assert_eq!(line, 16);
+        assert!(msg.contains("max_age_day"), "{msg}");
+    }
+
+    #[test]
+    fn duplicate_requirement_id() {
+        let text = format!(
+            "{GOOD}\n[[area.requirement]]\nid = \"P1.1\"\ntitle = \"x\"\nevidence = \"plan\"\npaths = [\"a\"]\n"
+        );
+        let (line, col, msg) = err_at(&text);
+        assert_eq!((line, col), (19, 6));
+        assert!(msg.contains("duplicate requirement id `P1.1`"), "{msg}");
+    }
+
+    #[test]
+    fn bad_glob_and_escape() {
+        let (_, _, msg) = err_at(&GOOD.replace("audits/**/*audit*", "audits/[a"));
+        assert!(msg.contains("invalid glob"), "{msg}");
+        let (_, _, msg) = err_at(&GOOD.replace("audits/**/*audit*", "../secrets/*"));
+        assert!(msg.contains(".."), "{msg}");
+    }
+
+    #[test]
+    fn bad_enum_and_date() {
+        let (line, _, msg) = err_at(&GOOD.replace("\"audit\"", "\"audits\""));
+        assert_eq!(line, 15);
+        assert!(msg.contains("unknown variant"), "{msg}");
+        let (line, _, _) = err_at(&GOOD.replace("2021-01-18", "2021-02-30"));
+        assert_eq!(line, 5);
+        let (line, _, msg) = err_at(&GOOD.replace("2021-01-18", "\"2021-01-18\""));
+        assert_eq!(line, 5, "{msg}");
+    }
+}

@@ -1,0 +1,114 @@
+//! `evpack list`: the inventory of the evidence folder, file by file.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::assess::Assessment;
+use crate::dating::{DateSource, Precision};
+use crate::error::{Error, Result};
+use crate::scan::Scan;
+use crate::util::printable;
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    path: &'a str,
+    date: String,
+    date_precision: Precision,
+    date_source: DateSource,
+    size: u64,
+    serves: Vec<&'a str>,
+}
+
+fn entries<'a>(scan: &'a Scan, a: &'a Assessment) -> Vec<Entry<'a>> {
+    let mut serves: HashMap<&str, Vec<&str>> = HashMap::new();
+    for area in &a.areas {
+        for r in &area.requirements {
+            for f in &r.files {
+                serves
+                    .entry(f.path.as_str())
+                    .or_default()
+                    .push(r.id.as_str());
+            }
+        }
+    }
+    scan.files
+        .iter()
+        .map(|f| Entry {
+            path: &f.rel,
+            date: f.date.display(),
+            date_precision: f.date.precision,
+            date_source: f.date_source,
+            size: f.size,
+            serves: serves.remove(f.rel.as_str()).unwrap_or_default(),
+        })
+        .collect()
+}
+
+pub fn render_text(scan: &Scan, a: &Assessment) -> String {
+    let mut o = String::new();
+    let all = entries(scan, a);
+    let (matched, unmatched): (Vec<_>, Vec<_>) = all.iter().partition(|e| !e.serves.is_empty());
+    let _ = writeln!(o, "Evidence files ({})", matched.len());
+    let _ = writeln!(o, "{:<10}  {:<8}  {:<40}  SERVES", "DATE", "FROM", "PATH");
+    for e in &matched {
+        let _ = writeln!(
+            o,
+            "{:<10}  {:<8}  {:<40}  {}",
+            e.date,
+            source_word(e.date_source),
+            printable(e.path),
+            e.serves.join(", ")
+        );
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Unmatched files ({}): they match no requirement and are never packed",
+        unmatched.len()
+    );
+    for e in &unmatched {
+        let _ = writeln!(
+            o,
+            "{:<10}  {:<8}  {}",
+            e.date,
+            source_word(e.date_source),
+            printable(e.path)
+        );
+    }
+    if !scan.skipped.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "Skipped ({})", scan.skipped.len());
+        for s in &scan.skipped {
+            let _ = writeln!(o, "  {}: {}", printable(&s.path), s.reason);
+        }
+    }
+    o
+}
+
+fn source_word(s: DateSource) -> &'static str {
+    match s {
+        DateSource::Name => "name",
+        DateSource::Folder => "folder",
+        DateSource::Modified => "modified",
+    }
+}
+
+pub fn render_json(scan: &Scan, a: &Assessment) -> Result<Vec<u8>> {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        files: Vec<Entry<'a>>,
+        skipped: &'a [crate::scan::Skipped],
+    }
+    let mut out = serde_json::to_vec_pretty(&Doc {
+        files: entries(scan, a),
+        skipped: &scan.skipped,
+    })
+    .map_err(|e| Error::Other {
+        context: "json list".into(),
+        message: e.to_string(),
+    })?;
+    out.push(b'\n');
+    Ok(out)
+}

@@ -1,0 +1,173 @@
+//! The terminal report: a summary per area, then the gaps with their owners (what the
+//! improvement team chases each week). Colour only when asked; names are sanitised because
+//! a file name can hold terminal control codes.
+
+use std::fmt::Write as _;
+
+use crate::assess::{Assessment, Rag, Status};
+use crate::util::printable;
+
+struct Paint(bool);
+
+impl Paint {
+    fn wrap(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn status(&self, s: Status) -> String {
+        let code = match s {
+            Status::Met => "32",
+            Status::Partial => "33",
+            Status::Stale => "35",
+            Status::Missing => "31",
+        };
+        self.wrap(code, &format!("{:<7}", s.label()))
+    }
+    fn rag(&self, r: Rag) -> String {
+        let code = match r {
+            Rag::Green => "1;32",
+            Rag::Amber => "1;33",
+            Rag::Red => "1;31",
+        };
+        self.wrap(code, &format!("{:<5}", r.label().to_uppercase()))
+    }
+    fn bold(&self, t: &str) -> String {
+        self.wrap("1", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.wrap("2", t)
+    }
+}
+
+pub fn render(a: &Assessment, color: bool) -> String {
+    let p = Paint(color);
+    let mut o = String::new();
+    let s = &a.summary;
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!(
+            "{} - {}",
+            printable(&a.visit.name),
+            printable(&a.visit.authority)
+        ))
+    );
+    let _ = writeln!(
+        o,
+        "Visit {} | as of {} | look-back {} to {} ({} months)",
+        a.visit.date, a.reference_date, a.window.start, a.window.end, a.visit.lookback_months
+    );
+    let _ = writeln!(
+        o,
+        "Manifest {} (sha256 {}) | evidence {}",
+        printable(&a.manifest.path),
+        &a.manifest.sha256[..12.min(a.manifest.sha256.len())],
+        printable(&a.evidence_dir)
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{} {} of {} required requirements met",
+        p.bold(&format!("Readiness {}%:", s.readiness_percent)),
+        s.required_met,
+        s.required_total
+    );
+    let _ = writeln!(
+        o,
+        "Required: {} met, {} partial, {} stale, {} missing | Advisory: {} met, {} partial, {} stale, {} missing",
+        s.required.met,
+        s.required.partial,
+        s.required.stale,
+        s.required.missing,
+        s.advisory.met,
+        s.advisory.partial,
+        s.advisory.stale,
+        s.advisory.missing
+    );
+    let _ = writeln!(
+        o,
+        "Areas: {} green, {} amber, {} red | Files: {} scanned, {} matched, {} unmatched, {} skipped",
+        s.areas.green,
+        s.areas.amber,
+        s.areas.red,
+        s.files_scanned,
+        s.files_matched,
+        s.files_unmatched,
+        s.files_skipped
+    );
+
+    for area in &a.areas {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{} {} {} {}",
+            p.rag(area.rag),
+            p.bold(&area.id),
+            p.bold(&printable(&area.title)),
+            p.dim(&format!("({})", area.kind_label))
+        );
+        for r in &area.requirements {
+            let files = match (&r.newest, r.files.len()) {
+                (_, 0) => String::new(),
+                (Some(n), k) => format!("{k} file{}, newest {n}", if k == 1 { "" } else { "s" }),
+                (None, k) => format!("{k} file{}", if k == 1 { "" } else { "s" }),
+            };
+            let _ = writeln!(
+                o,
+                "  {} {:<8} {}{} {}",
+                p.status(r.status),
+                r.id,
+                printable(&r.title),
+                if r.required { "" } else { " [advisory]" },
+                p.dim(&files)
+            );
+            for reason in &r.reasons {
+                let _ = writeln!(o, "           - {}", printable(reason));
+            }
+        }
+    }
+
+    let gaps: Vec<_> = a
+        .areas
+        .iter()
+        .flat_map(|ar| ar.requirements.iter().map(move |r| (ar, r)))
+        .filter(|(_, r)| r.status != Status::Met)
+        .collect();
+    let _ = writeln!(o);
+    if gaps.is_empty() {
+        let _ = writeln!(o, "{}", p.bold("No gaps: every requirement is met."));
+    } else {
+        let _ = writeln!(o, "{}", p.bold(&format!("Gaps to chase ({})", gaps.len())));
+        for (_, r) in gaps {
+            let _ = writeln!(
+                o,
+                "  {:<8} {} {}{}: {}",
+                r.id,
+                p.status(r.status),
+                printable(r.owner.as_deref().unwrap_or("no owner named")),
+                if r.required { "" } else { " [advisory]" },
+                printable(&r.reasons.join("; "))
+            );
+        }
+    }
+    if !a.unmatched.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "{} file{} match no requirement and will never be packed (`evpack list` shows them).",
+            a.unmatched.len(),
+            if a.unmatched.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !a.skipped.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "{}", p.bold(&format!("Skipped ({})", a.skipped.len())));
+        for sk in &a.skipped {
+            let _ = writeln!(o, "  {}: {}", printable(&sk.path), sk.reason);
+        }
+    }
+    o
+}
