@@ -62,6 +62,68 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },
+    /// Build the pack: a reproducible, checksummed BagIt zip of exactly the evidence the
+    /// manifest asks for, with a readable index and a gap statement.
+    #[command(after_help = EXIT_CODES)]
+    Build {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The pack to write. Default: <visit-name>-<date>.zip in the current folder.
+        #[arg(long, short = 'o', value_name = "PACK.zip")]
+        out: Option<PathBuf>,
+        /// The bagging date (YYYY-MM-DD) recorded in the pack and used for every timestamp
+        /// in the zip. Default: SOURCE_DATE_EPOCH if set, else today.
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// A folder whose report.md.hbs / report.html.hbs replace the built-in templates.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+        /// Refuse to write a pack (exit 1) when a required requirement is not met.
+        #[arg(long)]
+        strict: bool,
+        /// No summary and no progress bar; errors are still printed.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Check a pack (zip or unzipped folder): every byte as built, nothing missing, nothing
+    /// added.
+    #[command(after_help = "Exit codes:
+  0  the pack is intact
+  1  the pack differs from what was built (each difference is listed)
+  2  not a readable pack at all (not a zip, truncated, no bagit.txt, unreadable)")]
+    Verify {
+        /// The pack zip, or an unzipped pack (any BagIt bag with sha256/sha512 manifests).
+        pack: PathBuf,
+        /// Also check the whole zip against this SHA-256 (as printed by `evpack build`).
+        #[arg(long, value_name = "HEX", conflicts_with = "digest_file")]
+        digest: Option<String>,
+        /// Also check the whole zip against the SHA-256 in this file (PACK.zip.sha256).
+        #[arg(long, value_name = "FILE")]
+        digest_file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+        /// Print only the verdict line.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Write the readiness dashboard: one self-contained, accessible HTML page.
+    #[command(after_help = EXIT_CODES)]
+    Report {
+        #[command(flatten)]
+        input: InputArgs,
+        /// The HTML file to write.
+        #[arg(
+            long,
+            short = 'o',
+            value_name = "FILE",
+            default_value = "readiness.html"
+        )]
+        out: PathBuf,
+        /// A folder whose report.html.hbs replaces the built-in template.
+        #[arg(long, value_name = "DIR")]
+        templates: Option<PathBuf>,
+    },
     /// Manifest tools.
     Manifest {
         #[command(subcommand)]
@@ -193,6 +255,67 @@ fn run(cli: Cli) -> Result<Outcome> {
             write_stdout(&out)?;
             Ok(Outcome::Ok)
         }
+        Command::Build {
+            input,
+            out,
+            date,
+            templates,
+            strict,
+            quiet,
+        } => crate::pack::build::run(&crate::pack::build::BuildConfig {
+            input: input.into_config()?,
+            out,
+            date,
+            templates,
+            strict,
+            quiet,
+        }),
+        Command::Verify {
+            pack,
+            digest,
+            digest_file,
+            format,
+            quiet,
+        } => {
+            let digest = match (digest, digest_file) {
+                (Some(d), _) => Some(parse_digest(&d).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--digest {d:?} is not a SHA-256: give the 64 hex digits that `evpack build` printed"
+                    ))
+                })?),
+                (None, Some(f)) => Some(read_digest_file(&f)?),
+                (None, None) => None,
+            };
+            crate::pack::verify::run(&crate::pack::verify::VerifyConfig {
+                pack,
+                digest,
+                format: match format {
+                    ListFormat::Text => crate::pack::verify::VerifyFormat::Text,
+                    ListFormat::Json => crate::pack::verify::VerifyFormat::Json,
+                },
+                quiet,
+            })
+        }
+        Command::Report {
+            input,
+            out,
+            templates,
+        } => {
+            let cfg = input.into_config()?;
+            let (_, _, a) = load_and_assess(&cfg)?;
+            let templates = Templates::load(templates.as_deref())?;
+            let prefix = relative_prefix(&out, &cfg.evidence);
+            let html = templates.html(&a, report::LinkStyle::Drive(&prefix))?;
+            crate::util::write_atomically(&out, html.as_bytes())?;
+            eprintln!(
+                "Wrote {}: readiness {}%, {} of {} required requirements met",
+                out.display(),
+                a.summary.readiness_percent,
+                a.summary.required_met,
+                a.summary.required_total
+            );
+            Ok(gaps_outcome(&a))
+        }
         Command::Manifest {
             command: ManifestCommand::Check { file },
         } => {
@@ -228,6 +351,51 @@ fn gaps_outcome(a: &Assessment) -> Outcome {
     } else {
         Outcome::Gaps
     }
+}
+
+fn parse_digest(s: &str) -> Option<String> {
+    let s = s.trim();
+    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
+}
+
+/// Reads a `sha256sum`-format file (`<hex>  <name>`); the first field is the digest.
+fn read_digest_file(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(path, "cannot read the digest file", e))?;
+    text.split_whitespace()
+        .next()
+        .and_then(parse_digest)
+        .ok_or_else(|| {
+            Error::input(
+                path,
+                "no SHA-256 found (expected `<64 hex digits>  <pack name>`)",
+                "pass the PACK.zip.sha256 file that `evpack build` wrote, or --digest HEX",
+            )
+        })
+}
+
+/// The link prefix from a report at `out` to the evidence folder: relative when both are
+/// relative paths (the usual case on a shared drive), else absolute.
+fn relative_prefix(out: &Path, evidence: &Path) -> String {
+    let abs = |p: &Path| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()) };
+    let out_dir = abs(out).parent().map(Path::to_path_buf).unwrap_or_default();
+    let ev = abs(evidence);
+    let out_parts: Vec<_> = out_dir.components().collect();
+    let ev_parts: Vec<_> = ev.components().collect();
+    let common = out_parts
+        .iter()
+        .zip(&ev_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut prefix = String::new();
+    for _ in common..out_parts.len() {
+        prefix.push_str("../");
+    }
+    for part in &ev_parts[common..] {
+        prefix.push_str(&part.as_os_str().to_string_lossy());
+        prefix.push('/');
+    }
+    prefix
 }
 
 pub fn write_stdout(bytes: &[u8]) -> Result<()> {

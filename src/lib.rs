@@ -9,6 +9,7 @@ pub mod cli;
 pub mod dating;
 pub mod error;
 pub mod manifest;
+pub mod pack;
 pub mod report;
 pub mod scan;
 pub mod util;

@@ -47,6 +47,27 @@ pub fn slug(text: &str) -> String {
     }
 }
 
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
+/// reader never sees half a file and an existing file survives a failed write.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".evpack-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| crate::Error::io(dir, "cannot create a temporary file", e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| crate::Error::io(tmp.path(), "cannot write", e))?;
+    tmp.persist(path)
+        .map_err(|e| crate::Error::io(path, "cannot write", e.error))?;
+    Ok(())
+}
+
 /// Converts a byte offset in `text` to a 1-based (line, column), column counted in chars.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
