@@ -1,0 +1,4 @@
+//! One integration-test binary: every test drives the real `evpack` binary (assert_cmd) over
+//! a fixture tree built in code. Each module owns one capability.
+
+mod support;

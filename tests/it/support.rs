@@ -1,0 +1,72 @@
+//! Shared test helpers: temp evidence trees, manifests, and outside-tool checks.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::cargo_bin;
+
+/// A temp folder with `evidence/` and a manifest, built in one call.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("evidence")).expect("evidence dir");
+        TestEnv { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn evidence(&self) -> PathBuf {
+        self.root().join("evidence")
+    }
+
+    /// Writes a file under `evidence/`, creating folders.
+    pub fn file(&self, rel: &str, contents: &str) -> &Self {
+        let p = self.evidence().join(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, contents).expect("write");
+        self
+    }
+
+    /// Writes `manifest.toml` at the root and returns its path.
+    pub fn manifest(&self, text: &str) -> PathBuf {
+        let p = self.root().join("manifest.toml");
+        std::fs::write(&p, text).expect("write manifest");
+        p
+    }
+
+    /// `evpack ARGS` run in the env's root.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::new(cargo_bin("evpack"));
+        c.current_dir(self.root()).env("NO_COLOR", "1");
+        c
+    }
+}
+
+/// True when an outside tool is usable. When it is not: inside CI (`CI` set) the test fails,
+/// because CI installs every tool; elsewhere it prints a visible skip message.
+pub fn have_tool(program: &str, probe_args: &[&str]) -> bool {
+    let ok = Command::new(program)
+        .args(probe_args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!("{program} is required in CI but is not available; .ci/run must install it");
+        }
+        eprintln!("SKIPPED: {program} is not installed; install it to run this test");
+    }
+    ok
+}
+
+/// The path of the built binary.
+pub fn evpack_bin() -> PathBuf {
+    cargo_bin("evpack")
+}
