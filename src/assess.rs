@@ -174,6 +174,8 @@ pub struct RequirementResult {
     pub reasons: Vec<String>,
     /// The newest file's date (as written), if any file matched.
     pub newest: Option<String>,
+    /// Files counted towards `min_files`: dated in the look-back window, or within
+    /// `max_age_days` when that is longer.
     pub files_in_window: usize,
     /// One entry per cadence period of the window; empty without a cadence.
     pub periods: Vec<Period>,
@@ -338,18 +340,30 @@ fn assess_requirement(
 
     let mut reasons = Vec::new();
     let reference = window.end;
+    // Files count towards `min_files` when dated in the look-back window, or within
+    // `max_age_days` when that reaches further back: a policy reviewed ten months ago is
+    // fresh under `max_age_days = 365`, so it must not be reported as "0 files dated".
+    let counted = Window {
+        start: req
+            .max_age_days
+            .and_then(|d| reference.checked_sub_days(chrono::Days::new(u64::from(d))))
+            .map_or(window.start, |s| s.min(window.start)),
+        end: reference,
+    };
     let in_window: Vec<&&crate::scan::FileRecord> = sorted
         .iter()
-        .filter(|f| window.contains(f.date.effective()))
+        .filter(|f| counted.contains(f.date.effective()))
         .collect();
     // Files dated after the reference date (e.g. with --as-of in the past) did not exist
     // "as of" then, so they neither freshen nor fill the window.
     let newest = sorted.iter().find(|f| f.date.effective() <= reference);
 
+    // A period needs a file dated in it, even one dated before the window opened: the
+    // window can start mid-month, and that month's file is still that month's evidence.
     let periods = cadence_periods(req.cadence, window)
         .into_iter()
         .map(|(label, start, end)| {
-            let files: Vec<String> = in_window
+            let files: Vec<String> = sorted
                 .iter()
                 .filter(|f| {
                     let d = f.date.effective();
@@ -386,8 +400,8 @@ fn assess_requirement(
                 "{} file{} dated in the window {} to {}, {} needed",
                 in_window.len(),
                 if in_window.len() == 1 { "" } else { "s" },
-                window.start,
-                window.end,
+                counted.start,
+                counted.end,
                 req.min_files
             ));
         }

@@ -320,10 +320,18 @@ pub fn date_in(text: &str) -> Option<SpokenDate> {
     dates_in(text).into_iter().max()
 }
 
-/// The date of a file name: its extension is left out, so `report.2020` is not a year.
+/// The date of a file name, its extension left out (`minutes.v2019` holds no year). An
+/// extension has a letter in it: the last `.2020` of `PP audit 15.10.2020`, saved without
+/// an extension, is the year of its date, not an extension.
 pub fn date_in_file_name(name: &str) -> Option<SpokenDate> {
     let stem = match name.rfind('.') {
-        Some(i) if i > 0 && name.len() - i <= 6 => &name[..i],
+        Some(i)
+            if i > 0
+                && name.len() - i <= 6
+                && name[i + 1..].chars().any(|c| c.is_ascii_alphabetic()) =>
+        {
+            &name[..i]
+        }
         _ => name,
     };
     date_in(stem)
@@ -401,5 +409,19 @@ mod tests {
     fn extension_ignored() {
         assert_eq!(date_in_file_name("notes.2020"), None);
         assert_eq!(date_in_file_name("Scorecard Oct 2020.xlsx"), mo(2020, 10));
+        assert_eq!(date_in_file_name("Scorecard.Oct 2020"), mo(2020, 10));
+        assert_eq!(
+            date_in_file_name("minutes 2020-10-15.v2019"),
+            d(2020, 10, 15)
+        );
+    }
+
+    #[test]
+    fn digits_after_the_last_dot_are_no_extension() {
+        assert_eq!(date_in_file_name("PP audit 15.10.2020"), d(2020, 10, 15));
+        assert_eq!(
+            date_in_file_name("PP audit 15.10.2020.docx"),
+            d(2020, 10, 15)
+        );
     }
 }

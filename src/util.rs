@@ -58,6 +58,8 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<(
     let mut tmp = tempfile::Builder::new()
         .prefix(".evpack-")
         .suffix(".tmp")
+        // Like any new file: 0666 less the umask (tempfile's default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
         .map_err(|e| crate::Error::io(dir, "cannot create a temporary file", e))?;
     tmp.write_all(bytes)

@@ -1,11 +1,27 @@
-//! Writes a pack: placeholder until the writer lands.
+//! `evpack build`: assessment -> pack.
+//!
+//! The pack is written to a temporary file beside the target and renamed into place only
+//! when complete, so a failed or interrupted build leaves no pack and no temporary file, and
+//! an existing pack survives until its replacement is whole.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
-use crate::cli::{InputConfig, Outcome};
+use crate::assess::Assessment;
+use crate::cli::{load_and_assess, InputConfig, Outcome};
 use crate::error::{Error, Result};
+use crate::manifest::Manifest;
+use crate::pack::bagit;
+use crate::pack::zipwrite::{FileDigest, PackWriter, PayloadFile, Progress};
+use crate::report::{self, LinkStyle, Templates};
+use crate::scan::{FileRecord, Scan};
+use crate::util::{hex, printable, slug};
 
 /// What `evpack build` was asked to do.
 #[derive(Debug, Clone)]
@@ -20,9 +36,412 @@ pub struct BuildConfig {
     pub quiet: bool,
 }
 
+/// Set by Ctrl-C while a pack is being written; the writer stops and cleans up.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
+
 pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
-    Err(Error::Usage(format!(
-        "{}: build is not available in this build",
-        cfg.input.manifest.display()
-    )))
+    let (manifest, scan, a) = load_and_assess(&cfg.input)?;
+    let templates = Templates::load(cfg.templates.as_deref())?;
+    if !cfg.quiet {
+        crate::cli::write_stdout(
+            report::text::render_summary(&a, crate::cli::use_color()).as_bytes(),
+        )?;
+    }
+    if cfg.strict && !a.summary.ready() {
+        eprintln!(
+            "evpack: --strict: no pack written: {} of {} required requirements are not met",
+            a.summary.required_total - a.summary.required_met,
+            a.summary.required_total
+        );
+        return Ok(Outcome::Gaps);
+    }
+
+    let date = bagging_date(cfg.date)?;
+    let out = cfg
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("{}-{date}.zip", slug(&a.visit.name))));
+    let built = build_pack(&manifest, &scan, &a, &templates, &out, date, cfg.quiet)?;
+
+    let file_name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let digest_path = PathBuf::from(format!("{}.sha256", out.display()));
+    crate::util::write_atomically(
+        &digest_path,
+        format!("{}  {file_name}\n", built.sha256).as_bytes(),
+    )?;
+    if !cfg.quiet {
+        println!();
+        println!(
+            "Pack written: {} ({} evidence files, {} bytes; {} of {} required met, {} gap{} recorded)",
+            printable(&out.display().to_string()),
+            built.files,
+            built.bytes,
+            a.summary.required_met,
+            a.summary.required_total,
+            a.summary.required_total - a.summary.required_met,
+            if a.summary.required_total - a.summary.required_met == 1 { "" } else { "s" }
+        );
+    }
+    // The digest is printed even with --quiet: it is what a lead records in the minutes.
+    println!("SHA-256: {}  {}", built.sha256, printable(&file_name));
+    if !cfg.quiet {
+        println!(
+            "Written to {}; check it in that folder with: sha256sum -c {}",
+            printable(&digest_path.display().to_string()),
+            printable(&format!("{file_name}.sha256"))
+        );
+    }
+    Ok(Outcome::Ok)
+}
+
+/// What a finished build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub sha256: String,
+    pub files: usize,
+    pub bytes: u64,
+}
+
+/// `--date`, else `SOURCE_DATE_EPOCH` (reproducible-builds convention), else today.
+fn bagging_date(given: Option<NaiveDate>) -> Result<NaiveDate> {
+    if let Some(d) = given {
+        return Ok(d);
+    }
+    if let Some(v) = std::env::var_os("SOURCE_DATE_EPOCH") {
+        let s = v.to_string_lossy();
+        let secs: i64 = s.trim().parse().map_err(|_| {
+            Error::Usage(format!(
+                "SOURCE_DATE_EPOCH={s:?} is not a number of seconds; unset it or pass --date YYYY-MM-DD"
+            ))
+        })?;
+        return chrono::DateTime::from_timestamp(secs, 0)
+            .map(|t| t.date_naive())
+            .ok_or_else(|| Error::Usage(format!("SOURCE_DATE_EPOCH={s} is out of range")));
+    }
+    Ok(chrono::Local::now().date_naive())
+}
+
+struct Bar(Option<indicatif::ProgressBar>);
+
+impl Progress for Bar {
+    fn bytes(&self, n: u64) {
+        if let Some(b) = &self.0 {
+            b.inc(n);
+        }
+    }
+    fn file_done(&self) {
+        if let Some(b) = &self.0 {
+            let done = b.message().parse::<u64>().unwrap_or(0) + 1;
+            b.set_message(done.to_string());
+        }
+    }
+}
+
+fn progress_bar(total_bytes: u64, files: usize, quiet: bool) -> Bar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return Bar(None);
+    }
+    let bar = indicatif::ProgressBar::new(total_bytes);
+    let style = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} packing [{{bar:30}}] {{bytes}}/{{total_bytes}} {{msg}}/{files} files {{eta}}"
+    ))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_message("0");
+    Bar(Some(bar))
+}
+
+/// Writes the pack at `out`; returns its digest.
+pub fn build_pack(
+    manifest: &Manifest,
+    scan: &Scan,
+    a: &Assessment,
+    templates: &Templates,
+    out: &Path,
+    date: NaiveDate,
+    quiet: bool,
+) -> Result<Built> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::input(
+            &dir,
+            "the folder for the pack does not exist",
+            "create it, or pass --out with a path in an existing folder",
+        ));
+    }
+    if let (Ok(d), Ok(ev)) = (dir.canonicalize(), scan.root.canonicalize()) {
+        if d.starts_with(&ev) {
+            return Err(Error::input(
+                out,
+                "the pack would be written inside the evidence folder",
+                "write it elsewhere with --out (a pack in the evidence folder would be scanned as evidence next time)",
+            ));
+        }
+    }
+    let bag = bag_name(out);
+    let payload = plan_payload(scan, a, &bag)?;
+    let total_bytes: u64 = payload.iter().map(|(p, _)| p.size).sum();
+
+    // Tag files that do not depend on the payload's digests.
+    let readme = templates.markdown(a, LinkStyle::Pack)?;
+    let index = templates.html(a, LinkStyle::Pack)?;
+    let gaps = report::csv::render(a)?;
+    let info = bag_info(a, date, total_bytes, payload.len());
+
+    let mtime = zip::DateTime::from_date_and_time(
+        u16::try_from(date.year()).unwrap_or(1980).clamp(1980, 2107),
+        date.month() as u8,
+        date.day() as u8,
+        0,
+        0,
+        0,
+    )
+    .map_err(|e| Error::Usage(format!("--date {date} cannot be stored in a zip: {e}")))?;
+
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{bag}."))
+        .suffix(".part")
+        // Like any new file: 0666 less the umask (tempfile's default is 0600).
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, "cannot create the pack's temporary file", e))?;
+    let file = tmp
+        .as_file()
+        .try_clone()
+        .map_err(|e| Error::io(tmp.path(), "cannot write the pack", e))?;
+
+    CANCELLED.store(false, Ordering::SeqCst);
+    // A second install fails harmlessly (tests build twice in one process).
+    let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
+
+    let mut tags: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut w = PackWriter::new(file, out.to_path_buf(), mtime, &CANCELLED);
+    let mut add_tag = |w: &mut PackWriter<'_>, name: &str, bytes: Vec<u8>| -> Result<()> {
+        w.add_bytes(&format!("{bag}/{name}"), &bytes)?;
+        tags.push((name.to_string(), bytes));
+        Ok(())
+    };
+    // Entries in byte order of their names, so the zip lists like a sorted folder.
+    add_tag(&mut w, "README.md", readme.into_bytes())?;
+    add_tag(&mut w, "bag-info.txt", info.into_bytes())?;
+    add_tag(&mut w, "bagit.txt", bagit::BAGIT_TXT.as_bytes().to_vec())?;
+    let files: Vec<PayloadFile> = payload.iter().map(|(p, _)| p.clone()).collect();
+    let bar = progress_bar(total_bytes, files.len(), quiet);
+    let digests = w.add_files(&files, &bar)?;
+    if let Some(b) = &bar.0 {
+        b.finish_and_clear();
+    }
+    let mut manifest_txt = String::new();
+    for (f, d) in files.iter().zip(&digests) {
+        let path = f.name.strip_prefix(&format!("{bag}/")).unwrap_or(&f.name);
+        manifest_txt.push_str(&bagit::manifest_line(&d.sha256, path));
+    }
+    let pack_json = pack_json(a, &payload, &digests, &bag, date)?;
+    add_tag(&mut w, "gaps.csv", gaps)?;
+    add_tag(&mut w, "index.html", index.into_bytes())?;
+    add_tag(&mut w, "manifest-sha256.txt", manifest_txt.into_bytes())?;
+    add_tag(&mut w, "manifest.toml", manifest.text.clone().into_bytes())?;
+    add_tag(&mut w, "pack.json", pack_json)?;
+    let mut tagmanifest = String::new();
+    let mut sorted_tags: Vec<&(String, Vec<u8>)> = tags.iter().collect();
+    sorted_tags.sort_by(|x, y| x.0.cmp(&y.0));
+    for (name, bytes) in sorted_tags {
+        tagmanifest.push_str(&bagit::manifest_line(&hex(&Sha256::digest(bytes)), name));
+    }
+    w.add_bytes(
+        &format!("{bag}/tagmanifest-sha256.txt"),
+        tagmanifest.as_bytes(),
+    )?;
+    let (file, sha) = w.finish()?;
+    file.sync_all()
+        .map_err(|e| Error::io(tmp.path(), "cannot write the pack", e))?;
+    drop(file);
+    if CANCELLED.load(Ordering::SeqCst) {
+        return Err(Error::Interrupted);
+    }
+    tmp.persist(out)
+        .map_err(|e| Error::io(out, "cannot put the pack in place", e.error))?;
+    Ok(Built {
+        sha256: hex(&sha),
+        files: files.len(),
+        bytes: total_bytes,
+    })
+}
+
+/// The top-level folder in the zip: the pack file's stem, if it is a plain name.
+fn bag_name(out: &Path) -> String {
+    let stem = out
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
+    if !stem.is_empty()
+        && !stem.starts_with('.')
+        && stem
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        stem
+    } else {
+        slug(&stem)
+    }
+}
+
+/// The evidence to pack: every file at least one requirement matched, in name order, with
+/// the requirements it serves.
+fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFile, Vec<String>)>> {
+    let records: HashMap<&str, &FileRecord> =
+        scan.files.iter().map(|f| (f.rel.as_str(), f)).collect();
+    let mut serves: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for area in &a.areas {
+        for r in &area.requirements {
+            for f in &r.files {
+                serves
+                    .entry(f.path.as_str())
+                    .or_default()
+                    .push(r.id.clone());
+            }
+        }
+    }
+    let mut lower: HashMap<String, &str> = HashMap::new();
+    let mut out = Vec::with_capacity(serves.len());
+    for (rel, ids) in serves {
+        let rec = records.get(rel).ok_or_else(|| Error::Other {
+            context: rel.to_string(),
+            message: "assessed but not scanned (internal inconsistency)".into(),
+        })?;
+        if !rec.utf8_name {
+            return Err(Error::evidence(
+                &rec.path,
+                "the file name is not valid UTF-8, so it cannot be named in a pack",
+                "rename the file (retype the name; it was probably copied from an old system)",
+            ));
+        }
+        if rel.contains('\\') {
+            return Err(Error::evidence(
+                &rec.path,
+                "the file name contains a backslash, which zip tools read as a folder separator",
+                "rename the file without `\\`",
+            ));
+        }
+        if let Some(other) = lower.insert(rel.to_lowercase(), rel) {
+            return Err(Error::evidence(
+                &rec.path,
+                format!("its name differs only in case from {other:?}; unzipped on Windows one would overwrite the other"),
+                "rename one of the two files",
+            ));
+        }
+        out.push((
+            PayloadFile {
+                name: format!("{bag}/data/{rel}"),
+                disk: rec.path.clone(),
+                shown: rel.to_string(),
+                size: rec.size,
+                modified: rec.modified,
+            },
+            ids,
+        ));
+    }
+    Ok(out)
+}
+
+fn bag_info(a: &Assessment, date: NaiveDate, bytes: u64, files: usize) -> String {
+    let mut s = String::new();
+    let mut add = |k: &str, v: &str| s.push_str(&bagit::info_line(k, v));
+    add("Source-Organization", &a.visit.authority);
+    add(
+        "External-Description",
+        &format!(
+            "Evidence pack for {}, {} ({})",
+            a.visit.name, a.visit.date, a.visit.authority
+        ),
+    );
+    add("Bagging-Date", &date.to_string());
+    add("Payload-Oxum", &bagit::payload_oxum(bytes, files as u64));
+    add("Bag-Software-Agent", &format!("evpack {}", crate::VERSION));
+    add("Evpack-Visit-Date", &a.visit.date.to_string());
+    add("Evpack-Reference-Date", &a.reference_date.to_string());
+    add(
+        "Evpack-Lookback-Window",
+        &format!("{} to {}", a.window.start, a.window.end),
+    );
+    add("Evpack-Manifest-SHA256", &a.manifest.sha256);
+    add(
+        "Evpack-Readiness-Percent",
+        &a.summary.readiness_percent.to_string(),
+    );
+    add(
+        "Evpack-Required-Met",
+        &format!("{} of {}", a.summary.required_met, a.summary.required_total),
+    );
+    s
+}
+
+/// `pack.json`: the assessment (same schema as `gaps --format json`) with each file's
+/// SHA-256 added, plus the payload list with sizes, digests and the requirements served.
+fn pack_json(
+    a: &Assessment,
+    payload: &[(PayloadFile, Vec<String>)],
+    digests: &[FileDigest],
+    bag: &str,
+    date: NaiveDate,
+) -> Result<Vec<u8>> {
+    let mut v = serde_json::to_value(a).map_err(|e| Error::Other {
+        context: "pack.json".into(),
+        message: e.to_string(),
+    })?;
+    let by_path: HashMap<&str, &FileDigest> = payload
+        .iter()
+        .zip(digests)
+        .map(|((p, _), d)| (p.shown.as_str(), d))
+        .collect();
+    if let Some(areas) = v.get_mut("areas").and_then(Value::as_array_mut) {
+        for area in areas {
+            let reqs = area.get_mut("requirements").and_then(Value::as_array_mut);
+            for req in reqs.into_iter().flatten() {
+                let files = req.get_mut("files").and_then(Value::as_array_mut);
+                for f in files.into_iter().flatten() {
+                    let d = f
+                        .get("path")
+                        .and_then(Value::as_str)
+                        .and_then(|p| by_path.get(p));
+                    if let (Some(d), Some(obj)) = (d, f.as_object_mut()) {
+                        obj.insert("sha256".into(), Value::String(d.sha256.clone()));
+                    }
+                }
+            }
+        }
+    }
+    let list: Vec<Value> = payload
+        .iter()
+        .zip(digests)
+        .map(|((p, serves), d)| {
+            json!({
+                "path": format!("data/{}", p.shown),
+                "size": d.size,
+                "sha256": d.sha256,
+                "serves": serves,
+            })
+        })
+        .collect();
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("pack_schema".into(), json!(crate::pack::PACK_SCHEMA));
+        obj.insert(
+            "bag".into(),
+            json!({ "name": bag, "bagging_date": date.to_string() }),
+        );
+        obj.insert("payload".into(), Value::Array(list));
+    }
+    let mut out = serde_json::to_vec_pretty(&v).map_err(|e| Error::Other {
+        context: "pack.json".into(),
+        message: e.to_string(),
+    })?;
+    out.push(b'\n');
+    Ok(out)
 }

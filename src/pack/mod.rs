@@ -9,6 +9,7 @@
 pub mod bagit;
 pub mod build;
 pub mod verify;
+pub mod zipwrite;
 
 /// The pack's own JSON schema identifier (the assessment schema plus `payload`).
 pub const PACK_SCHEMA: &str = "evpack.pack.v1";

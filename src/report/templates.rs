@@ -8,11 +8,18 @@
 
 use std::path::Path;
 
+use std::collections::HashSet;
+
+use chrono::{Datelike, NaiveDate};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 
-use crate::assess::Assessment;
+use crate::assess::{
+    cadence_periods, AreaResult, Assessment, Counts, Rag, RequirementResult, Status,
+};
+use crate::dating::DateSource;
 use crate::error::{Error, Result};
+use crate::manifest::{AreaKind, Cadence};
 
 pub const MARKDOWN: &str = "report.md.hbs";
 pub const HTML: &str = "report.html.hbs";
@@ -77,6 +84,16 @@ impl Templates {
         self.render(&self.html, HTML, &view(a, links))
     }
 
+    /// [`Templates::html`] stating when the dashboard was made (see [`view_at`]).
+    pub fn html_at(
+        &self,
+        a: &Assessment,
+        links: LinkStyle<'_>,
+        made_at: Option<&str>,
+    ) -> Result<String> {
+        self.render(&self.html, HTML, &view_at(a, links, made_at))
+    }
+
     fn render(&self, hb: &Handlebars<'static>, name: &str, data: &Value) -> Result<String> {
         hb.render(name, data).map_err(|e| Error::Other {
             context: format!("template {name}"),
@@ -103,9 +120,24 @@ fn register(
     })
 }
 
-/// The data templates see: the assessment (same fields as the JSON report) plus, for every
-/// file, an `href` that is already percent-encoded and safe in both HTML and Markdown.
+/// The data templates see: the assessment (same fields as the JSON report) plus what a
+/// person-facing document needs and a template should not have to compute: words and CSS
+/// class names for statuses and RAG ratings (status is always shown in words, colour only
+/// repeats it), per-area counts, areas grouped by kind, the cadence grids, UK long-form
+/// dates, anchors, and for every file an `href` that is already percent-encoded and safe
+/// in both HTML and Markdown.
+///
+/// One view serves the standalone report, the pack's `index.html` and its `README.md`; only
+/// `links` differs. Nothing here reads the clock, so a pack rebuilt from the same input is
+/// byte-identical; see [`view_at`] to show when a document was made.
 pub fn view(a: &Assessment, links: LinkStyle<'_>) -> Value {
+    view_at(a, links, None)
+}
+
+/// [`view`], plus `made_at` (free text such as a date) shown as when the document was made.
+/// Callers pass it explicitly (e.g. the pack's bagging date) so the output stays a pure
+/// function of its inputs.
+pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> Value {
     let href = |path: &str| -> String {
         let prefix = match links {
             LinkStyle::Drive(p) => p,
@@ -115,39 +147,14 @@ pub fn view(a: &Assessment, links: LinkStyle<'_>) -> Value {
         out.push_str(&percent_encode(path));
         out
     };
+    let mut anchors = Anchors::default();
+    let areas: Vec<Value> = a
+        .areas
+        .iter()
+        .map(|area| area_view(area, &href, &mut anchors))
+        .collect();
+
     let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
-    if let Some(areas) = v.get_mut("areas").and_then(Value::as_array_mut) {
-        for area in areas {
-            let reqs = area.get_mut("requirements").and_then(Value::as_array_mut);
-            for req in reqs.into_iter().flatten() {
-                if let Some(files) = req.get_mut("files").and_then(Value::as_array_mut) {
-                    for f in files {
-                        let h = f.get("path").and_then(Value::as_str).map(&href);
-                        if let (Some(obj), Some(h)) = (f.as_object_mut(), h) {
-                            obj.insert("href".into(), Value::String(h));
-                        }
-                    }
-                }
-                if let Some(periods) = req.get_mut("periods").and_then(Value::as_array_mut) {
-                    for p in periods {
-                        let files: Vec<Value> = p
-                            .get("files")
-                            .and_then(Value::as_array)
-                            .map(|fs| {
-                                fs.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(|f| json!({"path": f, "href": href(f)}))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        if let Some(obj) = p.as_object_mut() {
-                            obj.insert("file_links".into(), Value::Array(files));
-                        }
-                    }
-                }
-            }
-        }
-    }
     let unmatched: Vec<Value> = a
         .unmatched
         .iter()
@@ -157,14 +164,356 @@ pub fn view(a: &Assessment, links: LinkStyle<'_>) -> Value {
             LinkStyle::Drive(_) => json!({ "path": p, "href": href(p) }),
         })
         .collect();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("unmatched_files".into(), Value::Array(unmatched));
-        obj.insert(
-            "in_pack".into(),
-            Value::Bool(matches!(links, LinkStyle::Pack)),
-        );
+    let s = &a.summary;
+    let extra = json!({
+        "unmatched_files": unmatched,
+        "in_pack": matches!(links, LinkStyle::Pack),
+        "made_at": made_at,
+        "dates": {
+            "visit": long_date(a.visit.date),
+            "reference": long_date(a.reference_date),
+            "window_start": long_date(a.window.start),
+            "window_end": long_date(a.window.end),
+        },
+        "counts_table": [
+            counts_row("Required", &s.required),
+            counts_row("Advisory", &s.advisory),
+        ],
+        "advisory_total": s.advisory.total(),
+        "area_groups": area_groups(a, &areas),
+        "cadence_grids": cadence_grids(a, &areas),
+        "areas": areas,
+    });
+    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
+        obj.extend(extra);
     }
     v
+}
+
+fn area_view(area: &AreaResult, href: &dyn Fn(&str) -> String, anchors: &mut Anchors) -> Value {
+    let mut v = serde_json::to_value(area).unwrap_or(Value::Null);
+    let mut required = Counts::default();
+    let mut advisory = Counts::default();
+    for r in &area.requirements {
+        let c = if r.required {
+            &mut required
+        } else {
+            &mut advisory
+        };
+        match r.status {
+            Status::Met => c.met += 1,
+            Status::Partial => c.partial += 1,
+            Status::Stale => c.stale += 1,
+            Status::Missing => c.missing += 1,
+        }
+    }
+    let reqs: Vec<Value> = area
+        .requirements
+        .iter()
+        .map(|r| requirement_view(r, href, anchors))
+        .collect();
+    let (rag_word, rag_meaning) = rag_words(area.rag);
+    let extra = json!({
+        "anchor": anchors.make("area", &area.id),
+        "rag_word": rag_word,
+        "rag_meaning": rag_meaning,
+        "rag_class": format!("rag-{}", area.rag.label()),
+        "required_total": required.total(),
+        "required_met": required.met,
+        "advisory_total": advisory.total(),
+        "advisory_met": advisory.met,
+        "required_counts": required,
+        "advisory_counts": advisory,
+        "not_met_words": not_met_words(&required),
+        "requirements": reqs,
+    });
+    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
+        obj.extend(extra);
+    }
+    v
+}
+
+fn requirement_view(
+    r: &RequirementResult,
+    href: &dyn Fn(&str) -> String,
+    anchors: &mut Anchors,
+) -> Value {
+    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    let files: Vec<Value> = r
+        .files
+        .iter()
+        .map(|f| {
+            let mut fv = serde_json::to_value(f).unwrap_or(Value::Null);
+            if let Some(obj) = fv.as_object_mut() {
+                obj.insert("href".into(), href(&f.path).into());
+                obj.insert("name".into(), file_name(&f.path).into());
+                obj.insert("date_source_word".into(), f.date_source.label().into());
+                // The modification time is the weakest evidence of when a document speaks
+                // for (a copy or an edit changes it), so the dashboard flags it.
+                obj.insert(
+                    "date_weak".into(),
+                    (f.date_source == DateSource::Modified).into(),
+                );
+            }
+            fv
+        })
+        .collect();
+    let periods: Vec<Value> = r
+        .periods
+        .iter()
+        .map(|p| {
+            let mut pv = serde_json::to_value(p).unwrap_or(Value::Null);
+            if let Some(obj) = pv.as_object_mut() {
+                obj.insert("file_links".into(), file_links(&p.files, href));
+            }
+            pv
+        })
+        .collect();
+    let extra = json!({
+        "anchor": anchors.make("req", &r.id),
+        "status_word": status_word(r.status),
+        "status_class": format!("status-{}", r.status.label()),
+        "required_word": if r.required { "Required" } else { "Advisory" },
+        "cadence_word": match r.cadence {
+            Cadence::None => None,
+            Cadence::Monthly => Some("monthly"),
+            Cadence::Quarterly => Some("quarterly"),
+        },
+        "files": files,
+        "periods": periods,
+    });
+    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
+        obj.extend(extra);
+    }
+    v
+}
+
+fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
+    paths
+        .iter()
+        .map(|f| json!({ "path": f, "name": file_name(f), "href": href(f) }))
+        .collect()
+}
+
+/// Areas in fixed kind order (priorities first, as Ofsted reads them), each group holding
+/// the already-built area views in manifest order; empty groups are left out.
+fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
+    const ORDER: [(AreaKind, &str, &str); 4] = [
+        (
+            AreaKind::OfstedPriority,
+            "Ofsted priorities",
+            "ofsted-priorities",
+        ),
+        (
+            AreaKind::CommissionerRecommendation,
+            "Commissioner recommendations",
+            "commissioner-recommendations",
+        ),
+        (
+            AreaKind::MonitoringFinding,
+            "Monitoring visit findings",
+            "monitoring-findings",
+        ),
+        (AreaKind::Other, "Other areas", "other-areas"),
+    ];
+    ORDER
+        .iter()
+        .filter_map(|&(kind, heading, anchor)| {
+            let members: Vec<Value> = a
+                .areas
+                .iter()
+                .zip(areas)
+                .filter(|(area, _)| area.kind == kind)
+                .map(|(_, v)| v.clone())
+                .collect();
+            (!members.is_empty()).then(|| {
+                json!({
+                    "kind": kind,
+                    "heading": heading,
+                    "anchor": anchor,
+                    "count": members.len(),
+                    "areas": members,
+                })
+            })
+        })
+        .collect()
+}
+
+/// One grid per cadence in use: a column per month (or quarter) of the window, a row per
+/// requirement with that cadence, a cell per period saying whether a file covers it and
+/// which. Columns come from the window, not from the rows, so every row lines up.
+fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
+    let mut grids = Vec::new();
+    for (cadence, heading, anchor) in [
+        (Cadence::Monthly, "Monthly evidence", "grid-monthly"),
+        (Cadence::Quarterly, "Quarterly evidence", "grid-quarterly"),
+    ] {
+        let columns = cadence_periods(cadence, a.window);
+        let mut rows = Vec::new();
+        for (area, area_v) in a.areas.iter().zip(areas) {
+            let req_views = area_v.get("requirements").and_then(Value::as_array);
+            for (r, rv) in area
+                .requirements
+                .iter()
+                .zip(req_views.into_iter().flatten())
+            {
+                if r.cadence != cadence {
+                    continue;
+                }
+                let periods = rv.get("periods").and_then(Value::as_array);
+                let cells: Vec<Value> = columns
+                    .iter()
+                    .map(|(label, start, _)| {
+                        let p = periods
+                            .into_iter()
+                            .flatten()
+                            .find(|p| p.get("label").and_then(Value::as_str) == Some(label));
+                        let covered = p
+                            .and_then(|p| p.get("covered"))
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false);
+                        json!({
+                            "label": label,
+                            "heading": period_heading(cadence, *start),
+                            "covered": covered,
+                            "word": if covered { "Covered" } else { "Not covered" },
+                            "class": if covered { "cell-covered" } else { "cell-gap" },
+                            "files": p.and_then(|p| p.get("file_links")).cloned()
+                                .unwrap_or_else(|| json!([])),
+                        })
+                    })
+                    .collect();
+                let covered = cells.iter().filter(|c| c["covered"] == true).count();
+                rows.push(json!({
+                    "id": r.id,
+                    "title": r.title,
+                    "area_id": area.id,
+                    "required": r.required,
+                    "required_word": rv.get("required_word"),
+                    "anchor": rv.get("anchor"),
+                    "status": r.status,
+                    "status_word": rv.get("status_word"),
+                    "status_class": rv.get("status_class"),
+                    "covered": covered,
+                    "cells": cells,
+                }));
+            }
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        let cols: Vec<Value> = columns
+            .iter()
+            .map(|(label, start, end)| {
+                json!({
+                    "label": label,
+                    "heading": period_heading(cadence, *start),
+                    "start": start,
+                    "end": end,
+                })
+            })
+            .collect();
+        grids.push(json!({
+            "cadence": cadence,
+            "heading": heading,
+            "anchor": anchor,
+            "period_word": if cadence == Cadence::Monthly { "month" } else { "quarter" },
+            "column_count": cols.len(),
+            "columns": cols,
+            "rows": rows,
+        }));
+    }
+    Value::Array(grids)
+}
+
+fn counts_row(label: &str, c: &Counts) -> Value {
+    json!({
+        "label": label,
+        "met": c.met,
+        "partial": c.partial,
+        "stale": c.stale,
+        "missing": c.missing,
+        "total": c.total(),
+    })
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Met => "Met",
+        Status::Partial => "Partial",
+        Status::Stale => "Stale",
+        Status::Missing => "Missing",
+    }
+}
+
+/// The RAG rating as a word and what it means, so a reader never depends on the colour.
+fn rag_words(r: Rag) -> (&'static str, &'static str) {
+    match r {
+        Rag::Green => ("Green", "every required item met"),
+        Rag::Amber => ("Amber", "required items partial or out of date"),
+        Rag::Red => ("Red", "required evidence missing"),
+    }
+}
+
+/// "1 partial, 2 stale" for an area's required items not met; empty when all are met.
+fn not_met_words(c: &Counts) -> String {
+    [
+        (c.partial, "partial"),
+        (c.stale, "stale"),
+        (c.missing, "missing"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} {w}"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// `Jul 2020` for a month, `Q3 2020` for a quarter: short enough for a grid column on A4.
+fn period_heading(cadence: Cadence, start: NaiveDate) -> String {
+    match cadence {
+        Cadence::Quarterly => format!("Q{} {}", (start.month() - 1) / 3 + 1, start.year()),
+        _ => start.format("%b %Y").to_string(),
+    }
+}
+
+/// `18 January 2021`: the form a UK reader expects; ISO dates stay in `datetime` attributes.
+fn long_date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Fragment ids for areas and requirements: readable (`req-P1-2`), limited to characters
+/// that need no escaping in a URL fragment, and unique even when two manifest ids only
+/// differ in characters that were replaced.
+#[derive(Default)]
+struct Anchors {
+    used: HashSet<String>,
+}
+
+impl Anchors {
+    fn make(&mut self, prefix: &str, id: &str) -> String {
+        let base: String = format!("{prefix}-{id}")
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while !self.used.insert(candidate.clone()) {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        candidate
+    }
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.

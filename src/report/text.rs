@@ -42,8 +42,24 @@ impl Paint {
     }
 }
 
+/// The full report: headline, every area, then the gaps.
 pub fn render(a: &Assessment, color: bool) -> String {
     let p = Paint(color);
+    let mut o = headline(a, &p);
+    areas(a, &p, &mut o);
+    gaps(a, &p, &mut o);
+    o
+}
+
+/// The short form `build` prints: headline and gaps, without the per-area detail.
+pub fn render_summary(a: &Assessment, color: bool) -> String {
+    let p = Paint(color);
+    let mut o = headline(a, &p);
+    gaps(a, &p, &mut o);
+    o
+}
+
+fn headline(a: &Assessment, p: &Paint) -> String {
     let mut o = String::new();
     let s = &a.summary;
     let _ = writeln!(
@@ -99,6 +115,10 @@ pub fn render(a: &Assessment, color: bool) -> String {
         s.files_skipped
     );
 
+    o
+}
+
+fn areas(a: &Assessment, p: &Paint, o: &mut String) {
     for area in &a.areas {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -129,7 +149,9 @@ pub fn render(a: &Assessment, color: bool) -> String {
             }
         }
     }
+}
 
+fn gaps(a: &Assessment, p: &Paint, o: &mut String) {
     let gaps: Vec<_> = a
         .areas
         .iter()
@@ -169,5 +191,4 @@ pub fn render(a: &Assessment, color: bool) -> String {
             let _ = writeln!(o, "  {}: {}", printable(&sk.path), sk.reason);
         }
     }
-    o
 }

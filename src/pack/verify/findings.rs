@@ -1,0 +1,109 @@
+//! What the verifier found: one [`Finding`] per difference, in a fixed order of kinds so
+//! that text and JSON output are stable from run to run.
+
+use serde::Serialize;
+
+/// The kind of a finding; also the group it is printed under, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The whole zip does not match the digest given with `--digest` / `--digest-file`.
+    Digest,
+    /// A payload file whose bytes differ from the manifest.
+    Modified,
+    /// Listed in a manifest, absent from the pack.
+    Missing,
+    /// Present in the pack, listed in no manifest (or outside the bag folder).
+    Unexpected,
+    /// A tag file problem: tag manifest mismatch, malformed `bagit.txt`, `bag-info.txt` or
+    /// manifest line, `Payload-Oxum` mismatch.
+    Tag,
+    /// An entry that is not read: unsafe name, symlink, duplicate, encrypted, local header
+    /// disagreeing with the central directory, overlapping, or data that disagrees with its
+    /// declared size or CRC.
+    Unsafe,
+    /// An entry or file that cannot be read (unsupported compression, permission denied).
+    Unreadable,
+    /// `pack.json` disagrees with the payload.
+    Consistency,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Digest,
+        Kind::Modified,
+        Kind::Missing,
+        Kind::Unexpected,
+        Kind::Tag,
+        Kind::Unsafe,
+        Kind::Unreadable,
+        Kind::Consistency,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Digest => "digest",
+            Kind::Modified => "modified",
+            Kind::Missing => "missing",
+            Kind::Unexpected => "unexpected",
+            Kind::Tag => "tag",
+            Kind::Unsafe => "unsafe",
+            Kind::Unreadable => "unreadable",
+            Kind::Consistency => "consistency",
+        }
+    }
+}
+
+/// One difference between the pack and what was built.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Finding {
+    pub kind: Kind,
+    /// The path inside the bag (`data/...`, `bag-info.txt`) when the entry is inside the bag
+    /// folder; otherwise the entry's full name in the zip; `None` for the whole pack.
+    pub path: Option<String>,
+    /// A sentence for a person.
+    pub message: String,
+    /// For digest mismatches: the algorithm, the expected and the found value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub algorithm: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found: Option<String>,
+}
+
+impl Finding {
+    pub fn new(kind: Kind, path: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            kind,
+            path: Some(path.into()),
+            message: message.into(),
+            algorithm: None,
+            expected: None,
+            found: None,
+        }
+    }
+
+    pub fn whole(kind: Kind, message: impl Into<String>) -> Finding {
+        Finding {
+            kind,
+            path: None,
+            message: message.into(),
+            algorithm: None,
+            expected: None,
+            found: None,
+        }
+    }
+
+    pub fn values(
+        mut self,
+        algorithm: &'static str,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Finding {
+        self.algorithm = Some(algorithm);
+        self.expected = Some(expected.into());
+        self.found = Some(found.into());
+        self
+    }
+}

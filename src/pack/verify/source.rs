@@ -1,0 +1,141 @@
+//! Positional reads over a pack zip.
+//!
+//! The verifier reads entries on several threads at once, each at its own offset, so it
+//! reads by position (`pread`) rather than through one shared cursor: a file is shared by
+//! reference and no thread ever seeks. A byte slice (tests, the fuzz target) and any
+//! `Read + Seek` (behind a lock) offer the same interface.
+
+use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::Mutex;
+
+/// Something that can be read at any offset from several threads.
+pub trait Source: Sync {
+    /// Total length in bytes.
+    fn len(&self) -> u64;
+
+    /// Reads up to `buf.len()` bytes at `offset`; 0 means end of data.
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+
+    /// True for an empty source.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, or fails with `UnexpectedEof`.
+pub fn read_exact_at(src: &dyn Source, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+    while !buf.is_empty() {
+        match src.read_at(buf, offset) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                buf = &mut buf[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// A file on disk; `len` is taken once at open, so a file that grows while it is verified
+/// is read as it was.
+pub struct FileSource {
+    file: std::fs::File,
+    len: u64,
+}
+
+impl FileSource {
+    pub fn new(file: std::fs::File) -> io::Result<FileSource> {
+        let len = file.metadata()?.len();
+        Ok(FileSource { file, len })
+    }
+}
+
+impl Source for FileSource {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let room = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        std::os::unix::fs::FileExt::read_at(&self.file, &mut buf[..want], offset)
+    }
+}
+
+impl Source for [u8] {
+    fn len(&self) -> u64 {
+        <[u8]>::len(self) as u64
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let Ok(start) = usize::try_from(offset) else {
+            return Ok(0);
+        };
+        if start >= <[u8]>::len(self) {
+            return Ok(0);
+        }
+        let n = buf.len().min(<[u8]>::len(self) - start);
+        buf[..n].copy_from_slice(&self[start..start + n]);
+        Ok(n)
+    }
+}
+
+/// Any `Read + Seek`, behind a lock: correct but serial, for callers that only have a
+/// stream (the library entry point); the CLI uses [`FileSource`].
+pub struct SeekSource<R> {
+    inner: Mutex<R>,
+    len: u64,
+}
+
+impl<R: Read + Seek + Send> SeekSource<R> {
+    pub fn new(mut inner: R) -> io::Result<SeekSource<R>> {
+        let len = inner.seek(SeekFrom::End(0))?;
+        Ok(SeekSource {
+            inner: Mutex::new(inner),
+            len,
+        })
+    }
+}
+
+impl<R: Read + Seek + Send> Source for SeekSource<R> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.len {
+            return Ok(0);
+        }
+        let mut inner = self
+            .inner
+            .lock()
+            .map_err(|_| io::Error::other("reader lock poisoned"))?;
+        inner.seek(SeekFrom::Start(offset))?;
+        let room = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        inner.read(&mut buf[..want])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_and_streams_read_the_same() {
+        let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let seek = SeekSource::new(io::Cursor::new(data.clone())).expect("cursor");
+        for src in [&data[..] as &dyn Source, &seek] {
+            let mut buf = [0u8; 10];
+            read_exact_at(src, &mut buf, 995).unwrap_err();
+            read_exact_at(src, &mut buf, 990).expect("in range");
+            assert_eq!(&buf[..], &data[990..]);
+            assert_eq!(src.read_at(&mut buf, 5000).expect("past end"), 0);
+        }
+    }
+}

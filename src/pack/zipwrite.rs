@@ -1,0 +1,477 @@
+//! The zip writer behind `evpack build`: one pass over each evidence file, both cores busy.
+//!
+//! Shape of the pipeline (all channels bounded, so memory is a small constant whatever the
+//! file or pack size):
+//!
+//! ```text
+//!  workers (one per core)          main thread                 sink thread
+//!  read file in 1 MiB chunks  -->  zip framing (zip crate) -->  SHA-256 of the whole zip
+//!  SHA-256 + size check             CRC-32, deflate if big       write to the temp file
+//!  small text: deflate here
+//! ```
+//!
+//! Workers take files in pack order but may run a few files ahead; the main thread drains
+//! them strictly in order, so the zip is byte-for-byte reproducible. The zip is written as a
+//! stream (data descriptors, no seeking back), which is what lets the sink hash the pack as
+//! it is written instead of reading gigabytes back afterwards.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use sha2::{Digest, Sha256};
+use zip::write::{SimpleFileOptions, StreamWriter, ZipFileBuilder};
+use zip::{CompressionMethod, DateTime, System, ZipWriter};
+
+use crate::error::{Error, Result};
+
+const CHUNK: usize = 1 << 20;
+/// Files that workers may have in flight ahead of the one being written.
+const LOOKAHEAD: usize = 4;
+/// Chunks queued per file.
+const PER_FILE_QUEUE: usize = 4;
+/// Compressible files up to this size are deflated by a worker, in memory, in parallel;
+/// larger ones are deflated as a stream on the main thread.
+const PREPARE_LIMIT: u64 = 4 << 20;
+
+/// One evidence file to put in the pack.
+#[derive(Debug, Clone)]
+pub struct PayloadFile {
+    /// Name inside the zip.
+    pub name: String,
+    /// Where to read it.
+    pub disk: PathBuf,
+    /// Path as shown to users (relative to the evidence folder).
+    pub shown: String,
+    /// Size and modification time at scan time: the file must still match them.
+    pub size: u64,
+    pub modified: Option<SystemTime>,
+}
+
+/// What was packed for one payload file.
+#[derive(Debug, Clone)]
+pub struct FileDigest {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// Formats that are already compressed: deflating them costs time and saves nothing.
+pub fn is_precompressed(name: &str) -> bool {
+    const EXT: &[&str] = &[
+        "pdf", "docx", "xlsx", "pptx", "docm", "xlsm", "pptm", "odt", "ods", "odp", "zip", "7z",
+        "rar", "gz", "tgz", "bz2", "xz", "zst", "jpg", "jpeg", "png", "gif", "webp", "heic", "mp4",
+        "m4v", "mov", "avi", "mkv", "mp3", "m4a", "aac", "ogg", "wma", "wmv", "msg",
+    ];
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| EXT.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+}
+
+/// Progress reporting, called from the main thread only.
+pub trait Progress {
+    fn bytes(&self, n: u64);
+    fn file_done(&self);
+}
+
+/// Buffers the zip stream into large blocks for the sink thread.
+struct ChannelSink {
+    buf: Vec<u8>,
+    full: Sender<Vec<u8>>,
+    empty: Receiver<Vec<u8>>,
+}
+
+impl Write for ChannelSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let room = CHUNK - self.buf.len();
+        let n = room.min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut next = self
+            .empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        next.clear();
+        let full = std::mem::replace(&mut self.buf, next);
+        self.full
+            .send(full)
+            .map_err(|_| io::Error::other("the pack writer stopped"))
+    }
+}
+
+/// What the sink thread hands back: the file written and the SHA-256 of every byte.
+type Sunk = (File, [u8; 32]);
+
+/// Writes a pack zip as a stream into `file`.
+pub struct PackWriter<'a> {
+    zip: ZipWriter<StreamWriter<ChannelSink>>,
+    sink: std::thread::JoinHandle<io::Result<Sunk>>,
+    mtime: DateTime,
+    cancel: &'a AtomicBool,
+    out_path: PathBuf,
+}
+
+impl<'a> PackWriter<'a> {
+    pub fn new(
+        file: File,
+        out_path: PathBuf,
+        mtime: DateTime,
+        cancel: &'a AtomicBool,
+    ) -> PackWriter<'a> {
+        let (full_tx, full_rx) = bounded::<Vec<u8>>(8);
+        let (empty_tx, empty_rx) = bounded::<Vec<u8>>(8);
+        let sink = std::thread::spawn(move || -> io::Result<Sunk> {
+            let mut file = file;
+            let mut sha = Sha256::new();
+            for block in full_rx {
+                sha.update(&block);
+                file.write_all(&block)?;
+                let _ = empty_tx.try_send(block);
+            }
+            file.flush()?;
+            Ok((file, sha.finalize().into()))
+        });
+        let zip = ZipWriter::new_stream(ChannelSink {
+            buf: Vec::with_capacity(CHUNK),
+            full: full_tx,
+            empty: empty_rx,
+        });
+        PackWriter {
+            zip,
+            sink,
+            mtime,
+            cancel,
+            out_path,
+        }
+    }
+
+    fn options(&self, method: CompressionMethod, size: u64) -> SimpleFileOptions {
+        entry_options(self.mtime, method, size)
+    }
+
+    fn zip_err(&self, e: impl std::fmt::Display) -> Error {
+        Error::Other {
+            context: self.out_path.display().to_string(),
+            message: format!("cannot write the pack: {e}"),
+        }
+    }
+
+    /// Adds a small file held in memory (tag files).
+    pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        let method = if bytes.len() > 256 {
+            CompressionMethod::Deflated
+        } else {
+            CompressionMethod::Stored
+        };
+        let opts = self.options(method, bytes.len() as u64);
+        self.zip
+            .start_file(name, opts)
+            .map_err(|e| self.zip_err(e))?;
+        self.zip.write_all(bytes).map_err(|e| self.zip_err(e))?;
+        Ok(())
+    }
+
+    /// Adds evidence files in the given order, reading each once on a worker thread.
+    pub fn add_files(
+        &mut self,
+        files: &[PayloadFile],
+        progress: &dyn Progress,
+    ) -> Result<Vec<FileDigest>> {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
+        let (job_tx, job_rx) = bounded::<(usize, Sender<Msg>)>(LOOKAHEAD);
+        let (pool_tx, pool_rx) = bounded::<Vec<u8>>(LOOKAHEAD * PER_FILE_QUEUE + 2 * workers);
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut digests = Vec::with_capacity(files.len());
+
+        let result = std::thread::scope(|s| -> Result<()> {
+            for _ in 0..workers {
+                let job_rx = job_rx.clone();
+                let pool_rx = pool_rx.clone();
+                let stop = Arc::clone(&stop);
+                let mtime = self.mtime;
+                let opts = move |method, size| entry_options(mtime, method, size);
+                let cancel = self.cancel;
+                s.spawn(move || {
+                    for (index, tx) in job_rx {
+                        if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let f = &files[index];
+                        let method = if is_precompressed(&f.name) {
+                            CompressionMethod::Stored
+                        } else {
+                            CompressionMethod::Deflated
+                        };
+                        let prepare = (method == CompressionMethod::Deflated
+                            && f.size <= PREPARE_LIMIT)
+                            .then(|| opts(method, f.size));
+                        let outcome = read_file(f, &tx, &pool_rx, prepare, &stop, cancel);
+                        if let Err(e) = outcome {
+                            let _ = tx.send(Msg::Failed(e));
+                        }
+                    }
+                });
+            }
+            drop(job_rx);
+
+            let mut pending: std::collections::VecDeque<Receiver<Msg>> =
+                std::collections::VecDeque::new();
+            let mut next = 0;
+            let outcome = (|| -> Result<()> {
+                while next < files.len() || !pending.is_empty() {
+                    while next < files.len() && pending.len() < LOOKAHEAD {
+                        let (tx, rx) = bounded(PER_FILE_QUEUE);
+                        job_tx
+                            .send((next, tx))
+                            .map_err(|_| self.zip_err("a worker stopped"))?;
+                        pending.push_back(rx);
+                        next += 1;
+                    }
+                    let Some(rx) = pending.pop_front() else { break };
+                    let index = digests.len();
+                    let digest = self.drain_one(&files[index], &rx, &pool_tx, progress)?;
+                    digests.push(digest);
+                    progress.file_done();
+                }
+                Ok(())
+            })();
+            if outcome.is_err() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            drop(job_tx);
+            // Dropping the receivers unblocks workers waiting to send.
+            drop(pending);
+            outcome
+        });
+        result?;
+        Ok(digests)
+    }
+
+    /// Writes one file's entry from its worker's messages.
+    fn drain_one(
+        &mut self,
+        f: &PayloadFile,
+        rx: &Receiver<Msg>,
+        pool: &Sender<Vec<u8>>,
+        progress: &dyn Progress,
+    ) -> Result<FileDigest> {
+        let mut started = false;
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(Error::Interrupted);
+            }
+            let msg = rx
+                .recv()
+                .map_err(|_| self.zip_err(format!("the reader of {} stopped", f.shown)))?;
+            match msg {
+                Msg::Chunk(chunk) => {
+                    if !started {
+                        let method = if is_precompressed(&f.name) {
+                            CompressionMethod::Stored
+                        } else {
+                            CompressionMethod::Deflated
+                        };
+                        let opts = self.options(method, f.size);
+                        self.zip
+                            .start_file(f.name.as_str(), opts)
+                            .map_err(|e| self.zip_err(e))?;
+                        started = true;
+                    }
+                    self.zip.write_all(&chunk).map_err(|e| self.zip_err(e))?;
+                    progress.bytes(chunk.len() as u64);
+                    let _ = pool.try_send(chunk);
+                }
+                Msg::Prepared(prepared, digest) => {
+                    self.zip
+                        .add_prepared_file(*prepared)
+                        .map_err(|e| self.zip_err(e))?;
+                    progress.bytes(digest.size);
+                    return Ok(digest);
+                }
+                Msg::Done(digest) => {
+                    if !started {
+                        // An empty file sends no chunk.
+                        let opts = self.options(CompressionMethod::Stored, 0);
+                        self.zip
+                            .start_file(f.name.as_str(), opts)
+                            .map_err(|e| self.zip_err(e))?;
+                    }
+                    return Ok(digest);
+                }
+                Msg::Failed(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Finishes the zip; returns the file (flushed, not yet synced) and the pack's SHA-256.
+    pub fn finish(self) -> Result<(File, [u8; 32])> {
+        let PackWriter {
+            zip,
+            sink,
+            out_path,
+            ..
+        } = self;
+        let err = |e: &dyn std::fmt::Display| Error::Other {
+            context: out_path.display().to_string(),
+            message: format!("cannot write the pack: {e}"),
+        };
+        let mut channel = zip.finish().map_err(|e| err(&e))?.into_inner();
+        channel.flush().map_err(|e| err(&e))?;
+        // Closing the channel ends the sink's loop.
+        drop(channel);
+        match sink.join() {
+            Ok(r) => r.map_err(|e| Error::io(&out_path, "cannot write the pack", e)),
+            Err(_) => Err(err(&"the writer thread failed")),
+        }
+    }
+}
+
+/// Fixed attributes for every entry, so the same input gives the same bytes.
+fn entry_options(mtime: DateTime, method: CompressionMethod, size: u64) -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level(if method == CompressionMethod::Deflated {
+            // Fast deflate: text evidence is small and the build runs the night before a
+            // visit; a few per cent of pack size is not worth the minutes.
+            Some(1)
+        } else {
+            None
+        })
+        .last_modified_time(mtime)
+        .unix_permissions(0o644)
+        .system(System::Unix)
+        .large_file(size >= u64::from(u32::MAX))
+}
+
+enum Msg {
+    Chunk(Vec<u8>),
+    Prepared(Box<zip::write::PreparedZipFile>, FileDigest),
+    Done(FileDigest),
+    Failed(Error),
+}
+
+fn changed(f: &PayloadFile, what: &str) -> Error {
+    Error::evidence(
+        &f.disk,
+        format!("{what} since the evidence was assessed"),
+        "the pack would not match the assessment; wait until nobody is editing the evidence folder, then build again",
+    )
+}
+
+/// Reads one evidence file, hashing it, and streams it (or its deflated form) to `tx`.
+fn read_file(
+    f: &PayloadFile,
+    tx: &Sender<Msg>,
+    pool: &Receiver<Vec<u8>>,
+    prepare: Option<SimpleFileOptions>,
+    stop: &AtomicBool,
+    cancel: &AtomicBool,
+) -> Result<()> {
+    let mut file = File::open(&f.disk).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => changed(f, "it has disappeared"),
+        io::ErrorKind::PermissionDenied => Error::evidence(
+            &f.disk,
+            "cannot be read: permission denied",
+            "ask the file's owner for read access, or move it out of the evidence folder",
+        ),
+        _ => Error::io(&f.disk, "cannot open evidence file", e),
+    })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::io(&f.disk, "cannot read evidence file", e))?;
+    if meta.len() != f.size || (f.modified.is_some() && meta.modified().ok() != f.modified) {
+        return Err(changed(f, "it has changed"));
+    }
+    let mut sha = Sha256::new();
+    let mut total = 0u64;
+    let mut builder = match prepare {
+        Some(opts) => {
+            Some(
+                ZipFileBuilder::new(f.name.as_str(), opts).map_err(|e| Error::Other {
+                    context: f.shown.clone(),
+                    message: e.to_string(),
+                })?,
+            )
+        }
+        None => None,
+    };
+    loop {
+        if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut buf = pool
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        buf.resize(CHUNK, 0);
+        let mut filled = 0;
+        while filled < CHUNK {
+            match file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io(&f.disk, "cannot read evidence file", e)),
+            }
+        }
+        buf.truncate(filled);
+        if filled == 0 {
+            break;
+        }
+        total += filled as u64;
+        if total > f.size {
+            return Err(changed(f, "it has grown"));
+        }
+        sha.update(&buf);
+        match builder.as_mut() {
+            Some(b) => b
+                .write_all(&buf)
+                .map_err(|e| Error::io(&f.disk, "cannot compress evidence file", e))?,
+            None => {
+                if tx.send(Msg::Chunk(buf)).is_err() {
+                    return Ok(()); // the writer gave up; it reports why
+                }
+            }
+        }
+        if filled < CHUNK {
+            break;
+        }
+    }
+    if total != f.size {
+        return Err(changed(f, "it has shrunk"));
+    }
+    let after = file
+        .metadata()
+        .map_err(|e| Error::io(&f.disk, "cannot read evidence file", e))?;
+    if f.modified.is_some() && after.modified().ok() != f.modified {
+        return Err(changed(f, "it was modified while being packed"));
+    }
+    let digest = FileDigest {
+        sha256: crate::util::hex(&sha.finalize()),
+        size: total,
+    };
+    let msg = match builder {
+        Some(b) => {
+            let prepared = b.finish().map_err(|e| Error::Other {
+                context: f.shown.clone(),
+                message: e.to_string(),
+            })?;
+            Msg::Prepared(Box::new(prepared), digest)
+        }
+        None => Msg::Done(digest),
+    };
+    let _ = tx.send(msg);
+    Ok(())
+}
