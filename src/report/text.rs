@@ -179,9 +179,12 @@ fn gaps(a: &Assessment, p: &Paint, o: &mut String) {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "{} file{} match no requirement and will never be packed (`evpack list` shows them).",
-            a.unmatched.len(),
-            if a.unmatched.len() == 1 { "" } else { "s" }
+            "{} and will never be packed (`evpack list` shows them).",
+            if a.unmatched.len() == 1 {
+                "1 file matches no requirement".to_string()
+            } else {
+                format!("{} files match no requirement", a.unmatched.len())
+            }
         );
     }
     if !a.skipped.is_empty() {

@@ -1,4 +1,8 @@
 //! One integration-test binary: every test drives the real `evpack` binary (assert_cmd) over
 //! a fixture tree built in code. Each module owns one capability.
 
+mod gaps;
+mod gaps_dates;
+mod gaps_manifest;
+mod gaps_scan;
 mod support;
