@@ -5,4 +5,5 @@ mod gaps;
 mod gaps_dates;
 mod gaps_manifest;
 mod gaps_scan;
+mod report;
 mod support;
