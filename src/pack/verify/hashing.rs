@@ -52,10 +52,6 @@ impl Algos {
         Algos(self.0 | other.0)
     }
 
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     pub fn iter(self) -> impl Iterator<Item = Algo> {
         Algo::ALL.into_iter().filter(move |a| self.contains(*a))
     }

@@ -67,20 +67,23 @@ impl Source for FileSource {
     }
 }
 
-impl Source for [u8] {
+/// A zip held in memory.
+pub struct ByteSource<'a>(pub &'a [u8]);
+
+impl Source for ByteSource<'_> {
     fn len(&self) -> u64 {
-        <[u8]>::len(self) as u64
+        self.0.len() as u64
     }
 
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
         let Ok(start) = usize::try_from(offset) else {
             return Ok(0);
         };
-        if start >= <[u8]>::len(self) {
+        if start >= self.0.len() {
             return Ok(0);
         }
-        let n = buf.len().min(<[u8]>::len(self) - start);
-        buf[..n].copy_from_slice(&self[start..start + n]);
+        let n = buf.len().min(self.0.len() - start);
+        buf[..n].copy_from_slice(&self.0[start..start + n]);
         Ok(n)
     }
 }
@@ -130,7 +133,7 @@ mod tests {
     fn slices_and_streams_read_the_same() {
         let data: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
         let seek = SeekSource::new(io::Cursor::new(data.clone())).expect("cursor");
-        for src in [&data[..] as &dyn Source, &seek] {
+        for src in [&ByteSource(&data) as &dyn Source, &seek] {
             let mut buf = [0u8; 10];
             read_exact_at(src, &mut buf, 995).unwrap_err();
             read_exact_at(src, &mut buf, 990).expect("in range");

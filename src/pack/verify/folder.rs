@@ -1,0 +1,188 @@
+//! An unzipped bag (an evpack pack after unzipping, or any bag made by another tool) as a
+//! [`Store`]. Symbolic links are reported and never followed: a link in a received bag
+//! could point anywhere on the auditor's machine.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::findings::{Finding, Kind};
+use super::store::{Buffers, Listing, Member, Problem, Store};
+
+pub struct FolderStore {
+    root: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+/// Lists the bag folder. `Err` when it has no `bagit.txt` or cannot be listed at all.
+pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
+    match std::fs::symlink_metadata(root.join("bagit.txt")) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(crate::Error::input(
+                root,
+                "bagit.txt is not a regular file",
+                "a bag folder holds a bagit.txt file at its top",
+            ))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(crate::Error::input(
+                root,
+                "no bagit.txt: this folder is not a BagIt bag",
+                "give the pack zip, or the folder that holds bagit.txt",
+            ))
+        }
+        Err(e) => return Err(crate::Error::io(root.join("bagit.txt"), "cannot read", e)),
+    }
+
+    let mut listing = Listing {
+        root: root.display().to_string(),
+        ..Listing::default()
+    };
+    let mut files = Vec::new();
+    let mut folded: HashMap<String, Vec<String>> = HashMap::new();
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1);
+    for item in walker {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                let rel = e
+                    .path()
+                    .and_then(|p| p.strip_prefix(root).ok())
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                listing.findings.push(Finding::new(
+                    Kind::Unreadable,
+                    rel.clone(),
+                    format!("cannot list: {e}"),
+                ));
+                listing.flagged.insert(rel);
+                continue;
+            }
+        };
+        let Ok(rel_path) = item.path().strip_prefix(root) else {
+            continue;
+        };
+        let Some(rel) = rel_path.to_str().map(str::to_string) else {
+            let rel = rel_path.to_string_lossy().into_owned();
+            listing.findings.push(Finding::new(
+                Kind::Unsafe,
+                rel.clone(),
+                "the name is not valid UTF-8 (a manifest cannot list it)",
+            ));
+            listing.flagged.insert(rel);
+            continue;
+        };
+        let ft = item.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        folded
+            .entry(rel.to_lowercase())
+            .or_default()
+            .push(rel.clone());
+        if ft.is_symlink() {
+            listing.findings.push(Finding::new(
+                Kind::Unsafe,
+                rel.clone(),
+                "symbolic link (not followed)",
+            ));
+            listing.flagged.insert(rel);
+            continue;
+        }
+        if !ft.is_file() {
+            listing.findings.push(Finding::new(
+                Kind::Unsafe,
+                rel.clone(),
+                "special file (not a regular file); not read",
+            ));
+            listing.flagged.insert(rel);
+            continue;
+        }
+        let size = match item.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => {
+                listing.findings.push(Finding::new(
+                    Kind::Unreadable,
+                    rel.clone(),
+                    format!("cannot read: {e}"),
+                ));
+                listing.flagged.insert(rel);
+                continue;
+            }
+        };
+        listing.members.push(Member {
+            path: rel,
+            size,
+            key: files.len(),
+        });
+        files.push(item.into_path());
+    }
+    let mut groups: Vec<Vec<String>> = folded.into_values().filter(|v| v.len() > 1).collect();
+    groups.sort();
+    for group in groups {
+        for me in &group {
+            let others: Vec<String> = group
+                .iter()
+                .filter(|n| *n != me)
+                .map(|n| crate::util::printable(n))
+                .collect();
+            listing.findings.push(Finding::new(
+                Kind::Unsafe,
+                me.clone(),
+                format!(
+                    "name differs only in letter case from {} (one would overwrite the other on Windows or macOS)",
+                    others.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok((
+        FolderStore {
+            root: root.to_path_buf(),
+            files,
+        },
+        listing,
+    ))
+}
+
+impl Store for FolderStore {
+    fn stream(
+        &self,
+        member: &Member,
+        bufs: &mut Buffers,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), Problem> {
+        let path = self
+            .files
+            .get(member.key)
+            .ok_or_else(|| Problem::new(Kind::Unreadable, "no such file"))?;
+        let unreadable = |e: std::io::Error| {
+            Problem::new(
+                Kind::Unreadable,
+                format!("cannot read {}: {e}", self.display(path)),
+            )
+        };
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        loop {
+            match file.read(&mut bufs.input) {
+                Ok(0) => return Ok(()),
+                Ok(n) => sink(&bufs.input[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(unreadable(e)),
+            }
+        }
+    }
+}
+
+impl FolderStore {
+    fn display(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}

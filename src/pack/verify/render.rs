@@ -1,0 +1,147 @@
+//! Pure renderers of a verification [`Report`]: text for a person, JSON for a program.
+//! Every name from the pack goes through `printable`, since a hostile pack chooses them.
+
+use std::fmt::Write as _;
+
+use super::{Kind, Report, Verdict};
+use crate::util::printable;
+
+/// Groups of findings, then counts, then a one-line verdict (alone with `quiet`).
+pub fn text(r: &Report, quiet: bool) -> String {
+    let mut out = String::new();
+    if !quiet {
+        let _ = writeln!(
+            out,
+            "Verifying {} ({}{}; {})",
+            printable(&r.pack),
+            r.container,
+            if r.container == "zip" {
+                format!(
+                    ", bag folder {}",
+                    if r.bag_root.is_empty() {
+                        "at the top level".to_string()
+                    } else {
+                        printable(&r.bag_root)
+                    }
+                )
+            } else {
+                String::new()
+            },
+            if r.algorithms.is_empty() {
+                "no manifest algorithm evpack checks".to_string()
+            } else {
+                r.algorithms.join(" and ")
+            }
+        );
+        for kind in Kind::ALL {
+            let group: Vec<_> = r.findings.iter().filter(|f| f.kind == kind).collect();
+            if group.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "\n{} ({}):", kind.name(), group.len());
+            for f in group {
+                let path = f.path.as_deref().map_or_else(
+                    || "(whole pack)".to_string(),
+                    |p| {
+                        if p.is_empty() {
+                            "(bag folder)".to_string()
+                        } else {
+                            printable(p)
+                        }
+                    },
+                );
+                let _ = writeln!(out, "  {path}: {}", f.message);
+                if let (Some(a), Some(e), Some(g)) = (f.algorithm, &f.expected, &f.found) {
+                    let _ = writeln!(out, "    {a} expected {e}\n    {a} found    {g}");
+                }
+            }
+        }
+        if !r.notes.is_empty() {
+            out.push('\n');
+            for n in &r.notes {
+                let _ = writeln!(out, "note: {}", printable(n));
+            }
+        }
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "Checked {} payload files ({}) and {} tag files.",
+            r.counts.payload_files,
+            human_bytes(r.counts.payload_bytes),
+            r.counts.tag_files
+        );
+        if let Some(d) = &r.digest {
+            let _ = writeln!(
+                out,
+                "Whole zip SHA-256 {} the recorded digest.",
+                if d.matches {
+                    "matches"
+                } else {
+                    "does NOT match"
+                }
+            );
+        }
+        let counts: Vec<String> = Kind::ALL
+            .iter()
+            .map(|k| format!("{} {}", r.counts.of(*k), k.name()))
+            .collect();
+        let _ = writeln!(out, "Findings: {}.", counts.join(", "));
+    }
+    match r.verdict {
+        Verdict::Intact => {
+            let _ = writeln!(
+                out,
+                "OK: {} is intact: every file as built, nothing missing, nothing added.",
+                printable(&r.pack)
+            );
+        }
+        Verdict::Differs => {
+            let _ = writeln!(
+                out,
+                "FAILED: {} differs from what was built ({} finding{}).",
+                printable(&r.pack),
+                r.counts.findings,
+                if r.counts.findings == 1 { "" } else { "s" }
+            );
+        }
+    }
+    out
+}
+
+pub fn json(r: &Report) -> crate::Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(r).map_err(|e| crate::Error::Other {
+        context: "verify report".into(),
+        message: e.to_string(),
+    })?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if n < 1000 {
+        return format!("{n} bytes");
+    }
+    let mut v = n as f64;
+    let mut unit = "bytes";
+    for u in UNITS {
+        if v < 1000.0 {
+            break;
+        }
+        v /= 1000.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_well() {
+        assert_eq!(human_bytes(999), "999 bytes");
+        assert_eq!(human_bytes(1_500), "1.5 KB");
+        assert_eq!(human_bytes(2_000_000_000), "2.0 GB");
+    }
+}

@@ -1,0 +1,82 @@
+//! What the bag checks need from a pack, whether it is a zip or a folder: the list of
+//! members (files inside the bag folder) and a way to stream one member's bytes.
+
+use super::findings::{Finding, Kind};
+
+/// Read size for files and zip data: large enough that a read is cheap next to hashing it,
+/// small enough that two workers hold well under a megabyte each.
+pub const CHUNK: usize = 256 * 1024;
+
+/// A file inside the bag folder that may be read.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Path relative to the bag folder, `/`-separated (`data/x.pdf`, `bag-info.txt`).
+    pub path: String,
+    /// The size the container declares (zip central directory, file metadata).
+    pub size: u64,
+    /// The store's own handle for it.
+    pub key: usize,
+}
+
+/// Why a member could not be read to the end; the member is then reported with this kind
+/// and not compared with anything else.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub kind: Kind,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Problem {
+        Problem {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// Per-worker buffers, reused from member to member so that hashing twenty thousand small
+/// files does not allocate (and page-fault) a fresh buffer each time.
+pub struct Buffers {
+    pub input: Vec<u8>,
+    pub output: Vec<u8>,
+}
+
+impl Buffers {
+    pub fn new() -> Buffers {
+        Buffers {
+            input: vec![0; CHUNK],
+            output: vec![0; CHUNK],
+        }
+    }
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers::new()
+    }
+}
+
+/// A pack opened for checking.
+pub trait Store: Sync {
+    /// Streams a member's bytes to `sink`, stopping at the first problem.
+    fn stream(
+        &self,
+        member: &Member,
+        bufs: &mut Buffers,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), Problem>;
+}
+
+/// The result of opening a pack: its readable members, and what was already found while
+/// listing them (unsafe entries, entries outside the bag folder).
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub members: Vec<Member>,
+    pub findings: Vec<Finding>,
+    /// Paths (relative to the bag folder) of entries that were reported and not read: the
+    /// bag checks say nothing more about them, so each problem is named once.
+    pub flagged: std::collections::HashSet<String>,
+    /// The bag folder inside the zip (`NAME/`, or empty), or the folder path.
+    pub root: String,
+}

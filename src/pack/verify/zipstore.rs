@@ -1,0 +1,576 @@
+//! A pack zip as a [`Store`]: structural checks on the central directory before any data
+//! is read, then streaming reads of the entries that passed them.
+//!
+//! Order matters for safety. Everything that can be judged from the central directory and
+//! the local headers (names, symlinks, encryption, duplicates, overlapping ranges, header
+//! disagreements) is judged first, and an entry that fails any of it is never inflated.
+//! The entries that remain are inflated with their declared size as a hard ceiling, so a
+//! deflate bomb costs at most one chunk past that size.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::findings::{Finding, Kind};
+use super::source::Source;
+use super::store::{Buffers, Listing, Member, Problem, Store};
+use super::zipdir::{self, CdEntry, NotAZip, FLAG_ENCRYPTED};
+
+const METHOD_STORED: u16 = 0;
+const METHOD_DEFLATED: u16 = 8;
+/// WinZip AES marks its entries with this method.
+const METHOD_AES: u16 = 99;
+
+pub struct ZipStore<'a> {
+    src: &'a dyn Source,
+    entries: Vec<CdEntry>,
+    /// Data start of each entry whose local header was read and agreed.
+    data_start: Vec<Option<u64>>,
+}
+
+/// Why an entry is unsafe to read, judged from its name alone.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    let b = name.as_bytes();
+    if name.is_empty() {
+        Some("has an empty name")
+    } else if name.starts_with('/') {
+        Some("is an absolute path")
+    } else if name.contains('\\') {
+        Some("contains a backslash (a folder separator on Windows)")
+    } else if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        Some("starts with a drive letter")
+    } else if name.split('/').any(|c| c == "..") {
+        Some("contains `..` (it would be written outside the folder it is unzipped to)")
+    } else if name.contains('\0') {
+        Some("contains a NUL character")
+    } else {
+        None
+    }
+}
+
+/// The bag folder: the folder that holds `bagit.txt`, nearest the top. A bag may carry other
+/// bags in its payload, so deeper ones are payload; two at the same depth are ambiguous.
+fn find_root(entries: &[CdEntry]) -> Result<String, String> {
+    let mut best: Option<(usize, HashSet<String>)> = None;
+    for e in entries {
+        let Some(name) = &e.name else { continue };
+        if unsafe_name(name).is_some() {
+            continue;
+        }
+        let root = if name == "bagit.txt" {
+            ""
+        } else if let Some(r) = name.strip_suffix("/bagit.txt") {
+            &name[..r.len() + 1]
+        } else {
+            continue;
+        };
+        let depth = root.matches('/').count();
+        match &mut best {
+            Some((d, set)) if *d == depth => {
+                set.insert(root.to_string());
+            }
+            Some((d, _)) if *d < depth => {}
+            _ => best = Some((depth, HashSet::from([root.to_string()]))),
+        }
+    }
+    match best {
+        None => Err("no bagit.txt in the zip: this is not a BagIt pack".into()),
+        Some((_, set)) if set.len() == 1 => Ok(set.into_iter().next().unwrap_or_default()),
+        Some((_, set)) => {
+            let mut roots: Vec<_> = set.into_iter().collect();
+            roots.sort();
+            Err(format!(
+                "several folders hold a bagit.txt at the same level ({}): cannot tell which is the bag",
+                roots.join(", ")
+            ))
+        }
+    }
+}
+
+/// Findings so far, and which entries must not be read.
+struct Judged {
+    findings: Vec<Finding>,
+    bad: Vec<bool>,
+}
+
+impl Judged {
+    fn flag(&mut self, i: usize, path: String, kind: Kind, message: String) {
+        self.findings.push(Finding::new(kind, path, message));
+        self.bad[i] = true;
+    }
+
+    /// Marks both sides of every overlap (once per entry).
+    fn overlaps(&mut self, ranges: Vec<(u64, u64, usize)>, shown: &dyn Fn(usize) -> String) {
+        for (i, j) in zipdir::overlaps(ranges) {
+            for (a, b) in [(i, j), (j, i)] {
+                if !self.bad[a] {
+                    self.flag(
+                        a,
+                        shown(a),
+                        Kind::Unsafe,
+                        format!(
+                            "overlaps entry {} in the zip (an overlapping-entry zip bomb or a corrupt zip); not read",
+                            crate::util::printable(&shown(b))
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Opens a zip: reads the central directory, judges every entry, and lists the members
+/// that may be read. `Err` when the file is not a readable pack at all.
+pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
+    let cd = zipdir::read_central_dir(src).map_err(|NotAZip(why)| why)?;
+    let entries = cd.entries;
+    let root = find_root(&entries)?;
+    let n = entries.len();
+
+    // The display path is relative to the bag folder when the entry is inside it.
+    let shown = |i: usize| -> String {
+        let name = entries[i].display_name();
+        match name.strip_prefix(root.as_str()) {
+            Some(rel) if !rel.is_empty() => rel.to_string(),
+            _ => name,
+        }
+    };
+    let mut j = Judged {
+        findings: Vec::new(),
+        bad: vec![false; n],
+    };
+
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(p) = &e.problem {
+            j.flag(i, shown(i), Kind::Unsafe, format!("unsafe entry: {p}"));
+            continue;
+        }
+        let Some(name) = &e.name else {
+            j.flag(
+                i,
+                shown(i),
+                Kind::Unsafe,
+                "unsafe entry: the name is not valid UTF-8".into(),
+            );
+            continue;
+        };
+        if let Some(why) = unsafe_name(name) {
+            j.flag(i, shown(i), Kind::Unsafe, format!("unsafe name: it {why}"));
+            continue;
+        }
+        match e.unix_type() {
+            Some(0o120_000) => {
+                j.flag(
+                    i,
+                    shown(i),
+                    Kind::Unsafe,
+                    "symbolic link entry (not followed)".into(),
+                );
+                continue;
+            }
+            Some(t) if t != 0 && t != 0o100_000 && t != 0o040_000 => {
+                j.flag(
+                    i,
+                    shown(i),
+                    Kind::Unsafe,
+                    format!("special file entry (unix type {t:o}), not a regular file"),
+                );
+                continue;
+            }
+            _ => {}
+        }
+        if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
+            j.flag(
+                i,
+                shown(i),
+                Kind::Unsafe,
+                "encrypted entry (cannot be checked)".into(),
+            );
+            continue;
+        }
+        if !e.is_dir() && e.method != METHOD_STORED && e.method != METHOD_DEFLATED {
+            j.flag(
+                i,
+                shown(i),
+                Kind::Unreadable,
+                format!(
+                    "compression method {} is not supported (packs use stored or deflated)",
+                    e.method
+                ),
+            );
+        }
+    }
+
+    // Duplicate names: which copy an unzip tool keeps varies, so neither is trusted.
+    let mut by_name: HashMap<&[u8], Vec<usize>> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        by_name.entry(e.name_raw.as_slice()).or_default().push(i);
+    }
+    let mut dups: Vec<&Vec<usize>> = by_name.values().filter(|v| v.len() > 1).collect();
+    dups.sort();
+    for group in dups {
+        for &i in group {
+            if !j.bad[i] {
+                j.flag(
+                    i,
+                    shown(i),
+                    Kind::Unsafe,
+                    format!(
+                        "duplicate name: {} entries in the zip have this name; none is read",
+                        group.len()
+                    ),
+                );
+            }
+        }
+    }
+
+    // Names equal ignoring case overwrite each other when unzipped on Windows or macOS.
+    // Both are still read and checked: each is a distinct file in the manifest.
+    let mut by_folded: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if let Some(name) = &e.name {
+            by_folded.entry(name.to_lowercase()).or_default().push(i);
+        }
+    }
+    let mut folded: Vec<&Vec<usize>> = by_folded
+        .values()
+        .filter(|v| {
+            v.iter()
+                .map(|&i| &entries[i].name_raw)
+                .collect::<HashSet<_>>()
+                .len()
+                > 1
+        })
+        .collect();
+    folded.sort();
+    for group in folded {
+        let names: Vec<String> = group.iter().map(|&i| shown(i)).collect();
+        for (k, me) in names.iter().enumerate() {
+            if names[..k].contains(me) {
+                continue;
+            }
+            let others: Vec<String> = names
+                .iter()
+                .filter(|n| *n != me)
+                .map(|n| crate::util::printable(n))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            j.findings.push(Finding::new(
+                Kind::Unsafe,
+                me.clone(),
+                format!(
+                    "name differs only in letter case from {} (one would overwrite the other when unzipped on Windows or macOS)",
+                    others.join(", ")
+                ),
+            ));
+        }
+    }
+
+    // Overlapping entries, first from the central directory alone (before any local header
+    // is read), then again with the real local header lengths.
+    let mut ranges = Vec::with_capacity(n);
+    for (i, e) in entries.iter().enumerate() {
+        let end = e
+            .header_offset
+            .saturating_add(zipdir::min_header_len(e))
+            .saturating_add(e.compressed_size);
+        if end > cd.cd_start {
+            if !j.bad[i] {
+                j.flag(
+                    i,
+                    shown(i),
+                    Kind::Unsafe,
+                    format!(
+                        "its data ({} bytes at offset {}) runs past the start of the central directory (truncated or forged entry)",
+                        e.compressed_size, e.header_offset
+                    ),
+                );
+            }
+            continue;
+        }
+        ranges.push((e.header_offset, end, i));
+    }
+    j.overlaps(ranges, &shown);
+
+    // Local headers: small reads, in parallel since a pack has thousands of them.
+    let bad = &j.bad;
+    let locals: Vec<Option<Result<zipdir::Local, String>>> = entries
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| (!bad[i]).then(|| zipdir::read_local(src, e)))
+        .collect();
+    let mut data_start = vec![None; n];
+    let mut ranges = Vec::with_capacity(n);
+    for (i, local) in locals.into_iter().enumerate() {
+        match local {
+            None => {}
+            Some(Err(why)) => j.flag(
+                i,
+                shown(i),
+                Kind::Unsafe,
+                format!("local header disagrees with the central directory: {why}; not read"),
+            ),
+            Some(Ok(l)) => {
+                let end = l.data_start.saturating_add(entries[i].compressed_size);
+                if end > cd.cd_start {
+                    j.flag(
+                        i,
+                        shown(i),
+                        Kind::Unsafe,
+                        "its data runs past the start of the central directory (truncated or forged entry)".into(),
+                    );
+                } else {
+                    data_start[i] = Some(l.data_start);
+                    ranges.push((entries[i].header_offset, end, i));
+                }
+            }
+        }
+    }
+    j.overlaps(ranges, &shown);
+
+    let mut listing = Listing {
+        root: root.clone(),
+        ..Listing::default()
+    };
+    for (i, e) in entries.iter().enumerate() {
+        let name = e.display_name();
+        let inside = name
+            .strip_prefix(root.as_str())
+            .filter(|rel| !rel.is_empty());
+        if j.bad[i] {
+            data_start[i] = None;
+            if let Some(rel) = inside {
+                listing
+                    .flagged
+                    .insert(rel.trim_end_matches('/').to_string());
+            }
+            continue;
+        }
+        if e.is_dir() {
+            continue;
+        }
+        match inside {
+            Some(rel) => listing.members.push(Member {
+                path: rel.to_string(),
+                size: e.size,
+                key: i,
+            }),
+            None => j.findings.push(Finding::new(
+                Kind::Unexpected,
+                name.clone(),
+                format!(
+                    "outside the bag folder {}",
+                    if root.is_empty() {
+                        "(top level)"
+                    } else {
+                        &root
+                    }
+                ),
+            )),
+        }
+    }
+    listing.findings = j.findings;
+    Ok((
+        ZipStore {
+            src,
+            entries,
+            data_start,
+        },
+        listing,
+    ))
+}
+
+impl Store for ZipStore<'_> {
+    fn stream(
+        &self,
+        member: &Member,
+        bufs: &mut Buffers,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<(), Problem> {
+        let e = self
+            .entries
+            .get(member.key)
+            .ok_or_else(|| Problem::new(Kind::Unreadable, "no such entry"))?;
+        let start = self
+            .data_start
+            .get(member.key)
+            .copied()
+            .flatten()
+            .ok_or_else(|| Problem::new(Kind::Unreadable, "entry not readable"))?;
+        let mut crc = crc32fast::Hasher::new();
+        let mut sink = |b: &[u8]| {
+            crc.update(b);
+            sink(b);
+        };
+        match e.method {
+            METHOD_STORED => stream_stored(self.src, e, start, bufs, &mut sink)?,
+            METHOD_DEFLATED => stream_deflated(self.src, e, start, bufs, &mut sink)?,
+            m => {
+                return Err(Problem::new(
+                    Kind::Unreadable,
+                    format!("compression method {m} is not supported"),
+                ))
+            }
+        }
+        let found = crc.finalize();
+        if found != e.crc32 {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                format!(
+                    "CRC-32 of the data read is {found:08x}, the central directory says {:08x}",
+                    e.crc32
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn read_err(e: &std::io::Error) -> Problem {
+    Problem::new(Kind::Unreadable, format!("read error: {e}"))
+}
+
+fn stream_stored(
+    src: &dyn Source,
+    e: &CdEntry,
+    start: u64,
+    bufs: &mut Buffers,
+    sink: &mut dyn FnMut(&[u8]),
+) -> Result<(), Problem> {
+    if e.compressed_size != e.size {
+        return Err(Problem::new(
+            Kind::Unsafe,
+            format!(
+                "stored entry declares {} bytes but {} stored bytes",
+                e.size, e.compressed_size
+            ),
+        ));
+    }
+    let mut pos = start;
+    let end = start + e.compressed_size;
+    while pos < end {
+        let want = bufs
+            .input
+            .len()
+            .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
+        let n = src
+            .read_at(&mut bufs.input[..want], pos)
+            .map_err(|e| read_err(&e))?;
+        if n == 0 {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                "the data ends before its declared size (truncated zip)",
+            ));
+        }
+        sink(&bufs.input[..n]);
+        pos += n as u64;
+    }
+    Ok(())
+}
+
+/// Inflates with the declared size as a ceiling: output is counted chunk by chunk and
+/// reading stops as soon as it passes the declared size, so a bomb costs one chunk.
+fn stream_deflated(
+    src: &dyn Source,
+    e: &CdEntry,
+    start: u64,
+    bufs: &mut Buffers,
+    sink: &mut dyn FnMut(&[u8]),
+) -> Result<(), Problem> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    let mut inflater = Decompress::new(false);
+    let end = start + e.compressed_size;
+    let mut pos = start;
+    let (mut in_off, mut in_len) = (0usize, 0usize);
+    let mut produced_total = 0u64;
+    loop {
+        if in_off == in_len && pos < end {
+            let want = bufs
+                .input
+                .len()
+                .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
+            let n = src
+                .read_at(&mut bufs.input[..want], pos)
+                .map_err(|e| read_err(&e))?;
+            if n == 0 {
+                return Err(Problem::new(
+                    Kind::Unsafe,
+                    "the data ends before its declared compressed size (truncated zip)",
+                ));
+            }
+            pos += n as u64;
+            in_off = 0;
+            in_len = n;
+        }
+        let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
+        let status = inflater
+            .decompress(
+                &bufs.input[in_off..in_len],
+                &mut bufs.output,
+                FlushDecompress::None,
+            )
+            .map_err(|err| Problem::new(Kind::Unsafe, format!("corrupt deflate data: {err}")))?;
+        let consumed = (inflater.total_in() - before_in) as usize;
+        let produced = (inflater.total_out() - before_out) as usize;
+        in_off += consumed;
+        produced_total += produced as u64;
+        if produced_total > e.size {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                format!(
+                    "inflates beyond its declared size of {} bytes (a zip bomb or a forged size); reading stopped",
+                    e.size
+                ),
+            ));
+        }
+        sink(&bufs.output[..produced]);
+        if status == Status::StreamEnd {
+            break;
+        }
+        if consumed == 0 && produced == 0 && in_off == in_len && pos >= end {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                "the deflate data ends before the end of its stream (truncated or corrupt entry)",
+            ));
+        }
+        if consumed == 0 && produced == 0 && in_off < in_len {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                "corrupt deflate data (no progress)",
+            ));
+        }
+    }
+    let unused = (in_len - in_off) as u64 + (end - pos);
+    if unused > 0 {
+        return Err(Problem::new(
+            Kind::Unsafe,
+            format!("{unused} compressed bytes follow the end of the deflate stream (forged size)"),
+        ));
+    }
+    if produced_total != e.size {
+        return Err(Problem::new(
+            Kind::Unsafe,
+            format!(
+                "inflates to {produced_total} bytes, the central directory says {}",
+                e.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_names() {
+        for n in ["/etc/passwd", "a/../../b", "..", "C:/x", "a\\b", "", "a\0b"] {
+            assert!(unsafe_name(n).is_some(), "{n:?}");
+        }
+        for n in ["bag/data/a..b", "bag/data/.hidden", "bag/data/x y.pdf"] {
+            assert!(unsafe_name(n).is_none(), "{n:?}");
+        }
+    }
+}
