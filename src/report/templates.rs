@@ -562,6 +562,30 @@ mod tests {
     }
 
     #[test]
+    fn anchors_are_fragment_safe_and_unique() {
+        let mut a = Anchors::default();
+        assert_eq!(a.make("req", "P1.2"), "req-P1-2");
+        assert_eq!(a.make("req", "P1-2"), "req-P1-2-2");
+        assert_eq!(a.make("req", "P1_2"), "req-P1_2");
+    }
+
+    #[test]
+    fn words_for_counts_and_periods() {
+        let c = Counts {
+            met: 3,
+            partial: 1,
+            stale: 0,
+            missing: 2,
+        };
+        assert_eq!(not_met_words(&c), "1 partial, 2 missing");
+        assert_eq!(not_met_words(&Counts::default()), "");
+        let oct = NaiveDate::from_ymd_opt(2020, 10, 1).unwrap();
+        assert_eq!(period_heading(Cadence::Monthly, oct), "Oct 2020");
+        assert_eq!(period_heading(Cadence::Quarterly, oct), "Q4 2020");
+        assert_eq!(long_date(oct), "1 October 2020");
+    }
+
+    #[test]
     fn escapes_markdown() {
         assert_eq!(escape_markdown("a|b <img>"), "a\\|b &lt;img&gt;");
         assert_eq!(escape_markdown("line\nbreak"), "line break");
