@@ -327,7 +327,7 @@ fn browser_ready(name: &str) -> Option<PathBuf> {
         .join("dashboard")
         .join(name);
     let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out).unwrap();
+    std::fs::create_dir_all(&out).expect("picture folder");
     Some(out)
 }
 
@@ -354,7 +354,7 @@ fn run_browser_check(html: &Path, json: &Path, out: &Path, hostile: Option<&str>
         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "{} was not written", p.display());
     }
-    let pdf = std::fs::read(out.join("print.pdf")).unwrap();
+    let pdf = std::fs::read(out.join("print.pdf")).expect("read print.pdf");
     assert!(pdf.starts_with(b"%PDF-"), "print.pdf is a PDF");
 }
 
