@@ -60,8 +60,8 @@ pub fn gaps_json(env: &TestEnv, manifest: &str, extra: &[&str]) -> (Value, i32) 
         .args(["--format", "json"])
         .args(extra)
         .output()
-        .unwrap();
-    let code = out.status.code().unwrap();
+        .expect("evpack gaps --format json");
+    let code = out.status.code().expect("evpack gaps --format json");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "not JSON ({e}), exit {code}, stderr: {}",
@@ -75,9 +75,9 @@ pub fn gaps_json(env: &TestEnv, manifest: &str, extra: &[&str]) -> (Value, i32) 
 pub fn requirement<'a>(v: &'a Value, id: &str) -> &'a Value {
     v["areas"]
         .as_array()
-        .unwrap()
+        .expect("an assessment JSON")
         .iter()
-        .flat_map(|a| a["requirements"].as_array().unwrap())
+        .flat_map(|a| a["requirements"].as_array().expect("an assessment JSON"))
         .find(|r| r["id"] == id)
         .unwrap_or_else(|| panic!("no requirement {id}"))
 }
@@ -85,41 +85,47 @@ pub fn requirement<'a>(v: &'a Value, id: &str) -> &'a Value {
 pub fn area_of<'a>(v: &'a Value, id: &str) -> &'a Value {
     v["areas"]
         .as_array()
-        .unwrap()
+        .expect("an assessment JSON")
         .iter()
         .find(|a| a["id"] == id)
         .unwrap_or_else(|| panic!("no area {id}"))
 }
 
 pub fn status(v: &Value, id: &str) -> String {
-    requirement(v, id)["status"].as_str().unwrap().to_string()
+    requirement(v, id)["status"]
+        .as_str()
+        .expect("a requirement status")
+        .to_string()
 }
 
 pub fn reasons(v: &Value, id: &str) -> Vec<String> {
     requirement(v, id)["reasons"]
         .as_array()
-        .unwrap()
+        .expect("requirement reasons")
         .iter()
-        .map(|r| r.as_str().unwrap().to_string())
+        .map(|r| r.as_str().expect("requirement reasons").to_string())
         .collect()
 }
 
 /// The paths of a JSON array of strings (`unmatched`) or of objects with `path`.
 pub fn paths(v: &Value) -> Vec<String> {
     v.as_array()
-        .unwrap()
+        .expect("a list of paths")
         .iter()
-        .map(|x| x.as_str().unwrap_or_else(|| x["path"].as_str().unwrap()))
+        .map(|x| {
+            x.as_str()
+                .unwrap_or_else(|| x["path"].as_str().expect("a list of paths"))
+        })
         .map(str::to_string)
         .collect()
 }
 
 fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
+    String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")
 }
 
 fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
+    String::from_utf8(out.stderr.clone()).expect("UTF-8 stderr")
 }
 
 /// Monthly files for 2020-07 to 2020-12, leaving out `skip`.

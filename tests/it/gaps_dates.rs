@@ -20,23 +20,32 @@ fn listed(env: &TestEnv) -> Vec<(String, String, String)> {
         .cmd()
         .args(["list", "-m", "manifest.toml", "--format", "json"])
         .output()
-        .unwrap();
+        .expect("evpack list --format json");
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).expect("evpack list --format json");
     v["files"]
         .as_array()
-        .unwrap()
+        .expect("evpack list --format json")
         .iter()
         .map(|f| {
             (
-                f["path"].as_str().unwrap().to_string(),
-                f["date"].as_str().unwrap().to_string(),
-                f["date_source"].as_str().unwrap().to_string(),
+                f["path"]
+                    .as_str()
+                    .expect("evpack list --format json")
+                    .to_string(),
+                f["date"]
+                    .as_str()
+                    .expect("evpack list --format json")
+                    .to_string(),
+                f["date_source"]
+                    .as_str()
+                    .expect("evpack list --format json")
+                    .to_string(),
             )
         })
         .collect()
@@ -51,18 +60,22 @@ fn date_of(files: &[(String, String, String)], path: &str) -> (String, String) {
 }
 
 fn set_mtime(env: &TestEnv, rel: &str, date: NaiveDate) {
-    let secs = date.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp();
+    let secs = date
+        .and_hms_opt(12, 0, 0)
+        .expect("set the modification time")
+        .and_utc()
+        .timestamp();
     let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64);
     std::fs::File::options()
         .write(true)
         .open(env.evidence().join(rel))
-        .unwrap()
+        .expect("set the modification time")
         .set_modified(t)
-        .unwrap();
+        .expect("set the modification time");
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    NaiveDate::from_ymd_opt(y, m, d).expect("a real date")
 }
 
 #[test]
@@ -303,7 +316,7 @@ fn write_date(d: NaiveDate, form: usize, upper: bool) -> (String, SpokenDate) {
         }
     };
     let as_day = SpokenDate::day(d);
-    let as_month = SpokenDate::month(y, m).unwrap();
+    let as_month = SpokenDate::month(y, m).expect("a real month");
     match form {
         0 => (format!("{y}-{m:02}-{dd:02}"), as_day),
         1 => (format!("{y}_{m:02}_{dd:02}"), as_day),
@@ -343,7 +356,7 @@ fn surrounding() -> impl Strategy<Value = String> {
     // Letters (ASCII and not), spaces and the punctuation people put in file names; never
     // a digit of any script.
     proptest::string::string_regex("[a-zA-Zé ()_.,&'+\\-\\[\\]]{0,16}")
-        .unwrap()
+        .expect("a valid regex")
         .prop_filter("no digits or month names", |s| {
             !s.chars().any(char::is_numeric) && safe_words(s)
         })

@@ -13,17 +13,17 @@ fn error_for(text: &str) -> String {
         .cmd()
         .args(["gaps", "-m", "manifest.toml"])
         .output()
-        .unwrap();
+        .expect("evpack output");
     let check = env
         .cmd()
         .args(["manifest", "check", "manifest.toml"])
         .output()
-        .unwrap();
+        .expect("evpack output");
     assert_eq!(gaps.status.code(), Some(2));
     assert_eq!(check.status.code(), Some(2));
     assert!(gaps.stdout.is_empty());
-    let err = String::from_utf8(gaps.stderr).unwrap();
-    assert_eq!(err, String::from_utf8(check.stderr).unwrap());
+    let err = String::from_utf8(gaps.stderr).expect("evpack output");
+    assert_eq!(err, String::from_utf8(check.stderr).expect("evpack output"));
     assert!(err.contains("\n  help: "), "no help in {err}");
     err
 }

@@ -13,12 +13,12 @@ use crate::support::TestEnv;
 fn skipped(v: &Value) -> Vec<(String, String)> {
     v["skipped"]
         .as_array()
-        .unwrap()
+        .expect("a skipped list")
         .iter()
         .map(|s| {
             (
-                s["path"].as_str().unwrap().to_string(),
-                s["reason"].as_str().unwrap().to_string(),
+                s["path"].as_str().expect("a skipped list").to_string(),
+                s["reason"].as_str().expect("a skipped list").to_string(),
             )
         })
         .collect()
@@ -255,22 +255,23 @@ fn a_link_to_a_folder_inside_is_not_walked_twice() {
 }
 
 fn is_root() -> bool {
-    let out = Command::new("id").arg("-u").output().unwrap();
+    let out = Command::new("id").arg("-u").output().expect("id -u");
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
 /// Makes everything under `dir` readable by everybody (root's temp dirs are 0700), so an
 /// unprivileged user can run the scan.
 fn open_up(dir: &Path) {
-    let meta = std::fs::symlink_metadata(dir).unwrap();
+    let meta = std::fs::symlink_metadata(dir).expect("chmod the temp tree");
     if meta.file_type().is_symlink() {
         return;
     }
     let mode = if meta.is_dir() { 0o755 } else { 0o644 };
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode))
+        .expect("chmod the temp tree");
     if meta.is_dir() {
-        for e in std::fs::read_dir(dir).unwrap() {
-            open_up(&e.unwrap().path());
+        for e in std::fs::read_dir(dir).expect("chmod the temp tree") {
+            open_up(&e.expect("chmod the temp tree").path());
         }
     }
 }
@@ -360,5 +361,34 @@ fn unreadable_file_and_folder_are_reported_and_the_scan_goes_on() {
     assert!(
         text.contains("audits/Locked audit 2020-12-02.md: cannot be read: permission denied"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_pipe_in_the_folder_is_reported_not_opened() {
+    let env = TestEnv::new();
+    env.file("audits/Audit 2020-12-01.md", "x");
+    let fifo = env.evidence().join("audits/Pipe audit 2020-12-02.md");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    env.manifest(&single(&["audits/*"], ""));
+    let out = env
+        .cmd()
+        .args(["gaps", "-m", "manifest.toml", "--format", "json"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(matched(&v, "R"), ["audits/Audit 2020-12-01.md"]);
+    assert_eq!(
+        skipped(&v),
+        [(
+            "audits/Pipe audit 2020-12-02.md".to_string(),
+            "not a regular file (device, pipe or socket)".to_string()
+        )]
     );
 }
