@@ -264,6 +264,44 @@ paths = ["a/*"]
     assert!(html.contains(">Other areas</h3>"));
 }
 
+/// The pack's index.html is the same template over the same view, with links into `data/`.
+/// The builder calls the library, so this does too.
+#[test]
+fn pack_index_links_into_data_and_leaves_unmatched_unlinked() {
+    let cfg = evpack::cli::InputConfig {
+        manifest: repo().join("manifests/devon-focused-visit-2021.toml"),
+        evidence: repo().join("evidence"),
+        assess: evpack::assess::AssessOptions::default(),
+    };
+    let (_, _, a) = evpack::cli::load_and_assess(&cfg).expect("assess the sample");
+    let templates = evpack::report::Templates::load(None).expect("embedded templates");
+    let html = templates
+        .html(&a, evpack::report::LinkStyle::Pack)
+        .expect("render");
+    let files: Vec<String> = hrefs(&html)
+        .into_iter()
+        .filter(|h| !h.starts_with('#'))
+        .collect();
+    assert!(!files.is_empty());
+    for h in &files {
+        assert!(h.starts_with("data/"), "{h} does not point into data/");
+    }
+    assert!(html.contains("and are not in this pack"));
+    assert!(
+        html.contains("<li>misc/old notes.txt</li>"),
+        "unmatched: text, no link"
+    );
+    assert!(!html.contains(r#"href="data/misc/old%20notes.txt""#));
+    assert!(html.contains("as the index of this evidence pack"));
+    // No clock unless the caller passes one, e.g. the pack's bagging date.
+    assert!(!html.contains("made 2021-01-11"));
+    let dated = templates
+        .html_at(&a, evpack::report::LinkStyle::Pack, Some("2021-01-11"))
+        .expect("render");
+    assert!(dated.contains(&format!("evpack {}, 2021-01-11", evpack::VERSION)));
+    assert!(dated.contains("; made 2021-01-11."));
+}
+
 #[test]
 fn dashboard_in_chromium_sample() {
     let Some(out) = browser_ready("sample") else {
