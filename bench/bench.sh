@@ -7,13 +7,14 @@
 # Data goes to $BENCH_DIR (default: bench-data/ at the repo root, gitignored) and is made
 # once per set of parameters. RUNS (default 10) timed runs per command, after warm-up runs,
 # so both commands see a warm page cache: the comparison is of the work each does, not of
-# the disk. Uses hyperfine when installed, else a loop that takes medians; peak memory
-# comes from GNU time (/usr/bin/time -v) when installed.
+# the disk. Uses hyperfine when installed (HYPERFINE=none forces the fallback), else a loop
+# that takes medians; peak memory comes from GNU time (/usr/bin/time -v) when installed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-$ROOT/bench-data}
 RUNS=${RUNS:-10}
+HYPERFINE=${HYPERFINE:-hyperfine}
 EVPACK=$ROOT/target/release/evpack
 
 say() { printf '%s\n' "$*" >&2; }
@@ -24,7 +25,7 @@ build_release() {
 }
 
 machine() {
-    say "machine: $(nproc) cores, $(uname -sm), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+    echo "machine: $(nproc) cores, $(uname -sm), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
 }
 
 # median SECONDS_FILE: the median of one number per line.
@@ -37,9 +38,9 @@ median() {
 time_median() {
     local name=$1
     shift
-    if command -v hyperfine >/dev/null; then
+    if command -v "$HYPERFINE" >/dev/null; then
         local json="$BENCH_DIR/hyperfine-$name.json"
-        hyperfine --style none --warmup 3 --runs "$RUNS" --ignore-failure \
+        "$HYPERFINE" --style none --warmup 3 --runs "$RUNS" --ignore-failure \
             --export-json "$json" --command-name "$name" -- "$(printf '%q ' "$@")" >/dev/null
         python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
     else
