@@ -386,16 +386,22 @@ proptest! {
 
     #[test]
     fn a_file_name_with_a_date_is_read_back_through_its_extension(
-        days in 0i64..40_000,
-        form in 0..FORMS,
+        days in 0u64..40_000,
+        // Every form but 15/10/2020: `/` cannot be in a file name.
+        form in prop::sample::select((0..FORMS).filter(|&f| f != 5).collect::<Vec<_>>()),
         ext in prop::sample::select(vec!["", ".docx", ".csv", ".md", ".pdf", ".xlsx"]),
     ) {
-        let d = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Days::new(days as u64);
-        prop_assume!(d.year() <= 2100);
+        let d = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Days::new(days);
         let (written, want) = write_date(d, form, false);
-        prop_assume!(!written.contains('/'));
         let name = format!("Evidence {written}{ext}");
         prop_assert_eq!(evpack::dating::date_in_file_name(&name), Some(want), "{:?}", name);
         prop_assert_eq!(want.precision == Precision::Month, form >= 9);
+    }
+
+    #[test]
+    fn any_text_is_read_without_panicking_and_only_years_1990_to_2100(text in "\\PC{0,40}") {
+        if let Some(d) = date_in(&text) {
+            prop_assert!((1990..=2100).contains(&d.start.year()), "{:?} in {:?}", d, text);
+        }
     }
 }
