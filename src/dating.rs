@@ -210,6 +210,26 @@ fn strip_ordinal<'a>(toks: &'a [Tok<'a>], i: usize) -> usize {
     }
 }
 
+/// True when a day of the month (1 to 31, perhaps with an ordinal suffix) and a separator
+/// come just before token `i`, as in `31 Sep` or `31st-Sep`.
+fn day_before(t: &[Tok<'_>], i: usize) -> bool {
+    let Some(mut k) = i.checked_sub(1) else {
+        return false;
+    };
+    if is_date_sep(t.get(k)).is_none() {
+        return false;
+    }
+    if let Some(Tok::Alpha(a)) = k.checked_sub(1).and_then(|p| t.get(p)) {
+        if matches!(a.to_lowercase().as_str(), "st" | "nd" | "rd" | "th") {
+            k -= 1;
+        }
+    }
+    matches!(
+        k.checked_sub(1).and_then(|p| t.get(p)),
+        Some(Tok::Digits(d)) if num(d, 1, 2).is_some_and(|n| (1..=31).contains(&n))
+    )
+}
+
 /// Every date written in `text`, in order of appearance.
 pub fn dates_in(text: &str) -> Vec<SpokenDate> {
     let toks = tokens(text);
@@ -285,14 +305,18 @@ fn date_at(t: &[Tok<'_>], i: usize) -> Option<(SpokenDate, usize)> {
                     NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), j + 4))
                 }
                 Tok::Alpha(a) => {
-                    // 15 Oct 2020, 15th October 2020, 15-Oct-2020
+                    // 15 Oct 2020, 15th October 2020, 15-Oct-2020, 15 Oct2020
                     let m = month_name(a)?;
-                    is_date_sep(t.get(j + 2))?;
-                    let Tok::Digits(y) = tok(j + 3)? else {
+                    let k = if is_date_sep(t.get(j + 2)).is_some() {
+                        j + 3
+                    } else {
+                        j + 2
+                    };
+                    let Tok::Digits(y) = tok(k)? else {
                         return None;
                     };
                     let y = year(y)?;
-                    NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), j + 4))
+                    NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), k + 1))
                 }
                 _ => None,
             }
@@ -300,6 +324,10 @@ fn date_at(t: &[Tok<'_>], i: usize) -> Option<(SpokenDate, usize)> {
         Tok::Alpha(a) => {
             // Oct 2020, October 2020, Oct-2020, Oct2020
             let m = month_name(a)?;
+            if day_before(t, i) {
+                // "31 Sep 2020": the day was impossible, and the month alone would be a guess.
+                return None;
+            }
             let k = if is_date_sep(t.get(i + 1)).is_some() {
                 i + 2
             } else {
@@ -378,6 +406,16 @@ mod tests {
             assert_eq!(date_in(name), mo(2020, 10), "{name}");
         }
         assert_eq!(date_in("Sept 2020"), mo(2020, 9));
+    }
+
+    #[test]
+    fn impossible_day_with_a_month_name_is_not_read_as_the_month() {
+        assert_eq!(date_in("minutes 31 Sep 2020"), None);
+        assert_eq!(date_in("minutes 30th February 2020"), None);
+        assert_eq!(date_in("minutes 31-Sep-2020"), None);
+        // Not a day of any month: the month stands alone.
+        assert_eq!(date_in("room 45 Oct 2020"), mo(2020, 10));
+        assert_eq!(date_in("minutes 15 Oct2020"), d(2020, 10, 15));
     }
 
     #[test]

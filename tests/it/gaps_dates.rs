@@ -223,6 +223,8 @@ fn impossible_dates_are_rejected_not_guessed() {
         "Audit 20201332.md",
         "Audit 2020-13.md",
         "Audit 29.02.2019.md",
+        // Not read as "September 2020": that would be a guess.
+        "Audit 31 Sep 2020.md",
     ] {
         env.file(&format!("bad/{name}"), "x");
         set_mtime(&env, &format!("bad/{name}"), day(2001, 1, 1));
