@@ -137,12 +137,16 @@ fn areas(a: &Assessment, p: &Paint, o: &mut String) {
             };
             let _ = writeln!(
                 o,
-                "  {} {:<8} {}{} {}",
+                "  {} {:<8} {}{}{}",
                 p.status(r.status),
                 r.id,
                 printable(&r.title),
                 if r.required { "" } else { " [advisory]" },
-                p.dim(&files)
+                if files.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", p.dim(&files))
+                }
             );
             for reason in &r.reasons {
                 let _ = writeln!(o, "           - {}", printable(reason));

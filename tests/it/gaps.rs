@@ -537,6 +537,10 @@ fn text_report_without_colour_when_piped() {
         "colour codes in piped output: {text:?}"
     );
     assert!(
+        text.lines().all(|l| l == l.trim_end()),
+        "trailing spaces: {text:?}"
+    );
+    assert!(
         text.starts_with("Focused visit - Example Council\n"),
         "{text}"
     );
