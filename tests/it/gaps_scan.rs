@@ -278,7 +278,13 @@ fn open_up(dir: &Path) {
 
 #[test]
 fn unreadable_file_and_folder_are_reported_and_the_scan_goes_on() {
-    let env = TestEnv::new();
+    // Under /tmp whatever TMPDIR says: the unprivileged user must be able to reach it.
+    let dir = tempfile::Builder::new()
+        .prefix("evpack-it-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::create_dir(dir.path().join("evidence")).unwrap();
+    let env = TestEnv { dir };
     env.file("audits/Audit 2020-12-01.md", "x")
         .file("audits/Locked audit 2020-12-02.md", "x")
         .file("locked/Hidden audit 2020-12-03.md", "x")
