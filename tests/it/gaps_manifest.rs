@@ -217,3 +217,26 @@ fn non_utf8_manifest() {
         "{err}"
     );
 }
+
+#[test]
+fn a_manifest_saved_on_windows_with_bom_and_crlf() {
+    let env = TestEnv::new();
+    let windows = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
+    env.manifest(&windows(&single(&["x/*"], "")));
+    env.cmd()
+        .args(["manifest", "check", "manifest.toml"])
+        .assert()
+        .code(0);
+    env.manifest(&windows(&single(&["x/*"], "max_age_day = 30")));
+    let out = env
+        .cmd()
+        .args(["manifest", "check", "manifest.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("manifest.toml:17:1: unknown field `max_age_day`"),
+        "{err}"
+    );
+}
