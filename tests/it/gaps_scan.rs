@@ -398,3 +398,36 @@ fn a_pipe_in_the_folder_is_reported_not_opened() {
         )]
     );
 }
+
+#[test]
+fn control_characters_and_non_utf8_names_cannot_reach_the_terminal_raw() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    env.file("audits/\u{1b}[31mRed audit 2020-12-01.md", "x");
+    let raw = std::ffi::OsStr::from_bytes(b"audits/Latin-1 caf\xe9 audit 2020-12-02.md");
+    std::fs::write(env.evidence().join(raw), "x").unwrap();
+    env.manifest(&single(&["audits/*"], ""));
+
+    let out = env
+        .cmd()
+        .args(["list", "-m", "manifest.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'), "{text:?}");
+    assert!(
+        text.contains("audits/\\u{1b}[31mRed audit 2020-12-01.md"),
+        "{text}"
+    );
+    assert!(
+        text.contains("audits/Latin-1 caf\u{fffd} audit 2020-12-02.md"),
+        "{text}"
+    );
+
+    let (v, code) = gaps_json(&env, &single(&["audits/*"], ""), &[]);
+    assert_eq!(code, 0);
+    let files = matched(&v, "R");
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert_eq!(requirement(&v, "R")["files"][0]["date"], "2020-12-02");
+}
