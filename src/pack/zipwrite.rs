@@ -29,14 +29,16 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::error::{Error, Result};
 
-const CHUNK: usize = 1 << 20;
+const CHUNK: usize = 512 << 10;
+/// Blocks between the zip framing and the sink thread.
+const SINK_BLOCKS: usize = 6;
 /// Files that workers may have in flight ahead of the one being written.
 const LOOKAHEAD: usize = 4;
 /// Chunks queued per file.
 const PER_FILE_QUEUE: usize = 4;
 /// Compressible files up to this size are deflated by a worker, in memory, in parallel;
 /// larger ones are deflated as a stream on the main thread.
-const PREPARE_LIMIT: u64 = 4 << 20;
+const PREPARE_LIMIT: u64 = 1 << 20;
 
 /// One evidence file to put in the pack.
 #[derive(Debug, Clone)]
@@ -98,10 +100,12 @@ impl Write for ChannelSink {
         if self.buf.is_empty() {
             return Ok(());
         }
+        // Blocks circulate between this writer and the sink thread: a fixed set, so memory
+        // stays constant however large the pack.
         let mut next = self
             .empty
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+            .recv()
+            .map_err(|_| io::Error::other("the pack writer stopped"))?;
         next.clear();
         let full = std::mem::replace(&mut self.buf, next);
         self.full
@@ -129,15 +133,18 @@ impl<'a> PackWriter<'a> {
         mtime: DateTime,
         cancel: &'a AtomicBool,
     ) -> PackWriter<'a> {
-        let (full_tx, full_rx) = bounded::<Vec<u8>>(8);
-        let (empty_tx, empty_rx) = bounded::<Vec<u8>>(8);
+        let (full_tx, full_rx) = bounded::<Vec<u8>>(SINK_BLOCKS);
+        let (empty_tx, empty_rx) = bounded::<Vec<u8>>(SINK_BLOCKS);
+        for _ in 1..SINK_BLOCKS {
+            let _ = empty_tx.send(Vec::with_capacity(CHUNK));
+        }
         let sink = std::thread::spawn(move || -> io::Result<Sunk> {
             let mut file = file;
             let mut sha = Sha256::new();
             for block in full_rx {
                 sha.update(&block);
                 file.write_all(&block)?;
-                let _ = empty_tx.try_send(block);
+                let _ = empty_tx.send(block);
             }
             file.flush()?;
             Ok((file, sha.finalize().into()))
@@ -193,19 +200,30 @@ impl<'a> PackWriter<'a> {
             .unwrap_or(2)
             .clamp(1, 8);
         let (job_tx, job_rx) = bounded::<(usize, Sender<Msg>)>(LOOKAHEAD);
-        let (pool_tx, pool_rx) = bounded::<Vec<u8>>(LOOKAHEAD * PER_FILE_QUEUE + 2 * workers);
+        // A fixed pool of read buffers. It must exceed what the queues of the files after
+        // the oldest can hold plus one per worker, so the oldest file's reader can always get
+        // a buffer and the pipeline cannot deadlock.
+        let pool_size = LOOKAHEAD * PER_FILE_QUEUE + workers + 1;
+        let (pool_tx, pool_rx) = bounded::<Vec<u8>>(pool_size);
+        for _ in 0..pool_size {
+            let _ = pool_tx.send(vec![0; CHUNK]);
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let mut digests = Vec::with_capacity(files.len());
 
         let result = std::thread::scope(|s| -> Result<()> {
             for _ in 0..workers {
                 let job_rx = job_rx.clone();
-                let pool_rx = pool_rx.clone();
+                let pool = BufPool {
+                    tx: pool_tx.clone(),
+                    rx: pool_rx.clone(),
+                };
                 let stop = Arc::clone(&stop);
                 let mtime = self.mtime;
                 let opts = move |method, size| entry_options(mtime, method, size);
                 let cancel = self.cancel;
                 s.spawn(move || {
+                    let mut scratch = Vec::with_capacity(CHUNK);
                     for (index, tx) in job_rx {
                         if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
                             break;
@@ -219,7 +237,8 @@ impl<'a> PackWriter<'a> {
                         let prepare = (method == CompressionMethod::Deflated
                             && f.size <= PREPARE_LIMIT)
                             .then(|| opts(method, f.size));
-                        let outcome = read_file(f, &tx, &pool_rx, prepare, &stop, cancel);
+                        let outcome =
+                            read_file(f, &tx, &pool, &mut scratch, prepare, &stop, cancel);
                         if let Err(e) = outcome {
                             let _ = tx.send(Msg::Failed(e));
                         }
@@ -253,7 +272,8 @@ impl<'a> PackWriter<'a> {
                 stop.store(true, Ordering::Relaxed);
             }
             drop(job_tx);
-            // Dropping the receivers unblocks workers waiting to send.
+            // Dropping the receivers unblocks workers waiting to send; workers waiting for a
+            // buffer see `stop` and end, so the scope can end after an error too.
             drop(pending);
             outcome
         });
@@ -293,7 +313,7 @@ impl<'a> PackWriter<'a> {
                     }
                     self.zip.write_all(&chunk).map_err(|e| self.zip_err(e))?;
                     progress.bytes(chunk.len() as u64);
-                    let _ = pool.try_send(chunk);
+                    let _ = pool.send(chunk);
                 }
                 Msg::Prepared(prepared, digest) => {
                     self.zip
@@ -372,11 +392,57 @@ fn changed(f: &PayloadFile, what: &str) -> Error {
     )
 }
 
+/// The read buffers shared by workers and the writer: a fixed set that circulates.
+#[derive(Clone)]
+struct BufPool {
+    tx: Sender<Vec<u8>>,
+    rx: Receiver<Vec<u8>>,
+}
+
+impl BufPool {
+    /// Waits for a free buffer; `None` once the build is stopping.
+    fn take(&self, stop: &AtomicBool, cancel: &AtomicBool) -> Option<Vec<u8>> {
+        loop {
+            match self.rx.recv_timeout(std::time::Duration::from_millis(50)) {
+                Ok(b) => return Some(b),
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn give(&self, buf: Vec<u8>) {
+        let _ = self.tx.try_send(buf);
+    }
+}
+
+/// Fills `buf` (resized to CHUNK) from `file`; returns the bytes read (0 at the end).
+fn fill(file: &mut File, buf: &mut Vec<u8>, f: &PayloadFile) -> Result<usize> {
+    buf.resize(CHUNK, 0);
+    let mut filled = 0;
+    while filled < CHUNK {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(&f.disk, "cannot read evidence file", e)),
+        }
+    }
+    buf.truncate(filled);
+    Ok(filled)
+}
+
 /// Reads one evidence file, hashing it, and streams it (or its deflated form) to `tx`.
+/// Small compressible files are deflated here, in `scratch`, so deflate runs on every core.
 fn read_file(
     f: &PayloadFile,
     tx: &Sender<Msg>,
-    pool: &Receiver<Vec<u8>>,
+    pool: &BufPool,
+    scratch: &mut Vec<u8>,
     prepare: Option<SimpleFileOptions>,
     stop: &AtomicBool,
     cancel: &AtomicBool,
@@ -409,44 +475,42 @@ fn read_file(
         }
         None => None,
     };
-    loop {
-        if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        let mut buf = pool
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
-        buf.resize(CHUNK, 0);
-        let mut filled = 0;
-        while filled < CHUNK {
-            match file.read(&mut buf[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(&f.disk, "cannot read evidence file", e)),
-            }
-        }
-        buf.truncate(filled);
-        if filled == 0 {
-            break;
-        }
-        total += filled as u64;
-        if total > f.size {
+    let grew = |total: &mut u64, n: usize| -> Result<()> {
+        *total += n as u64;
+        if *total > f.size {
             return Err(changed(f, "it has grown"));
         }
-        sha.update(&buf);
-        match builder.as_mut() {
-            Some(b) => b
-                .write_all(&buf)
-                .map_err(|e| Error::io(&f.disk, "cannot compress evidence file", e))?,
-            None => {
-                if tx.send(Msg::Chunk(buf)).is_err() {
-                    return Ok(()); // the writer gave up; it reports why
-                }
+        Ok(())
+    };
+    if let Some(b) = builder.as_mut() {
+        loop {
+            let n = fill(&mut file, scratch, f)?;
+            if n == 0 {
+                break;
             }
+            grew(&mut total, n)?;
+            sha.update(&scratch[..n]);
+            b.write_all(&scratch[..n])
+                .map_err(|e| Error::io(&f.disk, "cannot compress evidence file", e))?;
         }
-        if filled < CHUNK {
-            break;
+    } else {
+        loop {
+            let Some(mut buf) = pool.take(stop, cancel) else {
+                return Ok(()); // the writer stopped; it reports why
+            };
+            let n = fill(&mut file, &mut buf, f)?;
+            if n == 0 {
+                pool.give(buf);
+                break;
+            }
+            grew(&mut total, n)?;
+            sha.update(&buf);
+            if tx.send(Msg::Chunk(buf)).is_err() {
+                return Ok(()); // the writer gave up; it reports why
+            }
+            if n < CHUNK {
+                break;
+            }
         }
     }
     if total != f.size {
