@@ -7,3 +7,6 @@ mod gaps_manifest;
 mod gaps_scan;
 mod report;
 mod support;
+mod verify;
+mod verify_rawzip;
+mod verify_interop;

@@ -64,6 +64,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         members,
         mut findings,
         mut flagged,
+        flagged_sizes,
         ..
     } = listing;
     let mut notes = Vec::new();
@@ -150,7 +151,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         }
     }
     rest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    let hashed: Vec<(String, Result<Digests, super::store::Problem>)> = rest
+    let hashed: Vec<(String, Result<(), super::store::Problem>, Digests)> = rest
         .par_iter()
         .map_init(Buffers::new, |bufs, m| {
             let algos = if is_payload(&m.path) {
@@ -160,13 +161,18 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
             };
             let mut h = Hashers::new(algos);
             let r = store.stream(m, bufs, &mut |b| h.update(b));
-            (m.path.clone(), r.map(|()| h.finish()))
+            (m.path.clone(), r, h.finish())
         })
         .collect();
-    for (path, r) in hashed {
+    let mut soft = Vec::new();
+    for (path, r, d) in hashed {
         match r {
-            Ok(d) => {
+            Ok(()) => {
                 digests.insert(path, d);
+            }
+            Err(p) if p.soft => {
+                digests.insert(path.clone(), d);
+                soft.push((path, p));
             }
             Err(p) => {
                 findings.push(Finding::new(p.kind, path.clone(), p.message));
@@ -180,7 +186,6 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         .filter(|(p, _)| is_payload(p))
         .map(|(p, d)| (p.as_str(), d))
         .collect();
-    let payload_flagged = flagged.iter().filter(|p| is_payload(p)).count();
     let tag_files = digests.keys().filter(|p| !is_payload(p)).count() as u64;
 
     // bagit.txt: the bag declaration.
@@ -283,29 +288,44 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         }
     }
 
-    // bag-info.txt and its Payload-Oxum: reported, then the checks go on.
+    for (path, p) in soft {
+        if !named.contains(&path) {
+            findings.push(Finding::new(p.kind, path.clone(), p.message));
+            named.insert(path);
+        }
+    }
+
+    // bag-info.txt and its Payload-Oxum: reported, then the checks go on. The Oxum counts
+    // what the pack holds: the bytes read, plus the declared size of what was not read.
     let payload_bytes: u64 = payload.values().map(|d| d.size).sum();
     let payload_files = payload.len() as u64;
+    let unread = members
+        .iter()
+        .filter(|m| !payload.contains_key(m.path.as_str()))
+        .map(|m| (m.path.as_str(), m.size))
+        .chain(flagged_sizes.iter().map(|(p, s)| (p.as_str(), *s)))
+        .filter(|(p, _)| is_payload(p));
+    let (mut oxum_bytes, mut oxum_files) = (payload_bytes, payload_files);
+    for (_, size) in unread {
+        oxum_bytes = oxum_bytes.saturating_add(size);
+        oxum_files += 1;
+    }
     if let Some(text) = texts.get("bag-info.txt") {
         if let Some(oxum) = check_bag_info(text, &mut findings) {
-            if payload_flagged > 0 {
-                notes.push(format!(
-                    "Payload-Oxum not compared: {payload_flagged} payload entries could not be read"
-                ));
-            } else if oxum != (payload_bytes, payload_files) {
+            if oxum != (oxum_bytes, oxum_files) {
                 findings.push(
                     Finding::new(
                         Kind::Tag,
                         "bag-info.txt",
                         format!(
-                            "Payload-Oxum says {} bytes in {} files, the payload has {payload_bytes} bytes in {payload_files} files",
+                            "Payload-Oxum says {} bytes in {} files, the payload has {oxum_bytes} bytes in {oxum_files} files",
                             oxum.0, oxum.1
                         ),
                     )
                     .values(
                         "Payload-Oxum",
                         bagit::payload_oxum(oxum.0, oxum.1),
-                        bagit::payload_oxum(payload_bytes, payload_files),
+                        bagit::payload_oxum(oxum_bytes, oxum_files),
                     ),
                 );
             }

@@ -24,6 +24,10 @@ pub struct Member {
 pub struct Problem {
     pub kind: Kind,
     pub message: String,
+    /// The member was read to its end and only a check value disagreed (the zip's CRC-32):
+    /// its hashes are still good, and the manifest comparison names it if the bytes
+    /// changed, so this is reported only when nothing else names the file.
+    pub soft: bool,
 }
 
 impl Problem {
@@ -31,6 +35,7 @@ impl Problem {
         Problem {
             kind,
             message: message.into(),
+            soft: false,
         }
     }
 }
@@ -77,6 +82,9 @@ pub struct Listing {
     /// Paths (relative to the bag folder) of entries that were reported and not read: the
     /// bag checks say nothing more about them, so each problem is named once.
     pub flagged: std::collections::HashSet<String>,
+    /// Declared sizes of the flagged files, for `Payload-Oxum` (which counts what the pack
+    /// holds, read or not).
+    pub flagged_sizes: Vec<(String, u64)>,
     /// The bag folder inside the zip (`NAME/`, or empty), or the folder path.
     pub root: String,
 }

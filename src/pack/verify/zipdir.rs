@@ -458,10 +458,11 @@ pub fn read_local(src: &dyn Source, entry: &CdEntry) -> Result<Local, String> {
     })
 }
 
-/// The smallest local header an entry can have: the fixed part and its name (the central
-/// name must match the local one). Used to find overlaps before any local header is read.
-pub fn min_header_len(entry: &CdEntry) -> u64 {
-    LOCAL_LEN + entry.name_raw.len() as u64
+/// The smallest local header an entry can have: its fixed part. Used to find overlaps
+/// before any local header is read; the name is not counted, since a forged local name may
+/// be shorter than the central one and the lower bound must not invent an overlap.
+pub fn min_header_len(_entry: &CdEntry) -> u64 {
+    LOCAL_LEN
 }
 
 /// Given `(start, end, index)` byte ranges, returns for each index that overlaps an earlier

@@ -344,6 +344,9 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
                 listing
                     .flagged
                     .insert(rel.trim_end_matches('/').to_string());
+                if !e.is_dir() {
+                    listing.flagged_sizes.push((rel.to_string(), e.size));
+                }
             }
             continue;
         }
@@ -415,13 +418,15 @@ impl Store for ZipStore<'_> {
         }
         let found = crc.finalize();
         if found != e.crc32 {
-            return Err(Problem::new(
+            let mut p = Problem::new(
                 Kind::Unsafe,
                 format!(
                     "CRC-32 of the data read is {found:08x}, the central directory says {:08x}",
                     e.crc32
                 ),
-            ));
+            );
+            p.soft = true;
+            return Err(p);
         }
         Ok(())
     }

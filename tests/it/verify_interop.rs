@@ -1,0 +1,238 @@
+//! `evpack verify` against bags made by bagit-python (`bagit.py`), the tool most archives
+//! use: intact bags verify, as folders and zipped with `zip -r`; damaged the same ways,
+//! evpack and `bagit.py --validate` agree the bag is invalid.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{have_tool, TestEnv};
+
+fn tools() -> bool {
+    have_tool("bagit.py", &["--version"]) && have_tool("zip", &["-v"])
+}
+
+/// A bag folder `name` made by `bagit.py --<algo>` over a small tree.
+fn make_bag(env: &TestEnv, name: &str, algo: &str) -> PathBuf {
+    let dir = env.root().join(name);
+    let files: [(&str, &[u8]); 4] = [
+        ("audits/PP audit 2020-12.md", b"# Pathway plan audit\n"),
+        ("workforce/SLT vacancies.csv", b"role,vacant\nDCS,no\n"),
+        ("board/minutes 50% done.txt", b"percent in the name\n"),
+        ("scan.pdf", &[0x25, 0x50, 0x44, 0x46, 0, 1, 2, 3, 255]),
+    ];
+    for (p, d) in files {
+        let p = dir.join(p);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, d).expect("write");
+    }
+    let out = Command::new("bagit.py")
+        .arg(format!("--{algo}"))
+        .args(["--source-organization", "Devon County Council"])
+        .arg(&dir)
+        .output()
+        .expect("run bagit.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn bagit_valid(dir: &Path) -> bool {
+    Command::new("bagit.py")
+        .arg("--validate")
+        .arg(dir)
+        .output()
+        .expect("run bagit.py")
+        .status
+        .success()
+}
+
+/// `zip -r -q NAME.zip NAME` from the bag's parent folder.
+fn zip_dir(dir: &Path) -> PathBuf {
+    let parent = dir.parent().expect("parent");
+    let name = dir.file_name().expect("name");
+    let mut zip_name = name.to_os_string();
+    zip_name.push(".zip");
+    let out = Command::new("zip")
+        .current_dir(parent)
+        .arg("-rqy")
+        .arg(&zip_name)
+        .arg(name)
+        .output()
+        .expect("run zip");
+    assert!(out.status.success());
+    parent.join(zip_name)
+}
+
+fn evpack_code(env: &TestEnv, pack: &Path) -> (i32, String) {
+    let out = env
+        .cmd()
+        .arg("verify")
+        .arg(pack)
+        .output()
+        .expect("run evpack");
+    (
+        out.status.code().expect("code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp")
+        .success();
+    assert!(ok);
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Damage {
+    Byte,
+    Delete,
+    Add,
+    BagInfo,
+    ManifestLine,
+}
+
+fn damage(dir: &Path, d: Damage) -> &'static str {
+    match d {
+        Damage::Byte => {
+            let p = dir.join("data/scan.pdf");
+            let mut b = std::fs::read(&p).expect("read");
+            b[4] ^= 1;
+            std::fs::write(p, b).expect("write");
+            "data/scan.pdf"
+        }
+        Damage::Delete => {
+            std::fs::remove_file(dir.join("data/workforce/SLT vacancies.csv")).expect("rm");
+            "data/workforce/SLT vacancies.csv"
+        }
+        Damage::Add => {
+            std::fs::write(dir.join("data/audits/late.md"), "added after bagging\n")
+                .expect("write");
+            "data/audits/late.md"
+        }
+        Damage::BagInfo => {
+            let p = dir.join("bag-info.txt");
+            let mut t = std::fs::read_to_string(&p).expect("read");
+            t = t.replace("Devon County Council", "Somewhere Else");
+            std::fs::write(p, t).expect("write");
+            "bag-info.txt"
+        }
+        Damage::ManifestLine => {
+            let m = std::fs::read_dir(dir)
+                .expect("ls")
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| {
+                    p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.starts_with("manifest-"))
+                })
+                .expect("manifest");
+            let mut t = std::fs::read_to_string(&m).expect("read");
+            t.push_str("this is not a manifest line\n");
+            std::fs::write(m, t).expect("write");
+            "manifest-"
+        }
+    }
+}
+
+fn interop(algo: &str) {
+    let env = TestEnv::new();
+    let bag = make_bag(&env, &format!("bag-{algo}"), algo);
+    assert!(bagit_valid(&bag));
+    let (code, out) = evpack_code(&env, &bag);
+    assert_eq!(code, 0, "folder: {out}");
+    assert!(out.contains(algo), "{out}");
+    let zip = zip_dir(&bag);
+    let (code, out) = evpack_code(&env, &zip);
+    assert_eq!(code, 0, "zip: {out}");
+
+    for d in [
+        Damage::Byte,
+        Damage::Delete,
+        Damage::Add,
+        Damage::BagInfo,
+        Damage::ManifestLine,
+    ] {
+        let copy = env.root().join(format!("damaged-{algo}-{d:?}"));
+        copy_dir(&bag, &copy);
+        let named = damage(&copy, d);
+        // bagit.py --validate exits non-zero on an invalid bag; so must evpack, naming it.
+        assert!(!bagit_valid(&copy), "{d:?}: bagit.py says valid");
+        let (code, out) = evpack_code(&env, &copy);
+        assert_eq!(code, 1, "{d:?} folder: {out}");
+        assert!(
+            out.contains(named),
+            "{d:?} folder: {named} not named in\n{out}"
+        );
+        let zip = zip_dir(&copy);
+        let (code, out) = evpack_code(&env, &zip);
+        assert_eq!(code, 1, "{d:?} zip: {out}");
+        assert!(
+            out.contains(named),
+            "{d:?} zip: {named} not named in\n{out}"
+        );
+    }
+}
+
+#[test]
+fn bags_made_by_bagit_py_with_sha256_verify_and_damage_is_agreed() {
+    if tools() {
+        interop("sha256");
+    }
+}
+
+#[test]
+fn bags_made_by_bagit_py_with_sha512_verify_and_damage_is_agreed() {
+    if tools() {
+        interop("sha512");
+    }
+}
+
+#[test]
+fn a_bag_with_both_sha256_and_sha512_checks_both() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let dir = env.root().join("both");
+    std::fs::create_dir_all(dir.join("x")).expect("mkdir");
+    std::fs::write(dir.join("x/a.txt"), "a\n").expect("write");
+    let ok = Command::new("bagit.py")
+        .args(["--sha256", "--sha512"])
+        .arg(&dir)
+        .output()
+        .expect("bagit.py")
+        .status
+        .success();
+    assert!(ok);
+    let out = env
+        .cmd()
+        .args(["verify", "both", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["algorithms"], serde_json::json!(["sha256", "sha512"]));
+    // Damage only the sha512 manifest's record: evpack checks every algorithm present.
+    let m = dir.join("manifest-sha512.txt");
+    let t = std::fs::read_to_string(&m).expect("read");
+    let forged = format!("{}{}", "0".repeat(128), &t[128..]);
+    std::fs::write(&m, forged).expect("write");
+    let out = env
+        .cmd()
+        .args(["verify", "both", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["counts"]["modified"], 1, "{v}");
+    assert!(!bagit_valid(&dir));
+}
