@@ -202,6 +202,9 @@ pub struct FileRef {
     pub date_precision: Precision,
     pub date_source: DateSource,
     pub size: u64,
+    /// Filled in only inside a pack (`pack.json`), where the bytes were hashed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// Options that change what is assessed.
@@ -439,6 +442,7 @@ fn assess_requirement(
                 date_precision: f.date.precision,
                 date_source: f.date_source,
                 size: f.size,
+                sha256: None,
             })
             .collect(),
     }

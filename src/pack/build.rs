@@ -10,15 +10,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Datelike, NaiveDate};
-use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::assess::Assessment;
 use crate::cli::{load_and_assess, InputConfig, Outcome};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::pack::bagit;
-use crate::pack::zipwrite::{FileDigest, PackWriter, PayloadFile, Progress};
+use crate::pack::zipwrite::{PackWriter, PayloadFile, Progress};
 use crate::report::{self, LinkStyle, Templates};
 use crate::scan::{FileRecord, Scan};
 use crate::util::{hex, printable, slug};
@@ -40,7 +38,7 @@ pub struct BuildConfig {
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
 pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
-    let (manifest, scan, a) = load_and_assess(&cfg.input)?;
+    let (manifest, scan, mut a) = load_and_assess(&cfg.input)?;
     let templates = Templates::load(cfg.templates.as_deref())?;
     if !cfg.quiet {
         crate::cli::write_stdout(
@@ -61,7 +59,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{}-{date}.zip", slug(&a.visit.name))));
-    let built = build_pack(&manifest, &scan, &a, &templates, &out, date, cfg.quiet)?;
+    let built = build_pack(&manifest, &scan, &mut a, &templates, &out, date, cfg.quiet)?;
 
     let file_name = out
         .file_name()
@@ -158,7 +156,7 @@ fn progress_bar(total_bytes: u64, files: usize, quiet: bool) -> Bar {
 pub fn build_pack(
     manifest: &Manifest,
     scan: &Scan,
-    a: &Assessment,
+    a: &mut Assessment,
     templates: &Templates,
     out: &Path,
     date: NaiveDate,
@@ -185,14 +183,9 @@ pub fn build_pack(
         }
     }
     let bag = bag_name(out);
-    let payload = plan_payload(scan, a, &bag)?;
-    let total_bytes: u64 = payload.iter().map(|(p, _)| p.size).sum();
-
-    // Tag files that do not depend on the payload's digests.
-    let readme = templates.markdown(a, LinkStyle::Pack)?;
-    let index = templates.html(a, LinkStyle::Pack)?;
-    let gaps = report::csv::render(a)?;
-    let info = bag_info(a, date, total_bytes, payload.len());
+    let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
+        plan_payload(scan, a, &bag)?.into_iter().unzip();
+    let total_bytes: u64 = files.iter().map(|p| p.size).sum();
 
     let mtime = zip::DateTime::from_date_and_time(
         u16::try_from(date.year()).unwrap_or(1980).clamp(1980, 2107),
@@ -220,44 +213,89 @@ pub fn build_pack(
     // A second install fails harmlessly (tests build twice in one process).
     let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
 
-    let mut tags: Vec<(String, Vec<u8>)> = Vec::new();
     let mut w = PackWriter::new(file, out.to_path_buf(), mtime, &CANCELLED);
-    let mut add_tag = |w: &mut PackWriter<'_>, name: &str, bytes: Vec<u8>| -> Result<()> {
-        w.add_bytes(&format!("{bag}/{name}"), &bytes)?;
-        tags.push((name.to_string(), bytes));
-        Ok(())
-    };
+    // (name, SHA-256) of every tag file, for the tag manifest.
+    let mut tags: Vec<(&str, String)> = Vec::new();
+    let io_err = |e: std::io::Error| Error::io(out, "cannot write the pack", e);
+    let date_text = date.to_string();
     // Entries in byte order of their names, so the zip lists like a sorted folder.
-    add_tag(&mut w, "README.md", readme.into_bytes())?;
-    add_tag(&mut w, "bag-info.txt", info.into_bytes())?;
-    add_tag(&mut w, "bagit.txt", bagit::BAGIT_TXT.as_bytes().to_vec())?;
-    let files: Vec<PayloadFile> = payload.iter().map(|(p, _)| p.clone()).collect();
+    let sha = w.add_with(&format!("{bag}/README.md"), |out| {
+        templates.markdown_to(a, LinkStyle::Pack, out)
+    })?;
+    tags.push(("README.md", sha));
+    let info = bag_info(a, date, total_bytes, files.len());
+    let sha = w.add_with(&format!("{bag}/bag-info.txt"), |out| {
+        out.write_all(info.as_bytes()).map_err(io_err)
+    })?;
+    tags.push(("bag-info.txt", sha));
+    let sha = w.add_with(&format!("{bag}/bagit.txt"), |out| {
+        out.write_all(bagit::BAGIT_TXT.as_bytes()).map_err(io_err)
+    })?;
+    tags.push(("bagit.txt", sha));
+
     let bar = progress_bar(total_bytes, files.len(), quiet);
     let digests = w.add_files(&files, &bar)?;
     if let Some(b) = &bar.0 {
         b.finish_and_clear();
     }
-    let mut manifest_txt = String::new();
-    for (f, d) in files.iter().zip(&digests) {
-        let path = f.name.strip_prefix(&format!("{bag}/")).unwrap_or(&f.name);
-        manifest_txt.push_str(&bagit::manifest_line(&d.sha256, path));
-    }
-    let pack_json = pack_json(a, &payload, &digests, &bag, date)?;
-    add_tag(&mut w, "gaps.csv", gaps)?;
-    add_tag(&mut w, "index.html", index.into_bytes())?;
-    add_tag(&mut w, "manifest-sha256.txt", manifest_txt.into_bytes())?;
-    add_tag(&mut w, "manifest.toml", manifest.text.clone().into_bytes())?;
-    add_tag(&mut w, "pack.json", pack_json)?;
-    let mut tagmanifest = String::new();
-    let mut sorted_tags: Vec<&(String, Vec<u8>)> = tags.iter().collect();
-    sorted_tags.sort_by(|x, y| x.0.cmp(&y.0));
-    for (name, bytes) in sorted_tags {
-        tagmanifest.push_str(&bagit::manifest_line(&hex(&Sha256::digest(bytes)), name));
-    }
-    w.add_bytes(
-        &format!("{bag}/tagmanifest-sha256.txt"),
-        tagmanifest.as_bytes(),
-    )?;
+    let entries: Vec<PayloadEntry> = files
+        .iter()
+        .zip(serves)
+        .zip(digests)
+        .map(|((p, serves), d)| PayloadEntry {
+            path: format!("data/{}", p.shown),
+            size: d.size,
+            sha256: d.sha256,
+            serves,
+        })
+        .collect();
+    record_digests(a, &entries);
+
+    let sha = w.add_with(&format!("{bag}/gaps.csv"), |out| {
+        out.write_all(&report::csv::render(a)?).map_err(io_err)
+    })?;
+    tags.push(("gaps.csv", sha));
+    let sha = w.add_with(&format!("{bag}/index.html"), |out| {
+        templates.html_to(a, LinkStyle::Pack, Some(&date_text), out)
+    })?;
+    tags.push(("index.html", sha));
+    let sha = w.add_with(&format!("{bag}/manifest-sha256.txt"), |out| {
+        for e in &entries {
+            out.write_all(bagit::manifest_line(&e.sha256, &e.path).as_bytes())
+                .map_err(io_err)?;
+        }
+        Ok(())
+    })?;
+    tags.push(("manifest-sha256.txt", sha));
+    let sha = w.add_with(&format!("{bag}/manifest.toml"), |out| {
+        out.write_all(manifest.text.as_bytes()).map_err(io_err)
+    })?;
+    tags.push(("manifest.toml", sha));
+    let doc = PackDoc {
+        assessment: a,
+        pack_schema: crate::pack::PACK_SCHEMA,
+        bag: BagJson {
+            name: &bag,
+            bagging_date: &date_text,
+        },
+        payload: &entries,
+    };
+    let sha = w.add_with(&format!("{bag}/pack.json"), |out| {
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Other {
+            context: "pack.json".into(),
+            message: e.to_string(),
+        })?;
+        out.write_all(b"\n").map_err(io_err)
+    })?;
+    tags.push(("pack.json", sha));
+    tags.sort();
+    w.add_with(&format!("{bag}/tagmanifest-sha256.txt"), |out| {
+        for (name, sha) in &tags {
+            out.write_all(bagit::manifest_line(sha, name).as_bytes())
+                .map_err(io_err)?;
+        }
+        Ok(())
+    })?;
     let (file, sha) = w.finish()?;
     // No fsync: forcing gigabytes to the disk would multiply the build time, and the rename
     // below already guarantees nobody sees a half-written pack while the system runs. After
@@ -384,65 +422,48 @@ fn bag_info(a: &Assessment, date: NaiveDate, bytes: u64, files: usize) -> String
     s
 }
 
-/// `pack.json`: the assessment (same schema as `gaps --format json`) with each file's
-/// SHA-256 added, plus the payload list with sizes, digests and the requirements served.
-fn pack_json(
-    a: &Assessment,
-    payload: &[(PayloadFile, Vec<String>)],
-    digests: &[FileDigest],
-    bag: &str,
-    date: NaiveDate,
-) -> Result<Vec<u8>> {
-    let mut v = serde_json::to_value(a).map_err(|e| Error::Other {
-        context: "pack.json".into(),
-        message: e.to_string(),
-    })?;
-    let by_path: HashMap<&str, &FileDigest> = payload
+/// `pack.json`: the assessment (same schema as `gaps --format json`, each file with its
+/// SHA-256) plus the payload list with sizes, digests and the requirements each file serves.
+#[derive(serde::Serialize)]
+struct PackDoc<'a> {
+    #[serde(flatten)]
+    assessment: &'a Assessment,
+    pack_schema: &'static str,
+    bag: BagJson<'a>,
+    payload: &'a [PayloadEntry],
+}
+
+#[derive(serde::Serialize)]
+struct BagJson<'a> {
+    name: &'a str,
+    bagging_date: &'a str,
+}
+
+#[derive(serde::Serialize)]
+struct PayloadEntry {
+    /// `data/<path in the evidence folder>`.
+    path: String,
+    size: u64,
+    sha256: String,
+    serves: Vec<String>,
+}
+
+/// Writes each payload file's SHA-256 into the assessment's file lists.
+fn record_digests(a: &mut Assessment, entries: &[PayloadEntry]) {
+    let by_path: HashMap<&str, &str> = entries
         .iter()
-        .zip(digests)
-        .map(|((p, _), d)| (p.shown.as_str(), d))
+        .map(|e| {
+            (
+                e.path.strip_prefix("data/").unwrap_or(&e.path),
+                e.sha256.as_str(),
+            )
+        })
         .collect();
-    if let Some(areas) = v.get_mut("areas").and_then(Value::as_array_mut) {
-        for area in areas {
-            let reqs = area.get_mut("requirements").and_then(Value::as_array_mut);
-            for req in reqs.into_iter().flatten() {
-                let files = req.get_mut("files").and_then(Value::as_array_mut);
-                for f in files.into_iter().flatten() {
-                    let d = f
-                        .get("path")
-                        .and_then(Value::as_str)
-                        .and_then(|p| by_path.get(p));
-                    if let (Some(d), Some(obj)) = (d, f.as_object_mut()) {
-                        obj.insert("sha256".into(), Value::String(d.sha256.clone()));
-                    }
-                }
+    for area in &mut a.areas {
+        for r in &mut area.requirements {
+            for f in &mut r.files {
+                f.sha256 = by_path.get(f.path.as_str()).map(|s| s.to_string());
             }
         }
     }
-    let list: Vec<Value> = payload
-        .iter()
-        .zip(digests)
-        .map(|((p, serves), d)| {
-            json!({
-                "path": format!("data/{}", p.shown),
-                "size": d.size,
-                "sha256": d.sha256,
-                "serves": serves,
-            })
-        })
-        .collect();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("pack_schema".into(), json!(crate::pack::PACK_SCHEMA));
-        obj.insert(
-            "bag".into(),
-            json!({ "name": bag, "bagging_date": date.to_string() }),
-        );
-        obj.insert("payload".into(), Value::Array(list));
-    }
-    let mut out = serde_json::to_vec_pretty(&v).map_err(|e| Error::Other {
-        context: "pack.json".into(),
-        message: e.to_string(),
-    })?;
-    out.push(b'\n');
-    Ok(out)
 }

@@ -114,6 +114,24 @@ impl Write for ChannelSink {
     }
 }
 
+/// Passes bytes on and hashes them on the way.
+struct HashingWriter<'w, W: Write> {
+    inner: &'w mut W,
+    sha: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// What the sink thread hands back: the file written and the SHA-256 of every byte.
 type Sunk = (File, [u8; 32]);
 
@@ -174,19 +192,24 @@ impl<'a> PackWriter<'a> {
         }
     }
 
-    /// Adds a small file held in memory (tag files).
-    pub fn add_bytes(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
-        let method = if bytes.len() > 256 {
-            CompressionMethod::Deflated
-        } else {
-            CompressionMethod::Stored
-        };
-        let opts = self.options(method, bytes.len() as u64);
+    /// Adds a tag file written by `write` straight into the zip; returns its SHA-256.
+    /// Tag files (pack.json, index.html) grow with the number of evidence files, so they
+    /// are streamed rather than built in memory.
+    pub fn add_with(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> Result<()>,
+    ) -> Result<String> {
+        let opts = self.options(CompressionMethod::Deflated, 0);
         self.zip
             .start_file(name, opts)
             .map_err(|e| self.zip_err(e))?;
-        self.zip.write_all(bytes).map_err(|e| self.zip_err(e))?;
-        Ok(())
+        let mut hashing = HashingWriter {
+            inner: &mut self.zip,
+            sha: Sha256::new(),
+        };
+        write(&mut hashing)?;
+        Ok(crate::util::hex(&hashing.sha.finalize()))
     }
 
     /// Adds evidence files in the given order, reading each once on a worker thread.

@@ -94,11 +94,47 @@ impl Templates {
         self.render(&self.html, HTML, &view_at(a, links, made_at))
     }
 
+    /// Renders the Markdown report straight into `w` (a pack entry), without building the
+    /// whole document in memory first.
+    pub fn markdown_to(
+        &self,
+        a: &Assessment,
+        links: LinkStyle<'_>,
+        w: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        // Context::from takes the view by value: render_to_write would copy it first.
+        let ctx = handlebars::Context::from(view(a, links));
+        self.markdown
+            .render_with_context_to_write(MARKDOWN, &ctx, w)
+            .map_err(|e| render_error(MARKDOWN, e))
+    }
+
+    /// Renders the dashboard straight into `w`; see [`Templates::markdown_to`].
+    pub fn html_to(
+        &self,
+        a: &Assessment,
+        links: LinkStyle<'_>,
+        made_at: Option<&str>,
+        w: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        let ctx = handlebars::Context::from(view_at(a, links, made_at));
+        self.html
+            .render_with_context_to_write(HTML, &ctx, w)
+            .map_err(|e| render_error(HTML, e))
+    }
+
     fn render(&self, hb: &Handlebars<'static>, name: &str, data: &Value) -> Result<String> {
         hb.render(name, data).map_err(|e| Error::Other {
             context: format!("template {name}"),
             message: e.to_string(),
         })
+    }
+}
+
+fn render_error(name: &str, e: handlebars::RenderError) -> Error {
+    Error::Other {
+        context: format!("template {name}"),
+        message: e.to_string(),
     }
 }
 
@@ -147,6 +183,12 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         out.push_str(&percent_encode(path));
         out
     };
+    // The plain copy of the nested lists is dropped before the view's own is built, so a
+    // pack of many files never holds both (they are the bulk of the memory a build uses).
+    let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("areas");
+    }
     let mut anchors = Anchors::default();
     let areas: Vec<Value> = a
         .areas
@@ -154,7 +196,6 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         .map(|area| area_view(area, &href, &mut anchors))
         .collect();
 
-    let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
     let unmatched: Vec<Value> = a
         .unmatched
         .iter()
@@ -182,7 +223,7 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         "advisory_total": s.advisory.total(),
         "area_groups": area_groups(a, &areas),
         "cadence_grids": cadence_grids(a, &areas),
-        "areas": areas,
+        "areas": grouped(a, areas),
     });
     if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
         obj.extend(extra);
@@ -192,6 +233,9 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
 
 fn area_view(area: &AreaResult, href: &dyn Fn(&str) -> String, anchors: &mut Anchors) -> Value {
     let mut v = serde_json::to_value(area).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("requirements");
+    }
     let mut required = Counts::default();
     let mut advisory = Counts::default();
     for r in &area.requirements {
@@ -239,6 +283,10 @@ fn requirement_view(
     anchors: &mut Anchors,
 ) -> Value {
     let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("files");
+        obj.remove("periods");
+    }
     let files: Vec<Value> = r
         .files
         .iter()
@@ -297,6 +345,43 @@ fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
 
 /// Areas in fixed kind order (priorities first, as Ofsted reads them), each group holding
 /// the already-built area views in manifest order; empty groups are left out.
+/// An area's tile: the area view without its requirements (the sections list those from
+/// the top-level `areas`, so the requirement views are not held twice).
+fn tile(area: &Value) -> Value {
+    match area.as_object() {
+        Some(obj) => Value::Object(
+            obj.iter()
+                .filter(|(k, _)| k.as_str() != "requirements")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        None => Value::Null,
+    }
+}
+
+/// Where each kind of area stands in the dashboard, Ofsted priorities first.
+fn kind_rank(kind: AreaKind) -> u8 {
+    match kind {
+        AreaKind::OfstedPriority => 0,
+        AreaKind::CommissionerRecommendation => 1,
+        AreaKind::MonitoringFinding => 2,
+        AreaKind::Other => 3,
+    }
+}
+
+/// The area views in the order of their groups (stable within a group), as the tiles show
+/// them.
+fn grouped(a: &Assessment, areas: Vec<Value>) -> Vec<Value> {
+    let mut ranked: Vec<(u8, Value)> = a
+        .areas
+        .iter()
+        .zip(areas)
+        .map(|(area, v)| (kind_rank(area.kind), v))
+        .collect();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked.into_iter().map(|(_, v)| v).collect()
+}
+
 fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
     const ORDER: [(AreaKind, &str, &str); 4] = [
         (
@@ -324,7 +409,7 @@ fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
                 .iter()
                 .zip(areas)
                 .filter(|(area, _)| area.kind == kind)
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| tile(v))
                 .collect();
             (!members.is_empty()).then(|| {
                 json!({
