@@ -355,11 +355,11 @@ fn assess_requirement(
     };
     let in_window: Vec<&&crate::scan::FileRecord> = sorted
         .iter()
-        .filter(|f| counted.contains(f.date.effective()))
+        .filter(|f| counted.contains(as_of(f, reference)))
         .collect();
     // Files dated after the reference date (e.g. with --as-of in the past) did not exist
     // "as of" then, so they neither freshen nor fill the window.
-    let newest = sorted.iter().find(|f| f.date.effective() <= reference);
+    let newest = sorted.iter().find(|f| as_of(f, reference) <= reference);
 
     // A period needs a file dated in it, even one dated before the window opened: the
     // window can start mid-month, and that month's file is still that month's evidence.
@@ -448,6 +448,18 @@ fn assess_requirement(
     }
 }
 
+/// The date a file counts as on `reference`: its effective date, except that a month-only
+/// date for the month the reference falls in counts as the reference date itself ("Jan
+/// 2021" is this month's edition on 18 January, not a document from the future).
+fn as_of(f: &crate::scan::FileRecord, reference: NaiveDate) -> NaiveDate {
+    let e = f.date.effective();
+    if f.date.start <= reference && e > reference {
+        reference
+    } else {
+        e
+    }
+}
+
 fn staleness(
     req: &crate::manifest::Requirement,
     newest: Option<&crate::scan::FileRecord>,
@@ -459,7 +471,7 @@ fn staleness(
             window.end
         ));
     };
-    let date = newest.date.effective();
+    let date = as_of(newest, window.end);
     let how = match newest.date_source {
         DateSource::Name => "",
         DateSource::Folder => " (date from its folder)",

@@ -240,8 +240,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 FormatArg::Csv => Format::Csv,
                 FormatArg::Md => Format::Markdown,
             };
-            let templates = Templates::load(None)?;
-            let out = report::render(&a, format, use_color(), &templates)?;
+            let out = report::render(&a, format, use_color())?;
             write_stdout(&out)?;
             Ok(gaps_outcome(&a))
         }
@@ -328,10 +327,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             let required = m.requirements().filter(|(_, r)| r.required).count();
             write_stdout(
                 format!(
-                    "{}: valid: {} areas, {} requirements ({} required, {} advisory); visit {} on {}, look-back {} months\n",
+                    "{}: valid: {}, {} ({} required, {} advisory); visit {} on {}, look-back {} months\n",
                     path.display(),
-                    m.areas.len(),
-                    reqs,
+                    plural(m.areas.len(), "area"),
+                    plural(reqs, "requirement"),
                     required,
                     reqs - required,
                     m.visit.name,
@@ -343,6 +342,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Ok)
         }
     }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 fn gaps_outcome(a: &Assessment) -> Outcome {

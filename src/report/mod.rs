@@ -22,12 +22,7 @@ pub enum Format {
 }
 
 /// Renders `a` in `format`. `color` only affects text.
-pub fn render(
-    a: &Assessment,
-    format: Format,
-    color: bool,
-    templates: &Templates,
-) -> Result<Vec<u8>> {
+pub fn render(a: &Assessment, format: Format, color: bool) -> Result<Vec<u8>> {
     Ok(match format {
         Format::Text => text::render(a, color).into_bytes(),
         Format::Json => json::render(a)?,
@@ -35,7 +30,8 @@ pub fn render(
         Format::Markdown => {
             // Printed to stdout, so links are relative to where the command runs.
             let prefix = format!("{}/", a.evidence_dir.trim_end_matches('/'));
-            templates
+            // Only Markdown needs the templates; parsing them costs more than a small scan.
+            Templates::load(None)?
                 .markdown(a, LinkStyle::Drive(&prefix))?
                 .into_bytes()
         }
