@@ -1,6 +1,11 @@
 //! One integration-test binary: every test drives the real `evpack` binary (assert_cmd) over
 //! a fixture tree built in code. Each module owns one capability.
 
+mod build;
+mod build_atomic;
+mod build_repro;
+mod build_tools;
+mod build_zip64;
 mod gaps;
 mod gaps_dates;
 mod gaps_manifest;

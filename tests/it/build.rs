@@ -1,0 +1,826 @@
+//! `evpack build` (issue 3): what the pack holds, through the real binary.
+//!
+//! The fixture imitates a council drive: matched evidence in several formats and sizes (empty,
+//! exactly one read chunk, over the in-memory deflate limit), unmatched files that must never
+//! leave the drive, the litter the scan ignores, and a file name that is markup. Every test
+//! reads the zip back with the `zip` crate and compares against the files on disk.
+//!
+//! Sibling modules: `build_tools` (bagit.py, sha256sum, unzip, Python's zipfile),
+//! `build_repro` (byte-identical rebuilds), `build_atomic` (failures, Ctrl-C, evidence that
+//! changes under the build), `build_zip64` (a file over 4 GiB, ignored by default).
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use zip::CompressionMethod;
+
+use crate::support::TestEnv;
+
+/// The bagging date every test passes unless it tests the default.
+pub const DATE: &str = "2021-01-15";
+
+/// The manifest of the sample-like fixture: every requirement is met.
+pub const MANIFEST: &str = r#"[visit]
+name = "Focused visit"
+authority = "Example Council"
+date = 2021-01-18
+
+[[area]]
+id = "P1"
+kind = "ofsted-priority"
+title = "Services to care leavers"
+
+[[area.requirement]]
+id = "P1.1"
+title = "Pathway plan audits"
+evidence = "audit"
+paths = ["audits/**/*pathway*"]
+min_files = 2
+owner = "Head of Service, Care Leavers"
+
+[[area.requirement]]
+id = "P1.2"
+title = "Care leavers scorecard"
+evidence = "scorecard"
+paths = ["scorecards/**/*care*leaver*"]
+cadence = "quarterly"
+owner = "Head of Performance"
+
+[[area]]
+id = "C1"
+kind = "commissioner-recommendation"
+title = "Leadership grip"
+
+[[area.requirement]]
+id = "C1.1"
+title = "Improvement plan and its annexes"
+evidence = "plan"
+paths = ["improvement plan/**", "hostile/**", "audits/**/*pathway*"]
+owner = "Improvement Programme Manager"
+"#;
+
+/// A file name that is markup (and, since it holds `/`, a folder too).
+pub const HOSTILE: &str = "hostile/<b>x</b> 2020-12-05.md";
+
+/// Matched evidence of the fixture, relative to `evidence/`, with the requirements it serves.
+pub const MATCHED: &[(&str, &[&str])] = &[
+    (
+        "audits/pathway plans/Pathway plan audit 2020-10-15.docx",
+        &["P1.1", "C1.1"],
+    ),
+    (
+        "audits/pathway plans/Pathway plan audit 2020-12-10.md",
+        &["P1.1", "C1.1"],
+    ),
+    (HOSTILE, &["C1.1"]),
+    ("improvement plan/Annex photo 2020-12-03.jpg", &["C1.1"]),
+    ("improvement plan/Annexes 2020-12-04.zip", &["C1.1"]),
+    ("improvement plan/Empty note 2020-12-02.txt", &["C1.1"]),
+    (
+        "improvement plan/Improvement plan 2020-11-30.pdf",
+        &["C1.1"],
+    ),
+    ("improvement plan/Plan matrix 2020-12-01.csv", &["C1.1"]),
+    ("improvement plan/Plan summary 2020-11-30.txt", &["C1.1"]),
+    (
+        "scorecards/2020-09/Care leavers scorecard Sep 2020.csv",
+        &["P1.2"],
+    ),
+    (
+        "scorecards/2020-12/Care leavers scorecard Dec 2020.xlsx",
+        &["P1.2"],
+    ),
+];
+
+/// On disk but never in a pack: unmatched, or litter the scan ignores (some of it inside a
+/// folder a requirement matches whole).
+pub const NOT_PACKED: &[&str] = &[
+    "Staff rota draft.docx",
+    "misc/old notes.txt",
+    "scorecards/2020-12/Workforce scorecard Dec 2020.csv",
+    "Thumbs.db",
+    "improvement plan/Thumbs.db",
+    "improvement plan/desktop.ini",
+    "improvement plan/~$provement plan 2020-11-30.docx",
+    "improvement plan/.DS_Store",
+    "improvement plan/.drafts/Improvement plan draft 2020-12-01.md",
+    "audits/pathway plans/~$Pathway plan audit 2020-12-10.md",
+    "audits/pathway plans/.pathway plan audit 2020-12-11.md",
+];
+
+/// Every tag file of a pack, in zip order.
+pub const TAG_FILES: &[&str] = &[
+    "README.md",
+    "bag-info.txt",
+    "bagit.txt",
+    "gaps.csv",
+    "index.html",
+    "manifest-sha256.txt",
+    "manifest.toml",
+    "pack.json",
+    "tagmanifest-sha256.txt",
+];
+
+/// Deterministic bytes that do not compress (xorshift), so stored and deflated differ.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Writes `bytes` under `evidence/`, creating folders.
+pub fn put(env: &TestEnv, rel: &str, bytes: &[u8]) {
+    let p = env.evidence().join(rel);
+    std::fs::create_dir_all(p.parent().expect("a parent folder")).expect("mkdir");
+    std::fs::write(&p, bytes).expect("write evidence");
+}
+
+/// The sample-like fixture: [`MATCHED`] and [`NOT_PACKED`] on disk, [`MANIFEST`] at the root.
+pub fn sample_env() -> TestEnv {
+    let env = TestEnv::new();
+    let csv: String = (0..40_000)
+        .map(|i| format!("{i},child {i},placement,2020-12-01\n"))
+        .collect();
+    assert!(
+        csv.len() > (1 << 20),
+        "the matrix must exceed the in-memory deflate limit"
+    );
+    put(&env, MATCHED[0].0, &noise(3_000, 1));
+    put(
+        &env,
+        MATCHED[1].0,
+        b"# Pathway plan audit\n\n12 plans read; 9 good.\n",
+    );
+    put(&env, HOSTILE, b"<script>alert(1)</script>\n");
+    put(&env, MATCHED[3].0, &noise(70_000, 3));
+    put(&env, MATCHED[4].0, &noise(20_000, 4));
+    put(&env, MATCHED[5].0, b"");
+    // Exactly one read chunk (512 KiB) and then some: the chunk boundary is crossed.
+    put(&env, MATCHED[6].0, &noise((512 << 10) * 3 + 17, 6));
+    put(&env, MATCHED[7].0, csv.as_bytes());
+    put(
+        &env,
+        MATCHED[8].0,
+        "Summary \u{e9}\r\nline two\r\n".as_bytes(),
+    );
+    put(&env, MATCHED[9].0, b"measure,value\nin touch,94%\n");
+    put(&env, MATCHED[10].0, &noise(512 << 10, 10));
+    for (i, rel) in NOT_PACKED.iter().enumerate() {
+        put(&env, rel, format!("not evidence {i}\n").as_bytes());
+    }
+    env.manifest(MANIFEST);
+    env
+}
+
+/// `evpack build -m manifest.toml -e evidence --date DATE ARGS`, SOURCE_DATE_EPOCH unset.
+pub fn build_cmd(env: &TestEnv, args: &[&str]) -> assert_cmd::Command {
+    let mut c = env.cmd();
+    c.env_remove("SOURCE_DATE_EPOCH")
+        .args([
+            "build",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--date",
+            DATE,
+        ])
+        .args(args);
+    c
+}
+
+/// Builds `out` (relative to the root) and insists on success; returns the output.
+pub fn build_ok(env: &TestEnv, out: &str, args: &[&str]) -> Output {
+    let output = build_cmd(env, &["--out", out])
+        .args(args)
+        .output()
+        .expect("run evpack build");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "evpack build failed\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// One zip entry as read back with the `zip` crate.
+pub struct Entry {
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub method: CompressionMethod,
+    pub unix_mode: Option<u32>,
+    /// (year, month, day, hour, minute, second)
+    pub modified: Option<(u16, u8, u8, u8, u8, u8)>,
+}
+
+/// Every entry of a zip, in central-directory order, with its data.
+pub fn read_pack(zip_path: &Path) -> Vec<Entry> {
+    let file = std::fs::File::open(zip_path).expect("open the pack");
+    let mut z = zip::ZipArchive::new(file).expect("the pack is a zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("a zip entry");
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).expect("read a zip entry");
+            Entry {
+                name: f.name().expect("a UTF-8 entry name").into_owned(),
+                method: f.compression(),
+                unix_mode: f.unix_mode(),
+                modified: f.last_modified().map(|d| {
+                    (
+                        d.year(),
+                        d.month(),
+                        d.day(),
+                        d.hour(),
+                        d.minute(),
+                        d.second(),
+                    )
+                }),
+                bytes,
+            }
+        })
+        .collect()
+}
+
+/// The entry called `name`.
+pub fn entry<'a>(entries: &'a [Entry], name: &str) -> &'a Entry {
+    entries
+        .iter()
+        .find(|e| e.name == name)
+        .unwrap_or_else(|| panic!("no entry {name:?} in the pack"))
+}
+
+/// An entry's bytes as text.
+pub fn text<'a>(entries: &'a [Entry], name: &str) -> &'a str {
+    std::str::from_utf8(&entry(entries, name).bytes)
+        .unwrap_or_else(|e| panic!("{name} is not UTF-8: {e}"))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Names in a folder (not recursive), to catch leftovers such as `.NAME.xxxx.part`.
+pub fn names_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .expect("list a folder")
+        .map(|e| {
+            e.expect("a folder entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// Decodes `%XX` in a link.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).expect("ASCII after %");
+            out.push(u8::from_str_radix(hex, 16).expect("two hex digits after %"));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("a UTF-8 link")
+}
+
+/// Every `attr="..."` value in an HTML text (`href`, `src`).
+pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
+    let key = format!("{attr}=\"");
+    html.match_indices(&key)
+        .map(|(i, _)| {
+            let rest = &html[i + key.len()..];
+            rest[..rest.find('"').expect("a closing quote")].to_string()
+        })
+        .collect()
+}
+
+/// Every Markdown link target `](...)`.
+pub fn markdown_links(md: &str) -> Vec<String> {
+    md.match_indices("](")
+        .map(|(i, _)| {
+            let rest = &md[i + 2..];
+            rest[..rest.find(')').expect("a closing parenthesis")].to_string()
+        })
+        .collect()
+}
+
+/// Parses `SHA-256: <hex>  <name>` from the build's stdout.
+pub fn printed_digest(stdout: &[u8]) -> (String, String) {
+    let out = String::from_utf8_lossy(stdout);
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("SHA-256: "))
+        .unwrap_or_else(|| panic!("no `SHA-256:` line in:\n{out}"));
+    let (hex, name) = line.split_once("  ").expect("`<hex>  <name>`");
+    (hex.to_string(), name.to_string())
+}
+
+fn pack_path(env: &TestEnv, name: &str) -> PathBuf {
+    env.root().join(name)
+}
+
+/// Builds the sample fixture into `sample.zip`; returns the env and the entries.
+fn sample_pack() -> (TestEnv, Vec<Entry>) {
+    let env = sample_env();
+    build_ok(&env, "sample.zip", &[]);
+    let entries = read_pack(&pack_path(&env, "sample.zip"));
+    (env, entries)
+}
+
+// ---------------------------------------------------------------------------------------
+// Contents
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn pack_holds_exactly_the_matched_evidence_byte_for_byte_and_the_tag_files() {
+    let (env, entries) = sample_pack();
+    let names: BTreeSet<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let mut expected: BTreeSet<String> = TAG_FILES.iter().map(|t| format!("sample/{t}")).collect();
+    expected.extend(MATCHED.iter().map(|(rel, _)| format!("sample/data/{rel}")));
+    let expected: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+    assert_eq!(names, expected);
+    assert_eq!(entries.len(), names.len(), "an entry appears twice");
+
+    for (rel, _) in MATCHED {
+        let on_disk = std::fs::read(env.evidence().join(rel)).expect("read evidence");
+        let packed = &entry(&entries, &format!("sample/data/{rel}")).bytes;
+        assert!(
+            packed == &on_disk,
+            "{rel}: packed bytes differ from the file"
+        );
+    }
+    for rel in NOT_PACKED {
+        let marker = std::fs::read_to_string(env.evidence().join(rel)).expect("read");
+        assert!(
+            entries
+                .iter()
+                .all(|e| !e.name.ends_with(rel) && e.bytes != marker.as_bytes()),
+            "{rel} left the drive"
+        );
+    }
+    assert_eq!(
+        text(&entries, "sample/bagit.txt"),
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    );
+}
+
+#[test]
+fn a_successful_build_prints_the_summary_and_digest_and_nothing_on_stderr() {
+    let env = sample_env();
+    let out = build_ok(&env, "sample.zip", &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Readiness 100%"), "{stdout}");
+    assert!(
+        stdout.contains("Pack written: sample.zip (11 evidence files"),
+        "{stdout}"
+    );
+    // Piped: no progress bar.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let quiet = build_ok(&env, "quiet.zip", &["--quiet"]);
+    let (hex, name) = printed_digest(&quiet.stdout);
+    assert_eq!(
+        String::from_utf8_lossy(&quiet.stdout),
+        format!("SHA-256: {hex}  {name}\n"),
+        "--quiet prints the digest line only"
+    );
+    assert!(quiet.stderr.is_empty());
+}
+
+#[test]
+fn bag_info_names_the_authority_visit_payload_and_evpack_labels() {
+    let (env, entries) = sample_pack();
+    let info = text(&entries, "sample/bag-info.txt");
+    let labels: Vec<(&str, &str)> = info
+        .lines()
+        .map(|l| l.split_once(": ").expect("`Label: value` lines"))
+        .collect();
+    let get = |k: &str| -> &str {
+        let values: Vec<&str> = labels
+            .iter()
+            .filter(|(l, _)| *l == k)
+            .map(|(_, v)| *v)
+            .collect();
+        assert_eq!(
+            values.len(),
+            1,
+            "{k} appears {} times in:\n{info}",
+            values.len()
+        );
+        values[0]
+    };
+    assert_eq!(get("Source-Organization"), "Example Council");
+    let description = get("External-Description");
+    assert!(
+        description.contains("Focused visit") && description.contains("2021-01-18"),
+        "{description}"
+    );
+    assert_eq!(get("Bagging-Date"), DATE);
+    let bytes: u64 = MATCHED
+        .iter()
+        .map(|(rel, _)| {
+            std::fs::metadata(env.evidence().join(rel))
+                .expect("stat")
+                .len()
+        })
+        .sum();
+    assert_eq!(get("Payload-Oxum"), format!("{bytes}.{}", MATCHED.len()));
+    assert_eq!(
+        get("Bag-Software-Agent"),
+        format!("evpack {}", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(get("Evpack-Visit-Date"), "2021-01-18");
+    assert_eq!(get("Evpack-Reference-Date"), "2021-01-18");
+    assert_eq!(
+        get("Evpack-Manifest-SHA256"),
+        sha256_hex(MANIFEST.as_bytes())
+    );
+    assert_eq!(get("Evpack-Readiness-Percent"), "100");
+}
+
+#[test]
+fn manifests_list_every_payload_file_and_every_tag_file_once_with_its_digest() {
+    let (_env, entries) = sample_pack();
+    let parse = |name: &str| -> Vec<(String, String)> {
+        text(&entries, name)
+            .lines()
+            .map(|l| {
+                let (d, p) = l.split_once("  ").expect("`<digest>  <path>` lines");
+                (d.to_string(), p.to_string())
+            })
+            .collect()
+    };
+
+    let manifest = parse("sample/manifest-sha256.txt");
+    let listed: BTreeSet<&str> = manifest.iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(
+        listed.len(),
+        manifest.len(),
+        "a payload file is listed twice"
+    );
+    let payload: BTreeSet<String> = MATCHED.iter().map(|(r, _)| format!("data/{r}")).collect();
+    assert_eq!(listed, payload.iter().map(String::as_str).collect());
+    for (digest, path) in &manifest {
+        let e = entry(&entries, &format!("sample/{path}"));
+        assert_eq!(digest, &sha256_hex(&e.bytes), "{path}");
+    }
+
+    let tags = parse("sample/tagmanifest-sha256.txt");
+    let listed: Vec<&str> = tags.iter().map(|(_, p)| p.as_str()).collect();
+    let expected: Vec<&str> = TAG_FILES
+        .iter()
+        .copied()
+        .filter(|t| *t != "tagmanifest-sha256.txt")
+        .collect();
+    assert_eq!(listed, expected);
+    for (digest, path) in &tags {
+        let e = entry(&entries, &format!("sample/{path}"));
+        assert_eq!(digest, &sha256_hex(&e.bytes), "{path}");
+    }
+}
+
+#[test]
+fn pack_json_is_the_gaps_json_plus_payload_sizes_digests_and_serves() {
+    let (env, entries) = sample_pack();
+    let mut pack: Value =
+        serde_json::from_str(text(&entries, "sample/pack.json")).expect("pack.json is JSON");
+    assert_eq!(pack["pack_schema"], "evpack.pack.v1");
+
+    let payload = pack["payload"].as_array().expect("payload list").clone();
+    assert_eq!(payload.len(), MATCHED.len());
+    for (item, (rel, serves)) in payload.iter().zip(MATCHED) {
+        let bytes = std::fs::read(env.evidence().join(rel)).expect("read evidence");
+        assert_eq!(item["path"], format!("data/{rel}"));
+        assert_eq!(item["size"], bytes.len() as u64, "{rel}");
+        assert_eq!(item["sha256"], sha256_hex(&bytes), "{rel}");
+        let mut got: Vec<&str> = item["serves"]
+            .as_array()
+            .expect("serves list")
+            .iter()
+            .map(|s| s.as_str().expect("a requirement id"))
+            .collect();
+        got.sort_unstable();
+        let mut want = serves.to_vec();
+        want.sort_unstable();
+        assert_eq!(got, want, "{rel}");
+    }
+
+    // Without what the pack adds, pack.json is exactly `gaps --format json` of the same input.
+    let gaps = env
+        .cmd()
+        .args([
+            "gaps",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("evpack gaps");
+    let gaps: Value = serde_json::from_slice(&gaps.stdout).expect("gaps JSON");
+    let obj = pack.as_object_mut().expect("an object");
+    for added in ["pack_schema", "bag", "payload"] {
+        obj.remove(added);
+    }
+    for area in obj["areas"].as_array_mut().expect("areas") {
+        for req in area["requirements"].as_array_mut().expect("requirements") {
+            for f in req["files"].as_array_mut().expect("files") {
+                let path = f["path"].as_str().expect("a path").to_string();
+                let sha = f
+                    .as_object_mut()
+                    .expect("a file object")
+                    .remove("sha256")
+                    .unwrap_or_else(|| panic!("no sha256 for {path}"));
+                let bytes = std::fs::read(env.evidence().join(&path)).expect("read");
+                assert_eq!(sha, sha256_hex(&bytes), "{path}");
+            }
+        }
+    }
+    assert_eq!(pack, gaps);
+}
+
+#[test]
+fn index_and_readme_link_every_evidence_file_inside_the_pack_and_escape_hostile_names() {
+    let (_env, entries) = sample_pack();
+    let payload: BTreeSet<String> = MATCHED.iter().map(|(r, _)| format!("data/{r}")).collect();
+
+    let html = text(&entries, "sample/index.html");
+    let md = text(&entries, "sample/README.md");
+    for (doc, links) in [
+        ("index.html", {
+            let mut v = attr_values(html, "href");
+            v.extend(attr_values(html, "src"));
+            v
+        }),
+        ("README.md", markdown_links(md)),
+    ] {
+        let mut linked = BTreeSet::new();
+        for link in links {
+            if link.starts_with('#') {
+                continue;
+            }
+            assert!(
+                link.starts_with("data/") && !link.contains("..") && !link.contains(':'),
+                "{doc}: {link:?} is not a relative link into data/"
+            );
+            let target = percent_decode(&link);
+            assert!(
+                payload.contains(&target),
+                "{doc}: {link:?} -> {target:?} is not in the pack"
+            );
+            linked.insert(target);
+        }
+        assert_eq!(linked, payload, "{doc} must link every evidence file");
+    }
+
+    // The hostile name is shown as text, never as markup, in both documents.
+    for (doc, body) in [("index.html", html), ("README.md", md)] {
+        assert!(!body.contains("<b>x</b>"), "{doc} contains the raw markup");
+        assert!(
+            body.contains("&lt;b&gt;x&lt;/b&gt;"),
+            "{doc} does not show the name"
+        );
+    }
+    let hostile_href = "data/hostile/%3Cb%3Ex%3C/b%3E%202020-12-05.md";
+    assert!(
+        html.contains(&format!("href=\"{hostile_href}\"")),
+        "index.html"
+    );
+    assert!(md.contains(&format!("]({hostile_href})")), "README.md");
+}
+
+#[test]
+fn gaps_csv_is_the_gap_register_of_the_same_assessment() {
+    let env = sample_env();
+    // A gap: the scorecard folder loses its September file.
+    std::fs::remove_file(env.evidence().join(MATCHED[9].0)).expect("remove");
+    build_ok(&env, "gaps.zip", &[]);
+    let entries = read_pack(&env.root().join("gaps.zip"));
+    let csv = env
+        .cmd()
+        .args([
+            "gaps",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .expect("evpack gaps --format csv");
+    assert_eq!(csv.status.code(), Some(1));
+    assert_eq!(text(&entries, "gaps/gaps.csv").as_bytes(), &csv.stdout[..]);
+    assert!(text(&entries, "gaps/gaps.csv").contains("P1.2"));
+}
+
+#[test]
+fn manifest_toml_is_the_exact_manifest_even_when_saved_on_windows() {
+    let env = sample_env();
+    let windows = format!("\u{feff}{}", MANIFEST.replace('\n', "\r\n"));
+    env.manifest(&windows);
+    build_ok(&env, "win.zip", &[]);
+    let entries = read_pack(&env.root().join("win.zip"));
+    assert!(entry(&entries, "win/manifest.toml").bytes == windows.as_bytes());
+    assert!(text(&entries, "win/bag-info.txt").contains(&format!(
+        "Evpack-Manifest-SHA256: {}\n",
+        sha256_hex(windows.as_bytes())
+    )));
+}
+
+#[test]
+fn already_compressed_formats_are_stored_and_text_is_deflated() {
+    let (_env, entries) = sample_pack();
+    for (rel, _) in MATCHED {
+        let e = entry(&entries, &format!("sample/data/{rel}"));
+        if e.bytes.is_empty() {
+            continue;
+        }
+        let ext = rel.rsplit('.').next().expect("an extension");
+        let want = match ext {
+            "pdf" | "docx" | "xlsx" | "jpg" | "zip" => CompressionMethod::Stored,
+            "csv" | "txt" | "md" => CompressionMethod::Deflated,
+            other => panic!("no expectation for .{other}"),
+        };
+        assert_eq!(e.method, want, "{rel}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Names, templates, --strict
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn default_out_is_the_visit_slug_and_date_in_the_current_folder() {
+    let env = sample_env();
+    let out = build_cmd(&env, &[]).output().expect("run evpack build");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pack = env.root().join("focused-visit-2021-01-15.zip");
+    assert!(
+        pack.is_file(),
+        "no default pack; root holds {:?}",
+        names_in(env.root())
+    );
+    assert!(env
+        .root()
+        .join("focused-visit-2021-01-15.zip.sha256")
+        .is_file());
+    let entries = read_pack(&pack);
+    assert!(entries
+        .iter()
+        .all(|e| e.name.starts_with("focused-visit-2021-01-15/")));
+    let (_, name) = printed_digest(&out.stdout);
+    assert_eq!(name, "focused-visit-2021-01-15.zip");
+}
+
+#[test]
+fn the_top_folder_is_the_pack_file_stem() {
+    let env = sample_env();
+    std::fs::create_dir(env.root().join("packs")).expect("mkdir");
+    build_ok(&env, "packs/council-pack_v2.1.zip", &[]);
+    let entries = read_pack(&env.root().join("packs/council-pack_v2.1.zip"));
+    for e in &entries {
+        assert!(e.name.starts_with("council-pack_v2.1/"), "{}", e.name);
+    }
+    entry(&entries, "council-pack_v2.1/bagit.txt");
+}
+
+#[test]
+fn templates_from_templates_dir_replace_the_embedded_ones() {
+    let env = sample_env();
+    let dir = env.root().join("tpl");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("report.html.hbs"),
+        "<p>CUSTOM HTML for {{visit.name}}</p>{{#each areas}}<h2>{{id}}</h2>{{/each}}\n",
+    )
+    .expect("write template");
+    std::fs::write(dir.join("report.md.hbs"), "CUSTOM MD {{visit.authority}}\n")
+        .expect("write template");
+    build_ok(&env, "tpl.zip", &["--templates", "tpl"]);
+    let entries = read_pack(&env.root().join("tpl.zip"));
+    assert_eq!(
+        text(&entries, "tpl/index.html"),
+        "<p>CUSTOM HTML for Focused visit</p><h2>P1</h2><h2>C1</h2>\n"
+    );
+    assert_eq!(
+        text(&entries, "tpl/README.md"),
+        "CUSTOM MD Example Council\n"
+    );
+
+    // Only the Markdown one given: the HTML stays the embedded default.
+    std::fs::remove_file(dir.join("report.html.hbs")).expect("remove");
+    build_ok(&env, "half.zip", &["--templates", "tpl"]);
+    let entries = read_pack(&env.root().join("half.zip"));
+    assert_eq!(
+        text(&entries, "half/README.md"),
+        "CUSTOM MD Example Council\n"
+    );
+    assert!(text(&entries, "half/index.html").contains("<html"));
+}
+
+#[test]
+fn a_broken_template_exits_2_naming_it_and_writes_nothing() {
+    let env = sample_env();
+    let dir = env.root().join("tpl");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("report.md.hbs"), "{{#each areas}}unclosed\n").expect("write");
+    let before = names_in(env.root());
+    let out = build_cmd(&env, &["--out", "broken.zip", "--templates", "tpl"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("report.md.hbs"), "{stderr}");
+    assert_eq!(names_in(env.root()), before, "a failed build left files");
+}
+
+#[test]
+fn strict_with_gaps_exits_1_and_writes_neither_pack_nor_digest_file() {
+    let env = sample_env();
+    std::fs::remove_file(env.evidence().join(MATCHED[9].0)).expect("remove");
+    let before = names_in(env.root());
+    let out = build_cmd(&env, &["--out", "strict.zip", "--strict"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--strict") && stderr.contains("no pack"),
+        "{stderr}"
+    );
+    assert_eq!(names_in(env.root()), before);
+
+    // Without gaps, --strict builds.
+    let env = sample_env();
+    build_ok(&env, "strict.zip", &["--strict"]);
+    assert!(env.root().join("strict.zip.sha256").is_file());
+}
+
+#[test]
+fn without_strict_a_pack_with_gaps_is_written_and_states_them() {
+    let env = sample_env();
+    std::fs::remove_file(env.evidence().join(MATCHED[9].0)).expect("remove");
+    let out = build_ok(&env, "gaps.zip", &[]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 gap recorded"));
+    let entries = read_pack(&env.root().join("gaps.zip"));
+
+    let csv = text(&entries, "gaps/gaps.csv");
+    let row = csv
+        .lines()
+        .find(|l| l.contains(",P1.2,"))
+        .unwrap_or_else(|| panic!("P1.2 not in gaps.csv:\n{csv}"));
+    assert!(row.contains("partial") && row.contains("2020-Q3"), "{row}");
+
+    let readme = text(&entries, "gaps/README.md");
+    assert!(
+        readme.contains("P1.2") && readme.contains("2020-Q3"),
+        "{readme}"
+    );
+
+    let pack: Value = serde_json::from_str(text(&entries, "gaps/pack.json")).expect("JSON");
+    assert_eq!(pack["summary"]["required_met"], 2);
+    assert_eq!(pack["summary"]["required_total"], 3);
+    let p12 = pack["areas"][0]["requirements"]
+        .as_array()
+        .expect("requirements")
+        .iter()
+        .find(|r| r["id"] == "P1.2")
+        .expect("P1.2");
+    assert_eq!(p12["status"], "partial");
+    assert!(text(&entries, "gaps/bag-info.txt").contains("Evpack-Required-Met: 2 of 3\n"));
+}

@@ -1,0 +1,232 @@
+//! `evpack build` checked by the tools an auditor has: bagit.py, sha256sum, Info-ZIP `unzip`
+//! and Python's `zipfile`. Each test skips with a message when its tool is absent outside CI
+//! (see `have_tool`).
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::build::{
+    build_ok, printed_digest, put, read_pack, sample_env, sha256_hex, text, MANIFEST, MATCHED,
+};
+use crate::support::{have_tool, TestEnv};
+
+/// Runs a tool and insists on exit 0; returns stdout and stderr as text.
+fn run_ok(cmd: &mut Command) -> (String, String) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    (stdout, stderr)
+}
+
+/// Extracts a zip with Python's `zipfile`, which keeps every byte of a name on Unix
+/// (Info-ZIP `unzip` drops control characters such as a newline).
+fn python_extract(zip: &Path, dir: &Path) {
+    run_ok(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])",
+            ])
+            .arg(zip)
+            .arg(dir),
+    );
+}
+
+fn bagit_validate(bag: &Path) {
+    let (_, stderr) = run_ok(Command::new("bagit.py").arg("--validate").arg(bag));
+    assert!(stderr.contains("is valid"), "{stderr}");
+}
+
+#[test]
+fn unzipped_pack_passes_bagit_py_and_sha256sum_inside_the_bag() {
+    if !have_tool("unzip", &["-v"])
+        || !have_tool("bagit.py", &["--version"])
+        || !have_tool("sha256sum", &["--version"])
+    {
+        return;
+    }
+    let env = sample_env();
+    build_ok(&env, "sample.zip", &[]);
+    let dir = env.root().join("unzipped");
+    run_ok(
+        Command::new("unzip")
+            .arg("-q")
+            .arg(env.root().join("sample.zip"))
+            .arg("-d")
+            .arg(&dir),
+    );
+    let bag = dir.join("sample");
+    bagit_validate(&bag);
+    for manifest in ["manifest-sha256.txt", "tagmanifest-sha256.txt"] {
+        let (stdout, _) = run_ok(
+            Command::new("sha256sum")
+                .args(["-c", "--strict", manifest])
+                .current_dir(&bag),
+        );
+        let oks = stdout.lines().filter(|l| l.ends_with(": OK")).count();
+        let lines = std::fs::read_to_string(bag.join(manifest))
+            .expect("read manifest")
+            .lines()
+            .count();
+        assert_eq!(oks, lines, "{manifest}: {stdout}");
+    }
+    // The extracted payload is the evidence, byte for byte.
+    for (rel, _) in MATCHED {
+        let a = std::fs::read(env.evidence().join(rel)).expect("read evidence");
+        let b = std::fs::read(bag.join("data").join(rel)).expect("read extracted");
+        assert!(a == b, "{rel}");
+    }
+}
+
+#[test]
+fn unzip_t_and_python_zipfile_accept_the_pack() {
+    if !have_tool("unzip", &["-v"]) || !have_tool("python3", &["--version"]) {
+        return;
+    }
+    let env = sample_env();
+    build_ok(&env, "sample.zip", &[]);
+    let zip = env.root().join("sample.zip");
+    let (stdout, _) = run_ok(Command::new("unzip").arg("-t").arg(&zip));
+    assert!(stdout.contains("No errors detected"), "{stdout}");
+
+    let (stdout, _) = run_ok(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import sys, zipfile\n\
+                 z = zipfile.ZipFile(sys.argv[1])\n\
+                 assert z.testzip() is None, z.testzip()\n\
+                 print(len(z.infolist()))",
+            ])
+            .arg(&zip),
+    );
+    assert_eq!(stdout.trim(), read_pack(&zip).len().to_string());
+}
+
+#[test]
+fn the_digest_file_checks_with_sha256sum_and_matches_the_printed_digest() {
+    if !have_tool("sha256sum", &["--version"]) {
+        return;
+    }
+    let env = sample_env();
+    std::fs::create_dir(env.root().join("packs")).expect("mkdir");
+    let out = build_ok(&env, "packs/sample.zip", &[]);
+    let zip = env.root().join("packs/sample.zip");
+    let actual = sha256_hex(&std::fs::read(&zip).expect("read pack"));
+
+    let (printed, name) = printed_digest(&out.stdout);
+    assert_eq!(printed, actual);
+    assert_eq!(name, "sample.zip");
+    assert_eq!(
+        std::fs::read_to_string(env.root().join("packs/sample.zip.sha256")).expect("read"),
+        format!("{actual}  sample.zip\n")
+    );
+    let (stdout, _) = run_ok(
+        Command::new("sha256sum")
+            .args(["-c", "sample.zip.sha256"])
+            .current_dir(env.root().join("packs")),
+    );
+    assert_eq!(stdout, "sample.zip: OK\n");
+}
+
+/// Evidence whose names need the manifest's path encoding.
+const SPACE: &str = "audits/audit with  two spaces 2020-12-02.md";
+const NEWLINE: &str = "audits/audit\nnewline 2020-12-03.md";
+const PERCENT: &str = "audits/100% audit 2020-12-01.md";
+/// Looks like an encoded newline; must come back as these three characters.
+const FAKE_ESCAPE: &str = "audits/x%0A 2020-12-04.md";
+
+fn odd_names_env(names: &[&str]) -> TestEnv {
+    let env = TestEnv::new();
+    for (i, n) in names.iter().enumerate() {
+        put(&env, n, format!("evidence {i}\n").as_bytes());
+    }
+    put(&env, "audits/Plain audit 2020-12-05.md", b"plain\n");
+    env.manifest(&MANIFEST.replace("audits/**/*pathway*", "audits/**"));
+    env
+}
+
+#[test]
+fn names_with_spaces_and_a_newline_validate_with_bagit_py() {
+    if !have_tool("python3", &["--version"]) || !have_tool("bagit.py", &["--version"]) {
+        return;
+    }
+    let env = odd_names_env(&[SPACE, NEWLINE]);
+    build_ok(&env, "odd.zip", &[]);
+    let entries = read_pack(&env.root().join("odd.zip"));
+    let manifest = text(&entries, "odd/manifest-sha256.txt");
+    assert!(
+        manifest.contains("  data/audits/audit%0Anewline 2020-12-03.md\n"),
+        "{manifest}"
+    );
+    assert!(
+        manifest.contains(&format!("  data/{SPACE}\n")),
+        "{manifest}"
+    );
+
+    let dir = env.root().join("unzipped");
+    python_extract(&env.root().join("odd.zip"), &dir);
+    assert_eq!(
+        std::fs::read(dir.join("odd/data").join(NEWLINE)).expect("extracted newline name"),
+        b"evidence 1\n"
+    );
+    bagit_validate(&dir.join("odd"));
+}
+
+#[test]
+fn percent_cr_and_lf_are_percent_encoded_in_manifest_lines_as_rfc_8493_says() {
+    let env = odd_names_env(&[PERCENT, NEWLINE, FAKE_ESCAPE, "audits/cr\r 2020-12-06.md"]);
+    build_ok(&env, "odd.zip", &[]);
+    let entries = read_pack(&env.root().join("odd.zip"));
+    let manifest = text(&entries, "odd/manifest-sha256.txt");
+    let paths: Vec<&str> = manifest
+        .lines()
+        .map(|l| l.split_once("  ").expect("`<digest>  <path>`").1)
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "data/audits/100%25 audit 2020-12-01.md",
+            "data/audits/Plain audit 2020-12-05.md",
+            "data/audits/audit%0Anewline 2020-12-03.md",
+            "data/audits/cr%0D 2020-12-06.md",
+            "data/audits/x%250A 2020-12-04.md",
+        ]
+    );
+    // Decoded as the RFC says (only %25, %0A, %0D), every line names its entry and digest.
+    for line in manifest.lines() {
+        let (digest, path) = line.split_once("  ").expect("a manifest line");
+        let decoded = path
+            .replace("%0A", "\n")
+            .replace("%0D", "\r")
+            .replace("%25", "%");
+        let e = crate::build::entry(&entries, &format!("odd/{decoded}"));
+        assert_eq!(digest, sha256_hex(&e.bytes), "{decoded:?}");
+    }
+}
+
+/// bagit.py 1.9.0 writes and reads `%` raw, against RFC 8493 section 2.1.3, which evpack
+/// follows (`%` -> `%25`); so a pack with `%` in a file name fails `bagit.py --validate`.
+/// Whether to keep the RFC encoding, or refuse such names at build time, is a product
+/// decision; this test shows the state of play when run with `--ignored`.
+#[test]
+#[ignore = "bagit.py 1.9.0 does not decode %25 in manifest paths (LibraryOfCongress/bagit-python#157)"]
+fn a_percent_in_a_name_validates_with_bagit_py() {
+    if !have_tool("python3", &["--version"]) || !have_tool("bagit.py", &["--version"]) {
+        return;
+    }
+    let env = odd_names_env(&[PERCENT, FAKE_ESCAPE]);
+    build_ok(&env, "pct.zip", &[]);
+    let dir = env.root().join("unzipped");
+    python_extract(&env.root().join("pct.zip"), &dir);
+    bagit_validate(&dir.join("pct"));
+}
