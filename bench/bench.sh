@@ -3,6 +3,11 @@
 #
 #   bench/bench.sh            every section
 #   bench/bench.sh gaps       `evpack gaps` on 20,000 files and 200 requirements vs `find`
+#   bench/bench.sh build      `evpack build` on ~20,000 files / 3 GB vs `zip -r -0` and bagit.py
+#   bench/bench.sh verify     `evpack verify` (zip and folder) vs bagit.py --validate, sha256sum -c
+#
+# PACK_SCALE (default 1.0) scales the build/verify tree (0.1 gives ~300 MB for a quick look);
+# PACK_RUNS (default 5) timed runs per command there.
 #
 # Data goes to $BENCH_DIR (default: bench-data/ at the repo root, gitignored) and is made
 # once per set of parameters. RUNS (default 10) timed runs per command, after warm-up runs,
@@ -40,13 +45,13 @@ time_median() {
     shift
     if command -v "$HYPERFINE" >/dev/null; then
         local json="$BENCH_DIR/hyperfine-$name.json"
-        "$HYPERFINE" --style none --warmup 3 --runs "$RUNS" --ignore-failure \
+        "$HYPERFINE" --style none --warmup "${WARMUP:-3}" --runs "$RUNS" --ignore-failure \
             --export-json "$json" --command-name "$name" -- "$(printf '%q ' "$@")" >/dev/null
         python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
     else
         local times="$BENCH_DIR/times-$name.txt" i start end
         : >"$times"
-        for i in 1 2 3; do "$@" >/dev/null 2>&1 || true; done
+        for ((i = 0; i < ${WARMUP:-3}; i++)); do "$@" >/dev/null 2>&1 || true; done
         for ((i = 0; i < RUNS; i++)); do
             start=$(date +%s%N)
             "$@" >/dev/null 2>&1 || true
@@ -108,15 +113,116 @@ section_gaps() {
     ((ok)) || return 1
 }
 
+# time_median_prep NAME PREPARE CMD...: like time_median, but runs the shell command PREPARE
+# (untimed) before every run, e.g. to remove the previous output or make a fresh copy.
+time_median_prep() {
+    local name=$1 prep=$2
+    shift 2
+    if command -v "$HYPERFINE" >/dev/null; then
+        local json="$BENCH_DIR/hyperfine-$name.json"
+        "$HYPERFINE" --style none --warmup "${WARMUP:-1}" --runs "$RUNS" --ignore-failure \
+            --prepare "$prep" --export-json "$json" --command-name "$name" \
+            -- "$(printf '%q ' "$@")" >/dev/null
+        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
+    else
+        local times="$BENCH_DIR/times-$name.txt" i start end
+        : >"$times"
+        for ((i = 0; i < RUNS + ${WARMUP:-1}; i++)); do
+            bash -c "$prep"
+            start=$(date +%s%N)
+            "$@" >/dev/null 2>&1 || true
+            end=$(date +%s%N)
+            ((i < ${WARMUP:-1})) || echo "($end - $start) / 1000000000" | bc -l >>"$times"
+        done
+        median "$times"
+    fi
+}
+
+pack_tree() {
+    local scale=${PACK_SCALE:-1.0}
+    PACK_DIR="$BENCH_DIR/pack-$scale"
+    if [[ ! -f "$PACK_DIR/manifest.toml" ]]; then
+        say "== generating $PACK_DIR"
+        rm -rf "$PACK_DIR"
+        mkdir -p "$PACK_DIR"
+        python3 "$ROOT/bench/gen_pack_tree.py" "$PACK_DIR" --scale "$scale" >&2
+    fi
+}
+
+section_build() {
+    command -v bagit.py >/dev/null || { say "build: bagit.py is not installed (pip install bagit)"; return 1; }
+    pack_tree
+    build_release
+    local RUNS=${PACK_RUNS:-5} WARMUP=1
+    local ev="$PACK_DIR/evidence" m="$PACK_DIR/manifest.toml" out="$PACK_DIR/out"
+    mkdir -p "$out"
+    local size
+    size=$(du -sb "$ev" | cut -f1)
+    say "== build: $(find "$ev" -type f | wc -l) files, $((size / 1000000)) MB, $RUNS runs each"
+    local t_ev t_zip t_bag rss
+    t_ev=$(time_median_prep evpack-build "rm -f '$out/pack.zip' '$out/pack.zip.sha256'" \
+        "$EVPACK" build --quiet --manifest "$m" --evidence "$ev" --out "$out/pack.zip" --date 2021-01-15)
+    t_zip=$(time_median_prep zip-0 "rm -f '$out/zip0.zip'" \
+        bash -c "cd '$PACK_DIR' && zip -r -q -0 '$out/zip0.zip' evidence")
+    # bagit.py rewrites the folder it bags, so it gets a fresh hard-link copy each run,
+    # made in the untimed prepare step (the copy is not part of bagit's work).
+    t_bag=$(time_median_prep bagit "rm -rf '$out/bagcopy' && cp -al '$ev' '$out/bagcopy'" \
+        bagit.py --sha256 --processes 2 --quiet "$out/bagcopy")
+    rm -rf "$out/bagcopy" "$out/zip0.zip"
+    rm -f "$out/pack.zip"
+    rss=$(peak_rss_mb "$EVPACK" build --quiet --manifest "$m" --evidence "$ev" --out "$out/pack.zip" --date 2021-01-15)
+    machine
+    printf 'evpack build          median %8.2f s\n' "$t_ev"
+    printf 'zip -r -q -0          median %8.2f s\n' "$t_zip"
+    printf 'bagit.py --sha256 -p2 median %8.2f s   (writes no zip)\n' "$t_bag"
+    printf 'ratio build/bagit            %8.2f x   (target: at most 0.9 x)\n' "$(echo "$t_ev / $t_bag" | bc -l)"
+    printf 'ratio build/zip -0           %8.2f x   (target: at most 0.25 x)\n' "$(echo "$t_ev / $t_zip" | bc -l)"
+    printf 'peak RSS build               %8s MB  (target: under 64 MB)\n' "$rss"
+}
+
+section_verify() {
+    pack_tree
+    build_release
+    local RUNS=${PACK_RUNS:-5} WARMUP=1
+    local ev="$PACK_DIR/evidence" m="$PACK_DIR/manifest.toml" out="$PACK_DIR/out"
+    mkdir -p "$out"
+    if [[ ! -f "$out/pack.zip" ]]; then
+        "$EVPACK" build --quiet --manifest "$m" --evidence "$ev" --out "$out/pack.zip" --date 2021-01-15 >/dev/null
+    fi
+    if [[ ! -d "$out/unzipped/pack" ]]; then
+        rm -rf "$out/unzipped"
+        mkdir -p "$out/unzipped"
+        (cd "$out/unzipped" && unzip -q ../pack.zip)
+    fi
+    local bag="$out/unzipped/pack"
+    say "== verify: $(du -sh "$out/pack.zip" | cut -f1) pack, $RUNS runs each"
+    local t_zip t_dir t_bag t_sum rss
+    t_zip=$(time_median verify-zip "$EVPACK" verify --quiet "$out/pack.zip")
+    t_dir=$(time_median verify-dir "$EVPACK" verify --quiet "$bag")
+    t_bag=$(time_median bagit-validate bagit.py --validate --processes 2 --quiet "$bag")
+    t_sum=$(time_median sha256sum-c bash -c "cd '$bag' && sha256sum -c --quiet manifest-sha256.txt")
+    rss=$(peak_rss_mb "$EVPACK" verify --quiet "$out/pack.zip")
+    machine
+    printf 'evpack verify pack.zip     median %8.2f s\n' "$t_zip"
+    printf 'evpack verify folder       median %8.2f s\n' "$t_dir"
+    printf 'bagit.py --validate -p2    median %8.2f s\n' "$t_bag"
+    printf 'sha256sum -c               median %8.2f s\n' "$t_sum"
+    printf 'ratio verify zip/bagit          %8.2f x   (target: at most 0.6 x)\n' "$(echo "$t_zip / $t_bag" | bc -l)"
+    printf 'ratio verify folder/bagit       %8.2f x   (target: at most 0.6 x)\n' "$(echo "$t_dir / $t_bag" | bc -l)"
+    printf 'peak RSS verify zip             %8s MB  (target: under 64 MB)\n' "$rss"
+}
+
 main() {
     local sections=("$@")
-    ((${#sections[@]})) || sections=(gaps)
+    ((${#sections[@]})) || sections=(gaps build verify)
     local s status=0
     for s in "${sections[@]}"; do
         case $s in
         gaps) section_gaps || status=1 ;;
+        build) section_build || status=1 ;;
+        verify) section_verify || status=1 ;;
         *)
-            say "unknown section: $s (known: gaps)"
+            say "unknown section: $s (known: gaps, build, verify)"
             exit 2
             ;;
         esac

@@ -246,7 +246,7 @@ impl<'a> PackWriter<'a> {
                 let opts = move |method, size| entry_options(mtime, method, size);
                 let cancel = self.cancel;
                 s.spawn(move || {
-                    let mut scratch = Vec::with_capacity(CHUNK);
+                    let mut scratch = vec![0; CHUNK];
                     for (index, tx) in job_rx {
                         if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
                             break;
@@ -321,7 +321,7 @@ impl<'a> PackWriter<'a> {
                 .recv()
                 .map_err(|_| self.zip_err(format!("the reader of {} stopped", f.shown)))?;
             match msg {
-                Msg::Chunk(chunk) => {
+                Msg::Chunk(chunk, n) => {
                     if !started {
                         let method = if is_precompressed(&f.name) {
                             CompressionMethod::Stored
@@ -334,8 +334,10 @@ impl<'a> PackWriter<'a> {
                             .map_err(|e| self.zip_err(e))?;
                         started = true;
                     }
-                    self.zip.write_all(&chunk).map_err(|e| self.zip_err(e))?;
-                    progress.bytes(chunk.len() as u64);
+                    self.zip
+                        .write_all(&chunk[..n])
+                        .map_err(|e| self.zip_err(e))?;
+                    progress.bytes(n as u64);
                     let _ = pool.send(chunk);
                 }
                 Msg::Prepared(prepared, digest) => {
@@ -401,7 +403,9 @@ fn entry_options(mtime: DateTime, method: CompressionMethod, size: u64) -> Simpl
 }
 
 enum Msg {
-    Chunk(Vec<u8>),
+    /// A full-size buffer and how many of its bytes are data. Buffers keep their full
+    /// length as they circulate, so they are never zeroed again.
+    Chunk(Vec<u8>, usize),
     Prepared(Box<zip::write::PreparedZipFile>, FileDigest),
     Done(FileDigest),
     Failed(Error),
@@ -443,9 +447,8 @@ impl BufPool {
     }
 }
 
-/// Fills `buf` (resized to CHUNK) from `file`; returns the bytes read (0 at the end).
-fn fill(file: &mut File, buf: &mut Vec<u8>, f: &PayloadFile) -> Result<usize> {
-    buf.resize(CHUNK, 0);
+/// Fills `buf` (CHUNK long) from `file`; returns the bytes read (0 at the end).
+fn fill(file: &mut File, buf: &mut [u8], f: &PayloadFile) -> Result<usize> {
     let mut filled = 0;
     while filled < CHUNK {
         match file.read(&mut buf[filled..]) {
@@ -455,7 +458,6 @@ fn fill(file: &mut File, buf: &mut Vec<u8>, f: &PayloadFile) -> Result<usize> {
             Err(e) => return Err(Error::io(&f.disk, "cannot read evidence file", e)),
         }
     }
-    buf.truncate(filled);
     Ok(filled)
 }
 
@@ -465,7 +467,7 @@ fn read_file(
     f: &PayloadFile,
     tx: &Sender<Msg>,
     pool: &BufPool,
-    scratch: &mut Vec<u8>,
+    scratch: &mut [u8],
     prepare: Option<SimpleFileOptions>,
     stop: &AtomicBool,
     cancel: &AtomicBool,
@@ -527,8 +529,8 @@ fn read_file(
                 break;
             }
             grew(&mut total, n)?;
-            sha.update(&buf);
-            if tx.send(Msg::Chunk(buf)).is_err() {
+            sha.update(&buf[..n]);
+            if tx.send(Msg::Chunk(buf, n)).is_err() {
                 return Ok(()); // the writer gave up; it reports why
             }
             if n < CHUNK {
