@@ -6,6 +6,7 @@
 //! (it is reported and the walk goes on), and ignores the litter that operating systems and
 //! Office leave behind so it never shows up as "unmatched".
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -28,6 +29,9 @@ pub struct FileRecord {
     pub utf8_name: bool,
     pub size: u64,
     pub modified: Option<SystemTime>,
+    /// Device and inode of the file that was assessed: the pack writer refuses a different
+    /// file at the same path (e.g. one swapped for a link to somewhere outside the folder).
+    pub identity: (u64, u64),
     pub date: SpokenDate,
     pub date_source: DateSource,
 }
@@ -217,6 +221,7 @@ pub fn scan(root: &Path) -> Result<Scan> {
             utf8_name,
             size: meta.len(),
             modified,
+            identity: (meta.dev(), meta.ino()),
             date,
             date_source,
         });

@@ -383,6 +383,7 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
                 shown: rel.to_string(),
                 size: rec.size,
                 modified: rec.modified,
+                identity: rec.identity,
             },
             ids,
         ));

@@ -17,6 +17,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub struct PayloadFile {
     /// Size and modification time at scan time: the file must still match them.
     pub size: u64,
     pub modified: Option<SystemTime>,
+    /// (device, inode) at scan time.
+    pub identity: (u64, u64),
 }
 
 /// What was packed for one payload file.
@@ -484,6 +487,11 @@ fn read_file(
     let meta = file
         .metadata()
         .map_err(|e| Error::io(&f.disk, "cannot read evidence file", e))?;
+    // Same path is not enough: the file opened must be the one assessed, so a file
+    // replaced (or swapped for a link pointing out of the evidence folder) is refused.
+    if (meta.dev(), meta.ino()) != f.identity {
+        return Err(changed(f, "it has been replaced"));
+    }
     if meta.len() != f.size || (f.modified.is_some() && meta.modified().ok() != f.modified) {
         return Err(changed(f, "it has changed"));
     }
