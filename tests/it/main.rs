@@ -13,5 +13,5 @@ mod gaps_scan;
 mod report;
 mod support;
 mod verify;
-mod verify_rawzip;
 mod verify_interop;
+mod verify_rawzip;
