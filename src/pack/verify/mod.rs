@@ -9,8 +9,8 @@
 //! the same for a zip and for an unzipped folder.
 //!
 //! Memory is bounded by two 256 KiB buffers per worker plus the central directory and the
-//! tag files (each capped at [`bag::TAG_FILE_CAP`], the entry count at
-//! [`zipdir::MAX_ENTRIES`]). Hashing runs on every core: rayon over the entries, each read
+//! tag files (each capped at [`bag::TAG_FILE_CAP`]; the entry count at
+//! [`zipdir::MAX_ENTRIES`] and the central directory at [`zipdir::MAX_CENTRAL_DIR`]). Hashing runs on every core: rayon over the entries, each read
 //! by position from one shared file handle.
 //!
 //! Exit codes (see `cli`): 0 intact, 1 any finding, 2 not a readable pack (not a zip,

@@ -17,6 +17,10 @@ use super::source::{read_exact_at, Source};
 /// anything is allocated for it.
 pub const MAX_ENTRIES: u64 = 1_000_000;
 
+/// Largest central directory read: the entries' names are held in memory, so this bounds
+/// that memory. A million entries with 200-byte names need about 250 MB of directory.
+pub const MAX_CENTRAL_DIR: u64 = 256 * 1024 * 1024;
+
 const SIG_LOCAL: u32 = 0x0403_4b50;
 const SIG_CENTRAL: u32 = 0x0201_4b50;
 const SIG_EOCD: u32 = 0x0605_4b50;
@@ -199,6 +203,11 @@ pub fn read_central_dir(src: &dyn Source) -> Result<CentralDir, NotAZip> {
     if count > MAX_ENTRIES {
         return Err(NotAZip(format!(
             "the zip declares {count} entries, more than the {MAX_ENTRIES} a pack may hold"
+        )));
+    }
+    if cd_size > MAX_CENTRAL_DIR {
+        return Err(NotAZip(format!(
+            "the central directory is {cd_size} bytes, more than the {MAX_CENTRAL_DIR} a pack may have"
         )));
     }
     if cd_offset
@@ -501,6 +510,28 @@ mod tests {
         assert_eq!(v, vec![(1, 0), (2, 0)]);
         // Same start.
         assert_eq!(overlaps(vec![(0, 5, 0), (0, 5, 1)]).len(), 1);
+    }
+
+    #[test]
+    fn refuses_too_many_entries_before_reading_them() {
+        let mut z = Vec::new();
+        z.extend_from_slice(&SIG_ZIP64_EOCD.to_le_bytes());
+        z.extend_from_slice(&44u64.to_le_bytes());
+        z.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        z.extend_from_slice(&2_000_000u64.to_le_bytes());
+        z.extend_from_slice(&2_000_000u64.to_le_bytes());
+        z.extend_from_slice(&0u64.to_le_bytes());
+        z.extend_from_slice(&0u64.to_le_bytes());
+        z.extend_from_slice(&SIG_ZIP64_LOCATOR.to_le_bytes());
+        z.extend_from_slice(&[0; 4]);
+        z.extend_from_slice(&0u64.to_le_bytes());
+        z.extend_from_slice(&1u32.to_le_bytes());
+        z.extend_from_slice(&SIG_EOCD.to_le_bytes());
+        z.extend_from_slice(&[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        z.extend_from_slice(&[0xFF; 8]);
+        z.extend_from_slice(&[0, 0]);
+        let e = read_central_dir(&ByteSource(&z)).unwrap_err();
+        assert!(e.0.contains("2000000 entries"), "{}", e.0);
     }
 
     #[test]
