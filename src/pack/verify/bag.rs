@@ -663,16 +663,19 @@ fn check_pack_json(
                     continue;
                 };
                 listed.insert(path.to_string());
+                let size = item.get("size").and_then(|v| v.as_u64());
+                if size.is_none() && !skip(path) {
+                    say(
+                        path.to_string(),
+                        "pack.json lists it (its payload list) without a size".into(),
+                    );
+                }
                 claims.push((
                     path.to_string(),
                     item.get("sha256")
                         .and_then(|v| v.as_str())
                         .map(str::to_ascii_lowercase),
-                    Some(
-                        item.get("size")
-                            .and_then(|v| v.as_u64())
-                            .unwrap_or(u64::MAX),
-                    ),
+                    size,
                     "its payload list".into(),
                 ));
             }
@@ -739,14 +742,10 @@ fn check_pack_json(
                         "pack.json ({who}) gives sha256 {s}, the payload file has {found}"
                     )),
                     Some(_) => match size {
-                        Some(n) if n != d.size => Some(if n == u64::MAX {
-                            format!("pack.json lists it ({who}) without a size")
-                        } else {
-                            format!(
-                                "pack.json ({who}) gives {n} bytes, the payload file has {}",
-                                d.size
-                            )
-                        }),
+                        Some(n) if n != d.size => Some(format!(
+                            "pack.json ({who}) gives {n} bytes, the payload file has {}",
+                            d.size
+                        )),
                         _ => None,
                     },
                 }

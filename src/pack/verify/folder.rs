@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::findings::{Finding, Kind};
@@ -11,7 +12,8 @@ use super::store::{Buffers, Listing, Member, Problem, Store};
 
 pub struct FolderStore {
     root: PathBuf,
-    files: Vec<PathBuf>,
+    /// Each file with the (device, inode) it had when listed.
+    files: Vec<(PathBuf, (u64, u64))>,
 }
 
 /// Lists the bag folder. `Err` when it has no `bagit.txt` or cannot be listed at all.
@@ -114,12 +116,16 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
                 continue;
             }
         };
+        let id = match item.metadata() {
+            Ok(m) => (m.dev(), m.ino()),
+            Err(_) => (0, 0),
+        };
         listing.members.push(Member {
             path: rel,
             size,
             key: files.len(),
         });
-        files.push(item.into_path());
+        files.push((item.into_path(), id));
     }
     let mut groups: Vec<Vec<String>> = folded.into_values().filter(|v| v.len() > 1).collect();
     groups.sort();
@@ -156,7 +162,7 @@ impl Store for FolderStore {
         bufs: &mut Buffers,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<(), Problem> {
-        let path = self
+        let (path, id) = self
             .files
             .get(member.key)
             .ok_or_else(|| Problem::new(Kind::Unreadable, "no such file"))?;
@@ -167,6 +173,15 @@ impl Store for FolderStore {
             )
         };
         let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        // `open` follows symlinks: a file swapped for a link after it was listed would be
+        // read through the link. The open file must be the very file that was listed.
+        let meta = file.metadata().map_err(unreadable)?;
+        if (meta.dev(), meta.ino()) != *id || !meta.is_file() {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                "replaced while it was being verified (now a link or another file); not read",
+            ));
+        }
         loop {
             match file.read(&mut bufs.input) {
                 Ok(0) => return Ok(()),
