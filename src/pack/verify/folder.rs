@@ -169,7 +169,10 @@ impl Store for FolderStore {
         let unreadable = |e: std::io::Error| {
             Problem::new(
                 Kind::Unreadable,
-                format!("cannot read {}: {e}", self.display(path)),
+                format!(
+                    "cannot read {}: {e}",
+                    crate::util::printable(&self.display(path))
+                ),
             )
         };
         let mut file = std::fs::File::open(path).map_err(unreadable)?;

@@ -77,7 +77,7 @@ fn find_root(entries: &[CdEntry]) -> Result<String, String> {
         None => Err("no bagit.txt in the zip: this is not a BagIt pack".into()),
         Some((_, set)) if set.len() == 1 => Ok(set.into_iter().next().unwrap_or_default()),
         Some((_, set)) => {
-            let mut roots: Vec<_> = set.into_iter().collect();
+            let mut roots: Vec<_> = set.iter().map(|r| crate::util::printable(r)).collect();
             roots.sort();
             Err(format!(
                 "several folders hold a bagit.txt at the same level ({}): cannot tell which is the bag",
@@ -365,9 +365,9 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
                 format!(
                     "outside the bag folder {}",
                     if root.is_empty() {
-                        "(top level)"
+                        "(top level)".to_string()
                     } else {
-                        &root
+                        crate::util::printable(&root)
                     }
                 ),
             )),
