@@ -840,3 +840,21 @@ fn pack_json_that_disagrees_with_the_payload_is_a_consistency_finding() {
     assert_finding(&v, "tag", "pack.json", "tagmanifest-sha256.txt");
     assert_finding(&v, "consistency", VICTIM, "gives sha256 0000");
 }
+
+#[test]
+fn a_symlink_in_an_unzipped_pack_is_reported_and_not_followed() {
+    let env = TestEnv::new();
+    let pack = assemble_pack(&env);
+    let dir = env.root().join("unz");
+    for (n, d) in read_entries(&pack) {
+        let p = dir.join(n);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, d).expect("write");
+    }
+    std::os::unix::fs::symlink("/etc/passwd", dir.join("pack/data/passwd")).expect("symlink");
+    let (code, v) = verify_json(&env, &["unz/pack"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["container"], "folder");
+    assert_finding(&v, "unsafe", "data/passwd", "symbolic link");
+    assert!(findings(&v, "unexpected", "data/passwd").is_empty(), "{v}");
+}

@@ -371,3 +371,39 @@ pub fn run(cfg: &VerifyConfig) -> Result<Outcome> {
     crate::cli::write_stdout(&out)?;
     Ok(report.outcome())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small_bag() -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default();
+        let data = b"hello\n";
+        let manifest = format!(
+            "{}  data/hello.txt\n",
+            crate::util::hex(&sha2::Sha256::digest(data))
+        );
+        for (name, bytes) in [
+            ("b/bagit.txt", crate::pack::bagit::BAGIT_TXT.as_bytes()),
+            ("b/manifest-sha256.txt", manifest.as_bytes()),
+            ("b/data/hello.txt", &data[..]),
+        ] {
+            w.start_file(name, opts).expect("start");
+            w.write_all(bytes).expect("write");
+        }
+        w.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn bytes_and_streams_give_the_same_report() {
+        let zip = small_bag();
+        let a = verify_zip_bytes(&zip).expect("readable");
+        let b = verify_zip_reader(std::io::Cursor::new(zip), "<bytes>").expect("readable");
+        assert_eq!(a.verdict, Verdict::Intact, "{:?}", a.findings);
+        assert_eq!(a.findings, b.findings);
+        assert_eq!(a.counts.payload_files, 1);
+        assert_eq!(a.bag_root, "b/");
+    }
+}
