@@ -66,7 +66,17 @@ pub struct Assessment {
     /// Files that match no requirement: they are never packed.
     pub unmatched: Vec<String>,
     /// Entries the scan could not use (unreadable, links out of the folder, ...).
-    pub skipped: Vec<Skipped>,
+    pub skipped: Vec<SkippedEntry>,
+}
+
+/// An entry the scan could not use, and the requirements whose globs match its path: an
+/// unreadable file that a requirement asks for is a gap the build must not hide.
+#[derive(Debug, Clone, Serialize)]
+pub struct SkippedEntry {
+    pub path: String,
+    pub reason: String,
+    /// Ids of the requirements whose `paths` match it (empty: it would not be evidence).
+    pub serves: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -290,6 +300,27 @@ pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<
         });
     }
 
+    let req_ids: Vec<&str> = manifest
+        .requirements()
+        .map(|(_, r)| r.id.as_str())
+        .collect();
+    let skipped = scan
+        .skipped
+        .iter()
+        .map(|sk: &Skipped| {
+            globs.matches_into(sk.path.as_str(), &mut hits);
+            let mut serves: Vec<String> = hits
+                .iter()
+                .map(|&g| req_ids[glob_owner[g]].to_string())
+                .collect();
+            serves.dedup();
+            SkippedEntry {
+                path: sk.path.clone(),
+                reason: sk.reason.clone(),
+                serves,
+            }
+        })
+        .collect();
     let required_total = required.total();
     let readiness_percent = (required.met * 100)
         .checked_div(required_total)
@@ -323,7 +354,7 @@ pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<
         summary,
         areas,
         unmatched,
-        skipped: scan.skipped.clone(),
+        skipped,
     })
 }
 

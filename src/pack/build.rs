@@ -182,6 +182,19 @@ pub fn build_pack(
             ));
         }
     }
+    // An unreadable file that a requirement asks for would be left out of the pack without
+    // a trace; the lead must fix its permissions (or move it) first.
+    if let Some(sk) = a.skipped.iter().find(|sk| !sk.serves.is_empty()) {
+        return Err(Error::evidence(
+            scan.root.join(&sk.path),
+            format!(
+                "{}, but {} asks for it, so the pack would be incomplete",
+                sk.reason,
+                sk.serves.join(", ")
+            ),
+            "give read access to the file (or move it out of the evidence folder), then build again",
+        ));
+    }
     let bag = bag_name(out);
     let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
         plan_payload(scan, a, &bag)?.into_iter().unzip();

@@ -195,7 +195,15 @@ fn gaps(a: &Assessment, p: &Paint, o: &mut String) {
         let _ = writeln!(o);
         let _ = writeln!(o, "{}", p.bold(&format!("Skipped ({})", a.skipped.len())));
         for sk in &a.skipped {
-            let _ = writeln!(o, "  {}: {}", printable(&sk.path), sk.reason);
+            let serves = if sk.serves.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (asked for by {}: it cannot be packed)",
+                    sk.serves.join(", ")
+                )
+            };
+            let _ = writeln!(o, "  {}: {}{serves}", printable(&sk.path), sk.reason);
         }
     }
 }
