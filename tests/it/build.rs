@@ -770,6 +770,48 @@ fn a_broken_template_exits_2_naming_it_and_writes_nothing() {
 }
 
 #[test]
+fn a_template_that_fails_while_rendering_leaves_no_pack_and_no_temporary_file() {
+    let env = sample_env();
+    let dir = env.root().join("tpl");
+    std::fs::create_dir(&dir).expect("mkdir");
+    // Parses, but fails when rendered: the dashboard is rendered after the evidence is
+    // written, so the temporary pack exists by then and must go.
+    std::fs::write(
+        dir.join("report.html.hbs"),
+        "<p>{{no_such_helper visit.name}}</p>\n",
+    )
+    .expect("write");
+    std::fs::write(env.root().join("late.zip"), b"old").expect("write");
+    let before = names_in(env.root());
+    let out = build_cmd(&env, &["--out", "late.zip", "--templates", "tpl"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("report.html.hbs") && stderr.contains("no_such_helper"),
+        "{stderr}"
+    );
+    assert_eq!(names_in(env.root()), before, "a failed build left files");
+    assert_eq!(
+        std::fs::read(env.root().join("late.zip")).expect("read"),
+        b"old"
+    );
+}
+
+#[test]
+fn an_unmatched_file_with_a_non_utf8_name_does_not_stop_the_build() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = sample_env();
+    let name = std::ffi::OsStr::from_bytes(b"misc/Old \xff notes.txt");
+    std::fs::write(env.evidence().join(name), b"never packed").expect("write");
+    build_ok(&env, "pack.zip", &[]);
+    let entries = read_pack(&env.root().join("pack.zip"));
+    assert_eq!(entries.len(), TAG_FILES.len() + MATCHED.len());
+    assert!(entries.iter().all(|e| e.bytes != b"never packed"));
+}
+
+#[test]
 fn strict_with_gaps_exits_1_and_writes_neither_pack_nor_digest_file() {
     let env = sample_env();
     std::fs::remove_file(env.evidence().join(MATCHED[9].0)).expect("remove");

@@ -143,6 +143,41 @@ fn an_out_path_that_is_a_folder_fails_and_leaves_no_temporary_file() {
     assert!(names_in(&env.root().join("out/pack.zip")).is_empty());
 }
 
+#[test]
+fn matched_names_that_differ_only_in_case_fail_naming_them() {
+    let env = sample_env();
+    put(
+        &env,
+        "improvement plan/PLAN SUMMARY 2020-11-30.TXT",
+        b"shouting\n",
+    );
+    let out = old_pack(&env);
+    let result = build_cmd(&env, &["--out", "out/pack.zip"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(result.status.code(), Some(2));
+    let err = stderr(&result);
+    assert!(
+        err.contains("PLAN SUMMARY 2020-11-30.TXT") && err.contains("Plan summary 2020-11-30.txt"),
+        "{err}"
+    );
+    assert_old_pack_alone(&out);
+}
+
+#[test]
+fn a_matched_name_with_a_backslash_fails_naming_it() {
+    let env = sample_env();
+    put(&env, "improvement plan/Q3\\Q4 plan 2020-12-01.md", b"x\n");
+    let out = old_pack(&env);
+    let result = build_cmd(&env, &["--out", "out/pack.zip"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(result.status.code(), Some(2));
+    let err = stderr(&result);
+    assert!(err.contains("Q3\\Q4 plan 2020-12-01.md"), "{err}");
+    assert_old_pack_alone(&out);
+}
+
 /// Runs the build as `nobody` when the tests run as root (permission bits do not stop root),
 /// from a copy of the binary under /tmp that `nobody` can reach.
 #[test]
