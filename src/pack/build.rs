@@ -210,6 +210,11 @@ pub fn build_pack(
     )
     .map_err(|e| Error::Usage(format!("--date {date} cannot be stored in a zip: {e}")))?;
 
+    // The handler goes in before the temporary file exists, so no Ctrl-C can leave one.
+    CANCELLED.store(false, Ordering::SeqCst);
+    // A second install fails harmlessly (tests build twice in one process).
+    let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
+
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{bag}."))
         .suffix(".part")
@@ -222,9 +227,6 @@ pub fn build_pack(
         .try_clone()
         .map_err(|e| Error::io(tmp.path(), "cannot write the pack", e))?;
 
-    CANCELLED.store(false, Ordering::SeqCst);
-    // A second install fails harmlessly (tests build twice in one process).
-    let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
 
     let mut w = PackWriter::new(file, out.to_path_buf(), mtime, &CANCELLED);
     // (name, SHA-256) of every tag file, for the tag manifest.
