@@ -2,13 +2,12 @@
 //! [`Store`]. Symbolic links are reported and never followed: a link in a received bag
 //! could point anywhere on the auditor's machine.
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::findings::{Finding, Kind};
-use super::store::{Buffers, Listing, Member, Problem, Store};
+use super::store::{self, Buffers, Listing, Member, Problem, Store};
 
 pub struct FolderStore {
     root: PathBuf,
@@ -42,7 +41,8 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
         ..Listing::default()
     };
     let mut files = Vec::new();
-    let mut folded: HashMap<String, Vec<String>> = HashMap::new();
+    // Every file name (links included), for the letter-case check.
+    let mut all_names: Vec<String> = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
@@ -82,10 +82,9 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
         if ft.is_dir() {
             continue;
         }
-        folded
-            .entry(rel.to_lowercase())
-            .or_default()
-            .push(rel.clone());
+        if !ft.is_file() {
+            all_names.push(rel.clone());
+        }
         if ft.is_symlink() {
             listing.findings.push(Finding::new(
                 Kind::Unsafe,
@@ -127,18 +126,26 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
         });
         files.push((item.into_path(), id));
     }
-    let mut groups: Vec<Vec<String>> = folded.into_values().filter(|v| v.len() > 1).collect();
-    groups.sort();
-    for group in groups {
+    let names: Vec<(&str, usize)> = listing
+        .members
+        .iter()
+        .map(|m| m.path.as_str())
+        .chain(all_names.iter().map(String::as_str))
+        .enumerate()
+        .map(|(i, n)| (n, i))
+        .collect();
+    let mut case_findings = Vec::new();
+    for group in store::case_groups(&names) {
+        let group: Vec<&str> = group.iter().map(|&i| names[i].0).collect();
         for me in &group {
             let others: Vec<String> = group
                 .iter()
                 .filter(|n| *n != me)
                 .map(|n| crate::util::printable(n))
                 .collect();
-            listing.findings.push(Finding::new(
+            case_findings.push(Finding::new(
                 Kind::Unsafe,
-                me.clone(),
+                *me,
                 format!(
                     "name differs only in letter case from {} (one would overwrite the other on Windows or macOS)",
                     others.join(", ")
@@ -146,6 +153,8 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
             ));
         }
     }
+    drop(names);
+    listing.findings.extend(case_findings);
     Ok((
         FolderStore {
             root: root.to_path_buf(),

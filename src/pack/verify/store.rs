@@ -88,3 +88,52 @@ pub struct Listing {
     /// The bag folder inside the zip (`NAME/`, or empty), or the folder path.
     pub root: String,
 }
+
+/// Groups of names that are equal ignoring letter case but not byte for byte, as indices
+/// (one per distinct name). Sorting with a folding comparison finds them without a
+/// lower-cased copy of every name, which matters in a pack of a million entries.
+pub fn case_groups(names: &[(&str, usize)]) -> Vec<Vec<usize>> {
+    fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
+        s.chars().flat_map(char::to_lowercase)
+    }
+    let mut sorted = names.to_vec();
+    sorted.sort_by(|a, b| fold(a.0).cmp(fold(b.0)).then_with(|| a.0.cmp(b.0)));
+    let mut groups = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i + 1;
+        while j < sorted.len() && fold(sorted[j].0).eq(fold(sorted[i].0)) {
+            j += 1;
+        }
+        let mut group: Vec<usize> = Vec::new();
+        for k in i..j {
+            if k == i || sorted[k].0 != sorted[k - 1].0 {
+                group.push(sorted[k].1);
+            }
+        }
+        if group.len() > 1 {
+            groups.push(group);
+        }
+        i = j;
+    }
+    groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_groups_ignore_exact_duplicates() {
+        let names = [
+            ("a/B.txt", 0),
+            ("a/b.txt", 1),
+            ("a/b.txt", 2),
+            ("c", 3),
+            ("É", 4),
+            ("é", 5),
+        ];
+        assert_eq!(case_groups(&names), vec![vec![0, 1], vec![4, 5]]);
+        assert!(case_groups(&[("x", 0), ("x", 1)]).is_empty());
+    }
+}

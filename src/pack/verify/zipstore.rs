@@ -7,13 +7,13 @@
 //! The entries that remain are inflated with their declared size as a hard ceiling, so a
 //! deflate bomb costs at most one chunk past that size.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rayon::prelude::*;
 
 use super::findings::{Finding, Kind};
 use super::source::Source;
-use super::store::{Buffers, Listing, Member, Problem, Store};
+use super::store::{self, Buffers, Listing, Member, Problem, Store};
 use super::zipdir::{self, CdEntry, NotAZip, FLAG_ENCRYPTED};
 
 const METHOD_STORED: u16 = 0;
@@ -201,15 +201,15 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
         }
     }
 
-    // Duplicate names: which copy an unzip tool keeps varies, so neither is trusted.
-    let mut by_name: HashMap<&[u8], Vec<usize>> = HashMap::new();
-    for (i, e) in entries.iter().enumerate() {
-        by_name.entry(e.name_raw.as_slice()).or_default().push(i);
-    }
-    let mut dups: Vec<&Vec<usize>> = by_name.values().filter(|v| v.len() > 1).collect();
-    dups.sort();
-    for group in dups {
-        for &i in group {
+    // Duplicate names: which copy an unzip tool keeps varies, so neither is trusted. Found
+    // by sorting indices (no map of a million names).
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| entries[a].name_raw.cmp(&entries[b].name_raw));
+    for run in order.chunk_by(|&a, &b| entries[a].name_raw == entries[b].name_raw) {
+        if run.len() < 2 {
+            continue;
+        }
+        for &i in run {
             if !j.bad[i] {
                 j.flag(
                     i,
@@ -217,44 +217,28 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
                     Kind::Unsafe,
                     format!(
                         "duplicate name: {} entries in the zip have this name; none is read",
-                        group.len()
+                        run.len()
                     ),
                 );
             }
         }
     }
+    drop(order);
 
     // Names equal ignoring case overwrite each other when unzipped on Windows or macOS.
     // Both are still read and checked: each is a distinct file in the manifest.
-    let mut by_folded: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, e) in entries.iter().enumerate() {
-        if let Some(name) = &e.name {
-            by_folded.entry(name.to_lowercase()).or_default().push(i);
-        }
-    }
-    let mut folded: Vec<&Vec<usize>> = by_folded
-        .values()
-        .filter(|v| {
-            v.iter()
-                .map(|&i| &entries[i].name_raw)
-                .collect::<HashSet<_>>()
-                .len()
-                > 1
-        })
+    let names: Vec<(&str, usize)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| e.name.as_deref().map(|n| (n, i)))
         .collect();
-    folded.sort();
-    for group in folded {
-        let names: Vec<String> = group.iter().map(|&i| shown(i)).collect();
-        for (k, me) in names.iter().enumerate() {
-            if names[..k].contains(me) {
-                continue;
-            }
-            let others: Vec<String> = names
+    for group in store::case_groups(&names) {
+        let shown_names: Vec<String> = group.iter().map(|&i| shown(i)).collect();
+        for me in &shown_names {
+            let others: Vec<String> = shown_names
                 .iter()
                 .filter(|n| *n != me)
                 .map(|n| crate::util::printable(n))
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
                 .collect();
             j.findings.push(Finding::new(
                 Kind::Unsafe,
@@ -266,6 +250,7 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
             ));
         }
     }
+    drop(names);
 
     // Overlapping entries, first from the central directory alone (before any local header
     // is read), then again with the real local header lengths.
