@@ -122,34 +122,41 @@ fn bagging_date(given: Option<NaiveDate>) -> Result<NaiveDate> {
     Ok(chrono::Local::now().date_naive())
 }
 
-struct Bar(Option<indicatif::ProgressBar>);
+/// The progress bar on stderr (bytes and files), or nothing when piped or quiet.
+struct Bar {
+    bar: Option<indicatif::ProgressBar>,
+    files_done: std::cell::Cell<u64>,
+}
 
 impl Progress for Bar {
     fn bytes(&self, n: u64) {
-        if let Some(b) = &self.0 {
+        if let Some(b) = &self.bar {
             b.inc(n);
         }
     }
     fn file_done(&self) {
-        if let Some(b) = &self.0 {
-            let done = b.message().parse::<u64>().unwrap_or(0) + 1;
-            b.set_message(done.to_string());
+        if let Some(b) = &self.bar {
+            self.files_done.set(self.files_done.get() + 1);
+            b.set_message(self.files_done.get().to_string());
         }
     }
 }
 
 fn progress_bar(total_bytes: u64, files: usize, quiet: bool) -> Bar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return Bar(None);
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(total_bytes);
+        let style = indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} packing [{{bar:20}}] {{bytes}}/{{total_bytes}}, {{msg}}/{files} files"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style.progress_chars("=> "));
+        bar.set_message("0");
+        bar
+    });
+    Bar {
+        bar,
+        files_done: std::cell::Cell::new(0),
     }
-    let bar = indicatif::ProgressBar::new(total_bytes);
-    let style = indicatif::ProgressStyle::with_template(&format!(
-        "{{spinner}} packing [{{bar:30}}] {{bytes}}/{{total_bytes}} {{msg}}/{files} files {{eta}}"
-    ))
-    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    bar.set_style(style.progress_chars("=> "));
-    bar.set_message("0");
-    Bar(Some(bar))
 }
 
 /// Writes the pack at `out`; returns its digest.
@@ -227,7 +234,6 @@ pub fn build_pack(
         .try_clone()
         .map_err(|e| Error::io(tmp.path(), "cannot write the pack", e))?;
 
-
     let mut w = PackWriter::new(file, out.to_path_buf(), mtime, &CANCELLED);
     // (name, SHA-256) of every tag file, for the tag manifest.
     let mut tags: Vec<(&str, String)> = Vec::new();
@@ -250,7 +256,7 @@ pub fn build_pack(
 
     let bar = progress_bar(total_bytes, files.len(), quiet);
     let digests = w.add_files(&files, &bar)?;
-    if let Some(b) = &bar.0 {
+    if let Some(b) = &bar.bar {
         b.finish_and_clear();
     }
     let entries: Vec<PayloadEntry> = files
