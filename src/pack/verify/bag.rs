@@ -2,6 +2,7 @@
 //! over any [`Store`]. Every check runs whatever the others found, so one run names every
 //! difference.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rayon::prelude::*;
@@ -256,7 +257,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                 }
                 Some(d) => {
                     if let Some(found) = d.get(m.algo) {
-                        if found != want {
+                        if found != *want {
                             findings.push(
                                 Finding::new(
                                     Kind::Modified,
@@ -358,7 +359,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                 )),
                 Some(d) => {
                     if let Some(found) = d.get(m.algo) {
-                        if found != want {
+                        if found != *want {
                             findings.push(
                                 Finding::new(
                                     Kind::Tag,
@@ -625,34 +626,40 @@ fn parse_manifest(
 }
 
 /// The parts of `pack.json` the consistency check reads. Typed rather than a
-/// `serde_json::Value`: a 20,000-file pack's JSON is ~11 MB, and a `Value` tree of it costs
-/// several times that; here everything else is skipped while parsing.
+/// `serde_json::Value`, and borrowing its strings from the file's bytes: a 20,000-file
+/// pack's JSON is ~11 MB, and a `Value` tree (or owned copies of every path) would cost
+/// several times that. Everything else is skipped while parsing.
 #[derive(serde::Deserialize)]
-struct PackJson {
-    pack_schema: Option<String>,
-    payload: Option<Vec<PackFile>>,
-    #[serde(default)]
-    areas: Vec<PackArea>,
+struct PackJson<'a> {
+    #[serde(borrow)]
+    pack_schema: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    payload: Option<Vec<PackFile<'a>>>,
+    #[serde(borrow, default)]
+    areas: Vec<PackArea<'a>>,
 }
 
 #[derive(serde::Deserialize)]
-struct PackArea {
-    #[serde(default)]
-    requirements: Vec<PackRequirement>,
+struct PackArea<'a> {
+    #[serde(borrow, default)]
+    requirements: Vec<PackRequirement<'a>>,
 }
 
 #[derive(serde::Deserialize)]
-struct PackRequirement {
-    id: Option<String>,
-    #[serde(default)]
-    files: Vec<PackFile>,
+struct PackRequirement<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    files: Vec<PackFile<'a>>,
 }
 
 #[derive(serde::Deserialize)]
-struct PackFile {
-    path: Option<String>,
+struct PackFile<'a> {
+    #[serde(borrow)]
+    path: Option<Cow<'a, str>>,
     size: Option<u64>,
-    sha256: Option<String>,
+    #[serde(borrow)]
+    sha256: Option<Cow<'a, str>>,
 }
 
 /// `pack.json` against the payload as read: every file it lists for a requirement, and
@@ -669,9 +676,7 @@ fn check_pack_json(
     let mut say = |path: String, msg: String| {
         findings.push(Finding::new(Kind::Consistency, path, msg));
     };
-    let parsed = serde_json::from_slice::<PackJson>(&bytes);
-    drop(bytes);
-    let doc = match parsed {
+    let doc = match serde_json::from_slice::<PackJson>(&bytes) {
         Ok(v) => v,
         Err(e) => {
             say(
@@ -710,7 +715,7 @@ fn check_pack_json(
         let Some(d) = payload.get(path) else {
             return Some(format!("pack.json lists it ({who}), not in the payload"));
         };
-        let found = d.sha256.as_deref().unwrap_or("");
+        let found = d.get(Algo::Sha256).unwrap_or_default();
         match sha.map(str::to_ascii_lowercase) {
             None => Some(format!("pack.json lists it ({who}) without a sha256")),
             Some(s) if s != found => Some(format!(
@@ -730,21 +735,21 @@ fn check_pack_json(
         None => say("pack.json".into(), "has no `payload` array".into()),
         Some(items) => {
             for (i, item) in items.iter().enumerate() {
-                let Some(path) = &item.path else {
+                let Some(path) = item.path.as_deref() else {
                     say("pack.json".into(), format!("payload[{i}] has no path"));
                     continue;
                 };
-                listed.insert(path.clone());
+                listed.insert(path.to_string());
                 if item.size.is_none() && !skip(path) {
                     say(
-                        path.clone(),
+                        path.to_string(),
                         "pack.json lists it (its payload list) without a size".into(),
                     );
                 }
                 if let Some(msg) =
                     judge(path, item.sha256.as_deref(), item.size, "its payload list")
                 {
-                    say(path.clone(), msg);
+                    say(path.to_string(), msg);
                 }
             }
         }
@@ -753,7 +758,7 @@ fn check_pack_json(
         for req in &area.requirements {
             let id = req.id.as_deref().unwrap_or("?");
             for f in &req.files {
-                let Some(rel) = &f.path else {
+                let Some(rel) = f.path.as_deref() else {
                     say(
                         "pack.json".into(),
                         format!("requirement {id} lists a file without a path"),

@@ -92,27 +92,37 @@ impl Hashers {
 
     pub fn finish(self) -> Digests {
         Digests {
-            sha256: self.sha256.map(|h| crate::util::hex(&h.finalize())),
-            sha512: self.sha512.map(|h| crate::util::hex(&h.finalize())),
+            sha256: self.sha256.map(|h| {
+                let mut d = [0u8; 32];
+                d.copy_from_slice(&h.finalize());
+                d
+            }),
+            sha512: self.sha512.map(|h| {
+                let mut d = [0u8; 64];
+                d.copy_from_slice(&h.finalize());
+                d
+            }),
             size: self.size,
         }
     }
 }
 
-/// What a member hashed to, lower-case hex.
+/// What a member hashed to. Raw bytes, not hex: a pack holds tens of thousands of these,
+/// and hex is only needed when a digest is compared or printed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Digests {
-    pub sha256: Option<String>,
-    pub sha512: Option<String>,
+    sha256: Option<[u8; 32]>,
+    sha512: Option<[u8; 64]>,
     /// Bytes actually read.
     pub size: u64,
 }
 
 impl Digests {
-    pub fn get(&self, a: Algo) -> Option<&str> {
+    /// The digest in lower-case hex, if it was computed.
+    pub fn get(&self, a: Algo) -> Option<String> {
         match a {
-            Algo::Sha256 => self.sha256.as_deref(),
-            Algo::Sha512 => self.sha512.as_deref(),
+            Algo::Sha256 => self.sha256.as_ref().map(|d| crate::util::hex(d)),
+            Algo::Sha512 => self.sha512.as_ref().map(|d| crate::util::hex(d)),
         }
     }
 }
@@ -128,7 +138,7 @@ mod tests {
         h.update(b"bc");
         let d = h.finish();
         assert_eq!(
-            d.get(Algo::Sha256),
+            d.get(Algo::Sha256).as_deref(),
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         );
         assert!(d

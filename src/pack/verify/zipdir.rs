@@ -39,9 +39,9 @@ pub const FLAG_DATA_DESCRIPTOR: u16 = 0x0008;
 #[derive(Debug, Clone)]
 pub struct CdEntry {
     pub name_raw: Vec<u8>,
-    /// The name as UTF-8; `None` when it is not valid UTF-8 (and no Unicode path field
-    /// gives one).
-    pub name: Option<String>,
+    /// The name from an Info-ZIP Unicode path field, kept only when the stored name is not
+    /// UTF-8 (otherwise the two must agree, and the stored one is used).
+    pub unicode_name: Option<String>,
     pub flags: u16,
     pub method: u16,
     pub crc32: u32,
@@ -56,10 +56,18 @@ pub struct CdEntry {
 }
 
 impl CdEntry {
+    /// The name as UTF-8; `None` when it is not valid UTF-8 and no Unicode path field
+    /// gives one.
+    pub fn name(&self) -> Option<&str> {
+        std::str::from_utf8(&self.name_raw)
+            .ok()
+            .or(self.unicode_name.as_deref())
+    }
+
     /// The name for messages: the UTF-8 name, or a lossy rendering.
     pub fn display_name(&self) -> String {
-        match &self.name {
-            Some(n) => n.clone(),
+        match self.name() {
+            Some(n) => n.to_string(),
             None => String::from_utf8_lossy(&self.name_raw).into_owned(),
         }
     }
@@ -284,7 +292,7 @@ fn read_central_entry<R: BufRead>(r: &mut R) -> Result<CdEntry, String> {
     io::copy(&mut r.take(comment_len as u64), &mut io::sink()).map_err(|e| io_reason(&e))?;
 
     let mut entry = CdEntry {
-        name: String::from_utf8(name_raw.clone()).ok(),
+        unicode_name: None,
         name_raw,
         made_by: le16(&h, 4),
         flags: le16(&h, 8),
@@ -360,7 +368,7 @@ fn apply_central_extra(entry: &mut CdEntry, extra: &[u8], disk: u16) -> Result<(
                 }
                 let upath = std::str::from_utf8(&data[5..])
                     .map_err(|_| "the Unicode path field is not UTF-8".to_string())?;
-                match &entry.name {
+                match entry.name() {
                     Some(n) if n != upath => {
                         return Err(format!(
                             "its Unicode path field names a different file ({})",
@@ -368,7 +376,7 @@ fn apply_central_extra(entry: &mut CdEntry, extra: &[u8], disk: u16) -> Result<(
                         ))
                     }
                     Some(_) => {}
-                    None => entry.name = Some(upath.to_string()),
+                    None => entry.unicode_name = Some(upath.to_string()),
                 }
             }
             _ => {}

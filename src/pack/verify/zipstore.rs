@@ -53,7 +53,7 @@ pub fn unsafe_name(name: &str) -> Option<&'static str> {
 fn find_root(entries: &[CdEntry]) -> Result<String, String> {
     let mut best: Option<(usize, HashSet<String>)> = None;
     for e in entries {
-        let Some(name) = &e.name else { continue };
+        let Some(name) = e.name() else { continue };
         if unsafe_name(name).is_some() {
             continue;
         }
@@ -145,7 +145,7 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
             j.flag(i, shown(i), Kind::Unsafe, format!("unsafe entry: {p}"));
             continue;
         }
-        let Some(name) = &e.name else {
+        let Some(name) = e.name() else {
             j.flag(
                 i,
                 shown(i),
@@ -230,7 +230,7 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
     let names: Vec<(&str, usize)> = entries
         .iter()
         .enumerate()
-        .filter_map(|(i, e)| e.name.as_deref().map(|n| (n, i)))
+        .filter_map(|(i, e)| e.name().map(|n| (n, i)))
         .collect();
     for group in store::case_groups(&names) {
         let shown_names: Vec<String> = group.iter().map(|&i| shown(i)).collect();
