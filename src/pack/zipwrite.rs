@@ -81,11 +81,22 @@ pub trait Progress {
     fn file_done(&self);
 }
 
-/// Buffers the zip stream into large blocks for the sink thread.
+/// Buffers the zip stream into large blocks for the sink threads: one hashes the pack,
+/// the other writes it, so neither waits for the other.
 struct ChannelSink {
     buf: Vec<u8>,
-    full: Sender<Vec<u8>>,
+    to_hash: Sender<Arc<Vec<u8>>>,
+    to_write: Sender<Arc<Vec<u8>>>,
     empty: Receiver<Vec<u8>>,
+    /// The writer's error, once it has failed (disk full, ...).
+    failed: Arc<std::sync::Mutex<Option<io::Error>>>,
+}
+
+impl ChannelSink {
+    fn stopped(&self) -> io::Error {
+        let taken = self.failed.lock().ok().and_then(|mut e| e.take());
+        taken.unwrap_or_else(|| io::Error::other("the pack writer stopped"))
+    }
 }
 
 impl Write for ChannelSink {
@@ -103,17 +114,26 @@ impl Write for ChannelSink {
         if self.buf.is_empty() {
             return Ok(());
         }
-        // Blocks circulate between this writer and the sink thread: a fixed set, so memory
+        // Blocks circulate between this writer and the sink threads: a fixed set, so memory
         // stays constant however large the pack.
-        let mut next = self
-            .empty
-            .recv()
-            .map_err(|_| io::Error::other("the pack writer stopped"))?;
+        let mut next = self.empty.recv().map_err(|_| self.stopped())?;
+        if self.failed.lock().map(|e| e.is_some()).unwrap_or(true) {
+            return Err(self.stopped());
+        }
         next.clear();
-        let full = std::mem::replace(&mut self.buf, next);
-        self.full
-            .send(full)
-            .map_err(|_| io::Error::other("the pack writer stopped"))
+        let full = Arc::new(std::mem::replace(&mut self.buf, next));
+        self.to_hash
+            .send(Arc::clone(&full))
+            .map_err(|_| self.stopped())?;
+        self.to_write.send(full).map_err(|_| self.stopped())
+    }
+}
+
+/// Hands a block back to the pool once both sink threads are done with it.
+fn release(block: Arc<Vec<u8>>, empty: &Sender<Vec<u8>>) {
+    // `into_inner` gives the block to exactly one of the two threads, whatever the timing.
+    if let Some(v) = Arc::into_inner(block) {
+        let _ = empty.send(v);
     }
 }
 
@@ -135,13 +155,11 @@ impl<W: Write> Write for HashingWriter<'_, W> {
     }
 }
 
-/// What the sink thread hands back: the file written and the SHA-256 of every byte.
-type Sunk = (File, [u8; 32]);
-
 /// Writes a pack zip as a stream into `file`.
 pub struct PackWriter<'a> {
     zip: ZipWriter<StreamWriter<ChannelSink>>,
-    sink: std::thread::JoinHandle<io::Result<Sunk>>,
+    hasher: std::thread::JoinHandle<[u8; 32]>,
+    writer: std::thread::JoinHandle<io::Result<File>>,
     mtime: DateTime,
     cancel: &'a AtomicBool,
     out_path: PathBuf,
@@ -154,30 +172,54 @@ impl<'a> PackWriter<'a> {
         mtime: DateTime,
         cancel: &'a AtomicBool,
     ) -> PackWriter<'a> {
-        let (full_tx, full_rx) = bounded::<Vec<u8>>(SINK_BLOCKS);
+        let (hash_tx, hash_rx) = bounded::<Arc<Vec<u8>>>(SINK_BLOCKS);
+        let (write_tx, write_rx) = bounded::<Arc<Vec<u8>>>(SINK_BLOCKS);
         let (empty_tx, empty_rx) = bounded::<Vec<u8>>(SINK_BLOCKS);
         for _ in 1..SINK_BLOCKS {
             let _ = empty_tx.send(Vec::with_capacity(CHUNK));
         }
-        let sink = std::thread::spawn(move || -> io::Result<Sunk> {
-            let mut file = file;
+        let failed = Arc::new(std::sync::Mutex::new(None));
+        let hash_empty = empty_tx.clone();
+        let hasher = std::thread::spawn(move || -> [u8; 32] {
             let mut sha = Sha256::new();
-            for block in full_rx {
-                sha.update(&block);
-                file.write_all(&block)?;
-                let _ = empty_tx.send(block);
+            for block in hash_rx {
+                sha.update(block.as_slice());
+                release(block, &hash_empty);
             }
+            sha.finalize().into()
+        });
+        let write_failed = Arc::clone(&failed);
+        let writer = std::thread::spawn(move || -> io::Result<File> {
+            let mut file = file;
+            let mut result = Ok(());
+            for block in write_rx {
+                if result.is_ok() {
+                    result = file.write_all(&block);
+                    if let Err(e) = &result {
+                        // Keep draining so blocks go on circulating; the framing side sees
+                        // the error at its next block and stops.
+                        if let Ok(mut slot) = write_failed.lock() {
+                            *slot = Some(io::Error::new(e.kind(), e.to_string()));
+                        }
+                    }
+                }
+                release(block, &empty_tx);
+            }
+            result?;
             file.flush()?;
-            Ok((file, sha.finalize().into()))
+            Ok(file)
         });
         let zip = ZipWriter::new_stream(ChannelSink {
             buf: Vec::with_capacity(CHUNK),
-            full: full_tx,
+            to_hash: hash_tx,
+            to_write: write_tx,
             empty: empty_rx,
+            failed,
         });
         PackWriter {
             zip,
-            sink,
+            hasher,
+            writer,
             mtime,
             cancel,
             out_path,
@@ -369,7 +411,8 @@ impl<'a> PackWriter<'a> {
     pub fn finish(self) -> Result<(File, [u8; 32])> {
         let PackWriter {
             zip,
-            sink,
+            hasher,
+            writer,
             out_path,
             ..
         } = self;
@@ -379,12 +422,16 @@ impl<'a> PackWriter<'a> {
         };
         let mut channel = zip.finish().map_err(|e| err(&e))?.into_inner();
         channel.flush().map_err(|e| err(&e))?;
-        // Closing the channel ends the sink's loop.
+        // Closing the channels ends the sink threads' loops.
         drop(channel);
-        match sink.join() {
-            Ok(r) => r.map_err(|e| Error::io(&out_path, "cannot write the pack", e)),
-            Err(_) => Err(err(&"the writer thread failed")),
-        }
+        let file = match writer.join() {
+            Ok(r) => r.map_err(|e| Error::io(&out_path, "cannot write the pack", e))?,
+            Err(_) => return Err(err(&"the writer thread failed")),
+        };
+        let sha = hasher
+            .join()
+            .map_err(|_| err(&"the hashing thread failed"))?;
+        Ok((file, sha))
     }
 }
 
