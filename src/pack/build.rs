@@ -34,6 +34,9 @@ pub struct BuildConfig {
     pub quiet: bool,
 }
 
+/// Payload size from which the pack is written with direct I/O where possible.
+const DIRECT_IO_FROM: u64 = 256 << 20;
+
 /// Set by Ctrl-C while a pack is being written; the writer stops and cleans up.
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
@@ -234,7 +237,11 @@ pub fn build_pack(
         .try_clone()
         .map_err(|e| Error::io(tmp.path(), "cannot write the pack", e))?;
 
-    let mut w = PackWriter::new(file, out.to_path_buf(), mtime, &CANCELLED);
+    // Direct I/O pays off only for large packs; small ones stay in the page cache.
+    let direct = (total_bytes >= DIRECT_IO_FROM)
+        .then(|| crate::pack::zipwrite::open_direct(tmp.path()))
+        .flatten();
+    let mut w = PackWriter::new(file, direct, out.to_path_buf(), mtime, &CANCELLED);
     // (name, SHA-256) of every tag file, for the tag manifest.
     let mut tags: Vec<(&str, String)> = Vec::new();
     let io_err = |e: std::io::Error| Error::io(out, "cannot write the pack", e);
