@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -153,17 +154,28 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         }
     }
     rest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    let hashed: Vec<(&str, Result<(), super::store::Problem>, Digests)> = rest
-        .par_iter()
-        .map_init(Buffers::new, |bufs, m| {
-            let algos = if is_payload(&m.path) {
-                payload_hash
-            } else {
-                tag_algos
-            };
-            let mut h = Hashers::new(algos);
-            let r = store.stream(m, bufs, &mut |b| h.update(b));
-            (m.path.as_str(), r, h.finish())
+    // Largest first from one shared queue: each worker takes the next file when it is free.
+    // (Splitting the sorted list between workers, as a plain parallel iterator does, would
+    // hand one worker nearly all the bytes.)
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().max(1);
+    let hashed: Vec<(&str, Result<(), super::store::Problem>, Digests)> = (0..workers)
+        .into_par_iter()
+        .with_max_len(1)
+        .flat_map_iter(|_| {
+            let mut bufs = Buffers::new();
+            let mut out = Vec::new();
+            while let Some(m) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let algos = if is_payload(&m.path) {
+                    payload_hash
+                } else {
+                    tag_algos
+                };
+                let mut h = Hashers::new(algos);
+                let r = store.stream(m, &mut bufs, &mut |b| h.update(b));
+                out.push((m.path.as_str(), r, h.finish()));
+            }
+            out
         })
         .collect();
     let mut soft = Vec::new();
