@@ -76,14 +76,14 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
     if !cfg.quiet {
         println!();
         println!(
-            "Pack written: {} ({} evidence files, {} bytes; {} of {} required met, {} gap{} recorded)",
+            "Pack written: {} ({} evidence files, {} bytes; {} of {} required met; gaps recorded: {} required, {} advisory)",
             printable(&out.display().to_string()),
             built.files,
             built.bytes,
             a.summary.required_met,
             a.summary.required_total,
             a.summary.required_total - a.summary.required_met,
-            if a.summary.required_total - a.summary.required_met == 1 { "" } else { "s" }
+            a.summary.advisory.total() - a.summary.advisory.met
         );
     }
     // The digest is printed even with --quiet: it is what a lead records in the minutes.

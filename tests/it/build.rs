@@ -838,7 +838,7 @@ fn without_strict_a_pack_with_gaps_is_written_and_states_them() {
     let env = sample_env();
     std::fs::remove_file(env.evidence().join(MATCHED[9].0)).expect("remove");
     let out = build_ok(&env, "gaps.zip", &[]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 gap recorded"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("gaps recorded: 1 required, 0 advisory"));
     let entries = read_pack(&env.root().join("gaps.zip"));
 
     let csv = text(&entries, "gaps/gaps.csv");
