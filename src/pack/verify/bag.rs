@@ -60,6 +60,13 @@ fn is_parsed_tag(path: &str) -> bool {
     matches!(path, "bagit.txt" | "bag-info.txt" | "pack.json") || manifest_name(path).is_some()
 }
 
+thread_local! {
+    /// One pair of read buffers per worker thread, reused for every file it hashes (the
+    /// work is split into one task per file, so per-task buffers would be allocated and
+    /// zeroed twenty thousand times in a large pack).
+    static WORKER_BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::new(Buffers::new());
+}
+
 /// Runs every check over the members of an opened pack.
 pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     let Listing {
@@ -158,28 +165,33 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     // (Splitting the sorted list between workers, as a plain parallel iterator does, would
     // hand one worker nearly all the bytes.)
     let next = AtomicUsize::new(0);
-    let workers = rayon::current_num_threads().max(1);
-    let hashed: Vec<(&str, Result<(), super::store::Problem>, Digests)> = (0..workers)
+    let hashed: Vec<(&str, Result<(), super::store::Problem>, Digests)> = (0..rest.len())
         .into_par_iter()
         .with_max_len(1)
-        .flat_map_iter(|_| {
-            let mut bufs = Buffers::new();
-            let mut out = Vec::new();
-            while let Some(m) = rest.get(next.fetch_add(1, Ordering::Relaxed)) {
-                let algos = if is_payload(&m.path) {
-                    payload_hash
-                } else {
-                    tag_algos
-                };
-                let mut h = Hashers::new(algos);
-                let r = store.stream(m, &mut bufs, &mut |b| h.update(b));
-                out.push((m.path.as_str(), r, h.finish()));
-            }
-            out
+        .map(|_| {
+            // Every task takes the next file in the queue, not "its" file: so whichever
+            // worker is free takes the largest file left.
+            let Some(m) = rest.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                return ("", Ok(()), Hashers::new(Algos::default()).finish());
+            };
+            let algos = if is_payload(&m.path) {
+                payload_hash
+            } else {
+                tag_algos
+            };
+            let mut h = Hashers::new(algos);
+            let r = WORKER_BUFFERS.with(|cell| match cell.try_borrow_mut() {
+                Ok(mut bufs) => store.stream(m, &mut bufs, &mut |b| h.update(b)),
+                Err(_) => store.stream(m, &mut Buffers::new(), &mut |b| h.update(b)),
+            });
+            (m.path.as_str(), r, h.finish())
         })
         .collect();
     let mut soft = Vec::new();
     for (path, r, d) in hashed {
+        if path.is_empty() {
+            continue;
+        }
         match r {
             Ok(()) => {
                 digests.insert(path, d);

@@ -8,10 +8,12 @@
 //! they pass their declared size. Then the BagIt checks run over what was read ([`bag`]),
 //! the same for a zip and for an unzipped folder.
 //!
-//! Memory is bounded by two 256 KiB buffers per worker plus the central directory and the
-//! tag files (each capped at [`bag::TAG_FILE_CAP`]; the entry count at
-//! [`zipdir::MAX_ENTRIES`] and the central directory at [`zipdir::MAX_CENTRAL_DIR`]). Hashing runs on every core: rayon over the entries, each read
-//! by position from one shared file handle.
+//! Memory does not grow with file sizes: two 256 KiB buffers per worker, plus what is
+//! listed per entry (its name and digests, about 2-3 KB per file in all) and the parsed tag
+//! files, each capped at [`bag::TAG_FILE_CAP`]; the entry count is capped at
+//! [`zipdir::MAX_ENTRIES`] and the central directory at [`zipdir::MAX_CENTRAL_DIR`].
+//! Hashing runs on every core: rayon workers take files largest first from one queue, each
+//! reading by position from one shared file handle.
 //!
 //! Exit codes (see `cli`): 0 intact, 1 any finding, 2 not a readable pack (not a zip,
 //! truncated so that no central directory can be found, no `bagit.txt`, unreadable path).
