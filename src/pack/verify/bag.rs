@@ -13,9 +13,9 @@ use super::hashing::{Algo, Algos, Digests, Hashers};
 use super::store::{Buffers, Listing, Member, Store};
 use crate::pack::bagit;
 
-/// Largest tag file read into memory (`bag-info.txt`, manifests, `pack.json`). A manifest of
-/// a million files is about 100 MB... of which a pack of 20,000 files uses 2 MB; anything
-/// near this limit is not a real tag file but an attempt to exhaust memory.
+/// Largest tag file read into memory (`bag-info.txt`, manifests, `pack.json`). A manifest
+/// line is about 100 bytes, so a 20,000-file pack's manifest is 2 MB and its `pack.json`
+/// 11 MB; a tag file near this limit is not a real one but an attempt to exhaust memory.
 pub const TAG_FILE_CAP: u64 = 64 * 1024 * 1024;
 
 /// What the checks concluded.

@@ -9,7 +9,8 @@
 //! the same for a zip and for an unzipped folder.
 //!
 //! Memory does not grow with file sizes: two 256 KiB buffers per worker, plus what is
-//! listed per entry (its name and digests, about 2-3 KB per file in all) and the parsed tag
+//! listed per entry (its name and digests: about 1.5 KB per file in all, 50 MB at
+//! peak for a 20,000-file pack) and the parsed tag
 //! files, each capped at [`bag::TAG_FILE_CAP`]; the entry count is capped at
 //! [`zipdir::MAX_ENTRIES`] and the central directory at [`zipdir::MAX_CENTRAL_DIR`].
 //! Hashing runs on every core: rayon workers take files largest first from one queue, each
