@@ -9,12 +9,11 @@
 //! the same for a zip and for an unzipped folder.
 //!
 //! Memory does not grow with file sizes: two 256 KiB buffers per worker, plus what is
-//! listed per entry (its name and digests: about 1.5 KB per file in all, 50 MB at
-//! peak for a 20,000-file pack) and the parsed tag
-//! files, each capped at [`bag::TAG_FILE_CAP`]; the entry count is capped at
-//! [`zipdir::MAX_ENTRIES`] and the central directory at [`zipdir::MAX_CENTRAL_DIR`].
-//! Hashing runs on every core: rayon workers take files largest first from one queue, each
-//! reading by position from one shared file handle.
+//! listed per entry (its name and digests: about 1.5 KB per file in all, 50 MB at peak for
+//! a 20,000-file pack) and the parsed tag files, each capped at [`bag::TAG_FILE_CAP`]; the
+//! entry count is capped at [`zipdir::MAX_ENTRIES`] and the central directory at
+//! [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: rayon workers take files
+//! largest first from one queue, each reading by position from one shared file handle.
 //!
 //! Exit codes (see `cli`): 0 intact, 1 any finding, 2 not a readable pack (not a zip,
 //! truncated so that no central directory can be found, no `bagit.txt`, unreadable path).
