@@ -79,6 +79,22 @@ pub struct SkippedEntry {
     pub serves: Vec<String>,
 }
 
+impl Assessment {
+    /// Every matched file (by path, in name order) with the ids of the requirements it
+    /// serves, in manifest order.
+    pub fn serves(&self) -> std::collections::BTreeMap<&str, Vec<&str>> {
+        let mut map: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for area in &self.areas {
+            for r in &area.requirements {
+                for f in &r.files {
+                    map.entry(f.path.as_str()).or_default().push(r.id.as_str());
+                }
+            }
+        }
+        map
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Tool {
     pub name: &'static str,

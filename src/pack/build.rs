@@ -4,7 +4,7 @@
 //! when complete, so a failed or interrupted build leaves no pack and no temporary file, and
 //! an existing pack survives until its replacement is whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -365,17 +365,7 @@ fn bag_name(out: &Path) -> String {
 fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFile, Vec<String>)>> {
     let records: HashMap<&str, &FileRecord> =
         scan.files.iter().map(|f| (f.rel.as_str(), f)).collect();
-    let mut serves: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for area in &a.areas {
-        for r in &area.requirements {
-            for f in &r.files {
-                serves
-                    .entry(f.path.as_str())
-                    .or_default()
-                    .push(r.id.clone());
-            }
-        }
-    }
+    let serves = a.serves();
     let mut lower: HashMap<String, &str> = HashMap::new();
     let mut out = Vec::with_capacity(serves.len());
     for (rel, ids) in serves {
@@ -413,7 +403,7 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
                 modified: rec.modified,
                 identity: rec.identity,
             },
-            ids,
+            ids.into_iter().map(str::to_string).collect(),
         ));
     }
     Ok(out)

@@ -1,6 +1,5 @@
 //! `evpack list`: the inventory of the evidence folder, file by file.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -22,17 +21,7 @@ struct Entry<'a> {
 }
 
 fn entries<'a>(scan: &'a Scan, a: &'a Assessment) -> Vec<Entry<'a>> {
-    let mut serves: HashMap<&str, Vec<&str>> = HashMap::new();
-    for area in &a.areas {
-        for r in &area.requirements {
-            for f in &r.files {
-                serves
-                    .entry(f.path.as_str())
-                    .or_default()
-                    .push(r.id.as_str());
-            }
-        }
-    }
+    let mut serves = a.serves();
     scan.files
         .iter()
         .map(|f| Entry {
