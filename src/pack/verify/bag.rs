@@ -32,6 +32,15 @@ pub struct Checked {
 }
 
 /// A parsed manifest or tag manifest: path -> digest, and its file name.
+/// The manifests (by file name) that do not list `path`.
+fn not_listing<'m>(manifests: &'m [Manifest], path: &str) -> Vec<&'m str> {
+    manifests
+        .iter()
+        .filter(|m| !m.entries.contains_key(path))
+        .map(|m| m.file.as_str())
+        .collect()
+}
+
 struct Manifest {
     file: String,
     algo: Algo,
@@ -309,11 +318,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         if named.contains(*path) {
             continue;
         }
-        let lacking: Vec<&str> = manifests
-            .iter()
-            .filter(|m| !m.entries.contains_key(*path))
-            .map(|m| m.file.as_str())
-            .collect();
+        let lacking = not_listing(&manifests, path);
         if !lacking.is_empty() {
             findings.push(Finding::new(
                 Kind::Unexpected,
@@ -407,11 +412,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
             if manifest_name(path).is_some_and(|(tag, _)| tag) {
                 continue;
             }
-            let lacking: Vec<&str> = tagmanifests
-                .iter()
-                .filter(|m| !m.entries.contains_key(*path))
-                .map(|m| m.file.as_str())
-                .collect();
+            let lacking = not_listing(&tagmanifests, path);
             if !lacking.is_empty() {
                 findings.push(Finding::new(
                     Kind::Unexpected,
