@@ -16,7 +16,7 @@ use crate::cli::{load_and_assess, InputConfig, Outcome};
 use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::pack::bagit;
-use crate::pack::zipwrite::{PackWriter, PayloadFile, Progress};
+use crate::pack::zipwrite::{prepare_tag, PackWriter, PayloadFile, Progress};
 use crate::report::{self, LinkStyle, Templates};
 use crate::scan::{FileRecord, Scan};
 use crate::util::{hex, printable, slug};
@@ -220,6 +220,29 @@ pub fn build_pack(
     )
     .map_err(|e| Error::Usage(format!("--date {date} cannot be stored in a zip: {e}")))?;
 
+    // The two documents render from one view, side by side, before anything is written:
+    // a template error stops the build before a temporary file exists, and the view (the
+    // largest thing a build holds) is gone before the payload's buffers fill.
+    let date_text = date.to_string();
+    let (readme, index) = {
+        let ctx = Templates::context(a, LinkStyle::Pack, Some(&date_text));
+        std::thread::scope(|s| -> Result<_> {
+            let index = s.spawn(|| {
+                prepare_tag(&format!("{bag}/index.html"), mtime, |out| {
+                    templates.html_to(&ctx, out)
+                })
+            });
+            let readme = prepare_tag(&format!("{bag}/README.md"), mtime, |out| {
+                templates.markdown_to(&ctx, out)
+            });
+            let index = index.join().map_err(|_| Error::Other {
+                context: "index.html".into(),
+                message: "rendering failed".into(),
+            })?;
+            Ok((readme?, index?))
+        })?
+    };
+
     // The handler goes in before the temporary file exists, so no Ctrl-C can leave one.
     CANCELLED.store(false, Ordering::SeqCst);
     // A second install fails harmlessly (tests build twice in one process).
@@ -245,12 +268,8 @@ pub fn build_pack(
     // (name, SHA-256) of every tag file, for the tag manifest.
     let mut tags: Vec<(&str, String)> = Vec::new();
     let io_err = |e: std::io::Error| Error::io(out, "cannot write the pack", e);
-    let date_text = date.to_string();
     // Entries in byte order of their names, so the zip lists like a sorted folder.
-    let sha = w.add_with(&format!("{bag}/README.md"), |out| {
-        templates.markdown_to(a, LinkStyle::Pack, out)
-    })?;
-    tags.push(("README.md", sha));
+    tags.push(("README.md", w.add_prepared(readme)?));
     let info = bag_info(a, date, total_bytes, files.len());
     let sha = w.add_with(&format!("{bag}/bag-info.txt"), |out| {
         out.write_all(info.as_bytes()).map_err(io_err)
@@ -283,10 +302,7 @@ pub fn build_pack(
         out.write_all(&report::csv::render(a)?).map_err(io_err)
     })?;
     tags.push(("gaps.csv", sha));
-    let sha = w.add_with(&format!("{bag}/index.html"), |out| {
-        templates.html_to(a, LinkStyle::Pack, Some(&date_text), out)
-    })?;
-    tags.push(("index.html", sha));
+    tags.push(("index.html", w.add_prepared(index)?));
     let sha = w.add_with(&format!("{bag}/manifest-sha256.txt"), |out| {
         for e in &entries {
             out.write_all(bagit::manifest_line(&e.sha256, &e.path).as_bytes())

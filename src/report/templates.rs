@@ -94,32 +94,29 @@ impl Templates {
         self.render(&self.html, HTML, &view_at(a, links, made_at))
     }
 
-    /// Renders the Markdown report straight into `w` (a pack entry), without building the
-    /// whole document in memory first.
-    pub fn markdown_to(
-        &self,
+    /// The view ([`view_at`]) made ready for rendering, once for several documents: a
+    /// pack's `README.md` and `index.html` render from one context, side by side.
+    pub fn context(
         a: &Assessment,
         links: LinkStyle<'_>,
-        w: &mut dyn std::io::Write,
-    ) -> Result<()> {
-        // Context::from takes the view by value: render_to_write would copy it first.
-        let ctx = handlebars::Context::from(view(a, links));
+        made_at: Option<&str>,
+    ) -> handlebars::Context {
+        // Context::from takes the view by value: the render_to_write forms would copy it.
+        handlebars::Context::from(view_at(a, links, made_at))
+    }
+
+    /// Renders the Markdown report straight into `w`, without building the whole document
+    /// in memory first.
+    pub fn markdown_to(&self, ctx: &handlebars::Context, w: &mut dyn std::io::Write) -> Result<()> {
         self.markdown
-            .render_with_context_to_write(MARKDOWN, &ctx, w)
+            .render_with_context_to_write(MARKDOWN, ctx, w)
             .map_err(|e| render_error(MARKDOWN, e))
     }
 
     /// Renders the dashboard straight into `w`; see [`Templates::markdown_to`].
-    pub fn html_to(
-        &self,
-        a: &Assessment,
-        links: LinkStyle<'_>,
-        made_at: Option<&str>,
-        w: &mut dyn std::io::Write,
-    ) -> Result<()> {
-        let ctx = handlebars::Context::from(view_at(a, links, made_at));
+    pub fn html_to(&self, ctx: &handlebars::Context, w: &mut dyn std::io::Write) -> Result<()> {
         self.html
-            .render_with_context_to_write(HTML, &ctx, w)
+            .render_with_context_to_write(HTML, ctx, w)
             .map_err(|e| render_error(HTML, e))
     }
 
@@ -156,6 +153,23 @@ fn register(
     })
 }
 
+/// A JSON object of the named fields of a struct. The view copies each struct's own fields
+/// but builds its nested lists itself; naming the fields spares serializing every file of
+/// a pack several times only to throw the copies away. The `view_keeps_every_field` test
+/// fails if a field of the JSON report is left out here.
+macro_rules! fields {
+    ($src:expr; $($f:ident),* $(,)?) => {{
+        let mut m = serde_json::Map::new();
+        $(
+            m.insert(
+                stringify!($f).to_string(),
+                serde_json::to_value(&$src.$f).unwrap_or(Value::Null),
+            );
+        )*
+        m
+    }};
+}
+
 /// The data templates see: the assessment (same fields as the JSON report) plus what a
 /// person-facing document needs and a template should not have to compute: words and CSS
 /// class names for statuses and RAG ratings (status is always shown in words, colour only
@@ -183,12 +197,8 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         out.push_str(&percent_encode(path));
         out
     };
-    // The plain copy of the nested lists is dropped before the view's own is built, so a
-    // pack of many files never holds both (they are the bulk of the memory a build uses).
-    let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        obj.remove("areas");
-    }
+    let mut v = fields!(a; schema, tool, visit, manifest, evidence_dir, reference_date, window,
+        summary, unmatched, skipped);
     let mut anchors = Anchors::default();
     let areas: Vec<Value> = a
         .areas
@@ -207,7 +217,6 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         .collect();
     let s = &a.summary;
     let extra = json!({
-        "unmatched_files": unmatched,
         "in_pack": matches!(links, LinkStyle::Pack),
         "made_at": made_at,
         "dates": {
@@ -221,21 +230,21 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
             counts_row("Advisory", &s.advisory),
         ],
         "advisory_total": s.advisory.total(),
-        "area_groups": area_groups(a, &areas),
-        "cadence_grids": cadence_grids(a, &areas),
-        "areas": grouped(a, areas),
     });
-    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
-        obj.extend(extra);
+    if let Value::Object(extra) = extra {
+        v.extend(extra);
     }
-    v
+    // Built values go in by move: `json!` would copy them, and the file lists are most of
+    // the memory a build uses.
+    v.insert("unmatched_files".into(), Value::Array(unmatched));
+    v.insert("area_groups".into(), area_groups(a, &areas));
+    v.insert("cadence_grids".into(), cadence_grids(a, &areas));
+    v.insert("areas".into(), Value::Array(grouped(a, areas)));
+    Value::Object(v)
 }
 
 fn area_view(area: &AreaResult, href: &dyn Fn(&str) -> String, anchors: &mut Anchors) -> Value {
-    let mut v = serde_json::to_value(area).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        obj.remove("requirements");
-    }
+    let mut v = fields!(area; id, kind, kind_label, title, source, rag);
     let mut required = Counts::default();
     let mut advisory = Counts::default();
     for r in &area.requirements {
@@ -269,12 +278,12 @@ fn area_view(area: &AreaResult, href: &dyn Fn(&str) -> String, anchors: &mut Anc
         "required_counts": required,
         "advisory_counts": advisory,
         "not_met_words": not_met_words(&required),
-        "requirements": reqs,
     });
-    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
-        obj.extend(extra);
+    if let Value::Object(extra) = extra {
+        v.extend(extra);
     }
-    v
+    v.insert("requirements".into(), Value::Array(reqs));
+    Value::Object(v)
 }
 
 fn requirement_view(
@@ -282,39 +291,34 @@ fn requirement_view(
     href: &dyn Fn(&str) -> String,
     anchors: &mut Anchors,
 ) -> Value {
-    let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-    if let Some(obj) = v.as_object_mut() {
-        obj.remove("files");
-        obj.remove("periods");
-    }
+    let mut v = fields!(r; id, title, evidence, required, owner, notes, paths, min_files,
+        max_age_days, cadence, status, reasons, newest, files_in_window);
     let files: Vec<Value> = r
         .files
         .iter()
         .map(|f| {
-            let mut fv = serde_json::to_value(f).unwrap_or(Value::Null);
-            if let Some(obj) = fv.as_object_mut() {
-                obj.insert("href".into(), href(&f.path).into());
-                obj.insert("name".into(), file_name(&f.path).into());
-                obj.insert("date_source_word".into(), f.date_source.label().into());
-                // The modification time is the weakest evidence of when a document speaks
-                // for (a copy or an edit changes it), so the dashboard flags it.
-                obj.insert(
-                    "date_weak".into(),
-                    (f.date_source == DateSource::Modified).into(),
-                );
-            }
-            fv
+            // No `sha256`: it is known only once the pack is written, and the documents
+            // are rendered before (pack.json and the BagIt manifest carry the digests).
+            let mut fv = fields!(f; path, date, date_precision, date_source, size);
+            fv.insert("href".into(), href(&f.path).into());
+            fv.insert("name".into(), file_name(&f.path).into());
+            fv.insert("date_source_word".into(), f.date_source.label().into());
+            // The modification time is the weakest evidence of when a document speaks
+            // for (a copy or an edit changes it), so the dashboard flags it.
+            fv.insert(
+                "date_weak".into(),
+                (f.date_source == DateSource::Modified).into(),
+            );
+            Value::Object(fv)
         })
         .collect();
     let periods: Vec<Value> = r
         .periods
         .iter()
         .map(|p| {
-            let mut pv = serde_json::to_value(p).unwrap_or(Value::Null);
-            if let Some(obj) = pv.as_object_mut() {
-                obj.insert("file_links".into(), file_links(&p.files, href));
-            }
-            pv
+            let mut pv = fields!(p; label, start, end, covered, files);
+            pv.insert("file_links".into(), file_links(&p.files, href));
+            Value::Object(pv)
         })
         .collect();
     let extra = json!({
@@ -327,13 +331,13 @@ fn requirement_view(
             Cadence::Monthly => Some("monthly"),
             Cadence::Quarterly => Some("quarterly"),
         },
-        "files": files,
-        "periods": periods,
     });
-    if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), extra) {
-        obj.extend(extra);
+    if let Value::Object(extra) = extra {
+        v.extend(extra);
     }
-    v
+    v.insert("files".into(), Value::Array(files));
+    v.insert("periods".into(), Value::Array(periods));
+    Value::Object(v)
 }
 
 fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
@@ -412,13 +416,14 @@ fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
                 .map(|(_, v)| tile(v))
                 .collect();
             (!members.is_empty()).then(|| {
-                json!({
+                let mut group = json!({
                     "kind": kind,
                     "heading": heading,
                     "anchor": anchor,
                     "count": members.len(),
-                    "areas": members,
-                })
+                });
+                group["areas"] = Value::Array(members);
+                group
             })
         })
         .collect()
@@ -457,19 +462,22 @@ fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
                             .and_then(|p| p.get("covered"))
                             .and_then(Value::as_bool)
                             .unwrap_or(false);
-                        json!({
+                        let mut cell = json!({
                             "label": label,
                             "heading": period_heading(cadence, *start),
                             "covered": covered,
                             "word": if covered { "Covered" } else { "Not covered" },
                             "class": if covered { "cell-covered" } else { "cell-gap" },
-                            "files": p.and_then(|p| p.get("file_links")).cloned()
-                                .unwrap_or_else(|| json!([])),
-                        })
+                        });
+                        cell["files"] = p
+                            .and_then(|p| p.get("file_links"))
+                            .cloned()
+                            .unwrap_or_else(|| json!([]));
+                        cell
                     })
                     .collect();
                 let covered = cells.iter().filter(|c| c["covered"] == true).count();
-                rows.push(json!({
+                let mut row = json!({
                     "id": r.id,
                     "title": r.title,
                     "area_id": area.id,
@@ -480,8 +488,9 @@ fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
                     "status_word": rv.get("status_word"),
                     "status_class": rv.get("status_class"),
                     "covered": covered,
-                    "cells": cells,
-                }));
+                });
+                row["cells"] = Value::Array(cells);
+                rows.push(row);
             }
         }
         if rows.is_empty() {
@@ -498,15 +507,16 @@ fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
                 })
             })
             .collect();
-        grids.push(json!({
+        let mut grid = json!({
             "cadence": cadence,
             "heading": heading,
             "anchor": anchor,
             "period_word": if cadence == Cadence::Monthly { "month" } else { "quarter" },
             "column_count": cols.len(),
-            "columns": cols,
-            "rows": rows,
-        }));
+        });
+        grid["columns"] = Value::Array(cols);
+        grid["rows"] = Value::Array(rows);
+        grids.push(grid);
     }
     Value::Array(grids)
 }
@@ -668,6 +678,60 @@ mod tests {
         assert_eq!(period_heading(Cadence::Monthly, oct), "Oct 2020");
         assert_eq!(period_heading(Cadence::Quarterly, oct), "Q4 2020");
         assert_eq!(long_date(oct), "1 October 2020");
+    }
+
+    /// Every key of `value` (an object) must be in `view` (an object), but those in `except`.
+    fn assert_keeps(value: &Value, view: &Value, except: &[&str], what: &str) {
+        let keys = value.as_object().expect("an object").keys();
+        let view = view.as_object().expect("the view is an object");
+        for k in keys.filter(|k| !except.contains(&k.as_str())) {
+            assert!(view.contains_key(k), "the view of {what} lacks `{k}`");
+        }
+    }
+
+    #[test]
+    fn view_keeps_every_field() {
+        let manifest =
+            crate::manifest::Manifest::load(Path::new("manifests/devon-focused-visit-2021.toml"))
+                .unwrap();
+        let scan = crate::scan::scan(Path::new("evidence")).unwrap();
+        let mut a = crate::assess::assess(&manifest, &scan, &Default::default()).unwrap();
+        // A digest, as inside a pack: it must not reach the view (see requirement_view).
+        a.areas[0].requirements[0].files[0].sha256 = Some("ab".repeat(32));
+        let view = view(&a, LinkStyle::Pack);
+        assert_keeps(
+            &serde_json::to_value(&a).unwrap(),
+            &view,
+            &[],
+            "the assessment",
+        );
+        let areas = view["areas"].as_array().unwrap();
+        let mut checked_files = 0;
+        let mut checked_periods = 0;
+        for area in &a.areas {
+            let area_v = areas.iter().find(|v| v["id"] == area.id.as_str()).unwrap();
+            assert_keeps(&serde_json::to_value(area).unwrap(), area_v, &[], "an area");
+            for (r, rv) in area
+                .requirements
+                .iter()
+                .zip(area_v["requirements"].as_array().unwrap())
+            {
+                assert_keeps(&serde_json::to_value(r).unwrap(), rv, &[], "a requirement");
+                for (f, fv) in r.files.iter().zip(rv["files"].as_array().unwrap()) {
+                    assert_keeps(&serde_json::to_value(f).unwrap(), fv, &["sha256"], "a file");
+                    assert!(fv.get("sha256").is_none(), "digests stay out of the view");
+                    checked_files += 1;
+                }
+                for (p, pv) in r.periods.iter().zip(rv["periods"].as_array().unwrap()) {
+                    assert_keeps(&serde_json::to_value(p).unwrap(), pv, &[], "a period");
+                    checked_periods += 1;
+                }
+            }
+        }
+        assert!(
+            checked_files > 10 && checked_periods > 5,
+            "the sample has files and periods"
+        );
     }
 
     #[test]
