@@ -8,6 +8,7 @@
 
 pub mod bagit;
 pub mod build;
+mod sink;
 pub mod verify;
 pub mod zipwrite;
 

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //!  workers (one per core)          main thread                 sink threads
-//!  read file in 512 KiB chunks -->  zip framing (zip crate) -->  hasher: SHA-256 of the whole
+//!  read file in 256 KiB chunks -->  zip framing (zip crate) -->  hasher: SHA-256 of the whole
 //!  size and identity checks         CRC-32, deflate if big        zip, and of each stored file
 //!  text: SHA-256, small: deflate                                writer: the temp file
 //! ```
@@ -24,7 +24,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -34,15 +34,12 @@ use zip::write::{SimpleFileOptions, StreamWriter, ZipFileBuilder};
 use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::error::{Error, Result};
+pub use crate::pack::sink::open_direct;
+use crate::pack::sink::{self, ChannelSink, SinkError, SinkThreads, ToHash};
 
 /// Reads from evidence files: large enough to keep syscalls few, small enough that the
 /// read-ahead pool stays a few megabytes.
 const CHUNK: usize = 256 << 10;
-/// Blocks of the zip stream: the unit of the pack's direct-I/O writes, which the disk
-/// takes best in large pieces.
-const BLOCK: usize = 512 << 10;
-/// Blocks between the zip framing and the sink thread.
-const SINK_BLOCKS: usize = 16;
 /// Files that workers may have in flight ahead of the one being written.
 const LOOKAHEAD: usize = 4;
 /// Chunks queued per file.
@@ -106,240 +103,6 @@ pub trait Progress {
     fn file_done(&self);
 }
 
-/// A block of the zip stream, its data starting at an address aligned for direct I/O so
-/// the writer can hand it to the disk without copying.
-struct Block {
-    mem: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl Block {
-    fn new() -> Block {
-        let mem = vec![0; BLOCK + ALIGN];
-        let start = (ALIGN - mem.as_ptr() as usize % ALIGN) % ALIGN;
-        Block { mem, start, len: 0 }
-    }
-
-    fn data(&self) -> &[u8] {
-        &self.mem[self.start..self.start + self.len]
-    }
-
-    /// Appends what fits of `data`; returns how much did.
-    fn fill(&mut self, data: &[u8]) -> usize {
-        let n = (BLOCK - self.len).min(data.len());
-        let at = self.start + self.len;
-        self.mem[at..at + n].copy_from_slice(&data[..n]);
-        self.len += n;
-        n
-    }
-}
-
-/// What the hashing sink thread receives, in stream order.
-enum ToHash {
-    /// The next block of the zip stream.
-    Block(Arc<Block>),
-    /// The payload file `index` is stored at stream offsets `start..start + len`: hash it
-    /// from the blocks as they pass. Sent before the first of those blocks.
-    Span { index: usize, start: u64, len: u64 },
-}
-
-/// Buffers the zip stream into large blocks for the sink threads: one hashes the pack,
-/// the other writes it, so neither waits for the other.
-struct ChannelSink {
-    buf: Block,
-    /// Bytes of zip stream so far, including those still in `buf`.
-    position: Arc<AtomicU64>,
-    /// Set while [`PackWriter`] wants a part block sent (see `flush`).
-    send_part: Arc<AtomicBool>,
-    to_hash: Sender<ToHash>,
-    to_write: Sender<Arc<Block>>,
-    empty: Receiver<Block>,
-    /// The writer's error, once it has failed (disk full, ...).
-    failed: Arc<std::sync::Mutex<Option<io::Error>>>,
-}
-
-impl ChannelSink {
-    fn stopped(&self) -> io::Error {
-        let taken = self.failed.lock().ok().and_then(|mut e| e.take());
-        taken.unwrap_or_else(|| io::Error::other("the pack writer stopped"))
-    }
-}
-
-impl Write for ChannelSink {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let n = self.buf.fill(data);
-        self.position.fetch_add(n as u64, Ordering::Relaxed);
-        if self.buf.len >= BLOCK {
-            self.send_block()?;
-        }
-        Ok(n)
-    }
-
-    /// Sends a part block only when the pack writer asks (to have the stored files'
-    /// digests): other flushes are ignored, so blocks stay whole, and aligned for direct
-    /// I/O, through the payload.
-    fn flush(&mut self) -> io::Result<()> {
-        if self.send_part.load(Ordering::Relaxed) {
-            self.send_block()?;
-        }
-        Ok(())
-    }
-}
-
-impl ChannelSink {
-    fn send_block(&mut self) -> io::Result<()> {
-        if self.buf.len == 0 {
-            return Ok(());
-        }
-        // Blocks circulate between this writer and the sink threads: a fixed set, so memory
-        // stays constant however large the pack.
-        let mut next = self.empty.recv().map_err(|_| self.stopped())?;
-        if self.failed.lock().map(|e| e.is_some()).unwrap_or(true) {
-            return Err(self.stopped());
-        }
-        next.len = 0;
-        let full = Arc::new(std::mem::replace(&mut self.buf, next));
-        self.to_hash
-            .send(ToHash::Block(Arc::clone(&full)))
-            .map_err(|_| self.stopped())?;
-        self.to_write.send(full).map_err(|_| self.stopped())
-    }
-}
-
-/// Alignment that direct I/O needs for buffers, offsets and lengths (covers 512-byte and
-/// 4 KiB sectors).
-const ALIGN: usize = 4096;
-
-/// Writes the pack's blocks at increasing offsets. With a direct-I/O handle, whole blocks
-/// go straight from their aligned memory to the disk: copying gigabytes into the page
-/// cache costs more CPU than the disk needs, and a pack is written once and read rarely.
-/// The tail, and everything on file systems that refuse direct I/O, goes through the
-/// ordinary handle.
-struct DiskWriter {
-    file: File,
-    direct: Option<File>,
-    offset: u64,
-}
-
-impl DiskWriter {
-    fn new(file: File, direct: Option<File>) -> DiskWriter {
-        DiskWriter {
-            file,
-            direct,
-            offset: 0,
-        }
-    }
-
-    fn write_block(&mut self, block: &Block) -> io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        let data = block.data();
-        let whole = data.len() / ALIGN * ALIGN;
-        if let Some(direct) = &self.direct {
-            if whole > 0 && self.offset.is_multiple_of(ALIGN as u64) {
-                match direct.write_all_at(&data[..whole], self.offset) {
-                    Ok(()) => {
-                        self.offset += whole as u64;
-                        if whole == data.len() {
-                            return Ok(());
-                        }
-                        let rest = &data[whole..];
-                        self.file.write_all_at(rest, self.offset)?;
-                        self.offset += rest.len() as u64;
-                        // From here offsets are no longer aligned.
-                        self.direct = None;
-                        return Ok(());
-                    }
-                    // The file system does not do direct I/O after all: write normally.
-                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.direct = None,
-                    Err(e) => return Err(e),
-                }
-            } else {
-                self.direct = None;
-            }
-        }
-        self.file.write_all_at(data, self.offset)?;
-        self.offset += data.len() as u64;
-        Ok(())
-    }
-}
-
-/// Opens `path` a second time for direct I/O, or `None` where the system refuses.
-pub fn open_direct(path: &std::path::Path) -> Option<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(path)
-        .ok()
-}
-
-/// Hands a block back to the pool once both sink threads are done with it.
-fn release(block: Arc<Block>, empty: &Sender<Block>) {
-    // `into_inner` gives the block to exactly one of the two threads, whatever the timing.
-    if let Some(b) = Arc::into_inner(block) {
-        let _ = empty.send(b);
-    }
-}
-
-/// A stored file being hashed from the stream.
-struct OpenSpan {
-    index: usize,
-    start: u64,
-    end: u64,
-    sha: evpack_sha256x2::Sha256,
-}
-
-/// The hashing sink thread: the SHA-256 of the whole zip stream and, from the same
-/// blocks, of each stored file (sent to `digests` as each one ends).
-fn hash_stream(
-    rx: Receiver<ToHash>,
-    empty: Sender<Block>,
-    digests: Sender<(usize, [u8; 32])>,
-) -> [u8; 32] {
-    use evpack_sha256x2::{update_pair, Sha256};
-    let mut pack = Sha256::new();
-    let mut position = 0u64;
-    let mut spans = std::collections::VecDeque::<OpenSpan>::new();
-    for msg in rx {
-        let block = match msg {
-            ToHash::Span { index, start, len } => {
-                spans.push_back(OpenSpan {
-                    index,
-                    start,
-                    end: start + len,
-                    sha: Sha256::new(),
-                });
-                continue;
-            }
-            ToHash::Block(block) => block,
-        };
-        let data = block.data();
-        let end = position + data.len() as u64;
-        // `done`: how much of the block the pack hash has taken.
-        let mut done = 0;
-        while let Some(span) = spans.front_mut() {
-            if span.start >= end {
-                break;
-            }
-            let from = (span.start.max(position) - position) as usize;
-            let to = (span.end.min(end) - position) as usize;
-            update_pair(&mut pack, &data[done..to], &mut span.sha, &data[from..to]);
-            done = to;
-            if span.end > end {
-                break;
-            }
-            if let Some(span) = spans.pop_front() {
-                let _ = digests.send((span.index, span.sha.finalize()));
-            }
-        }
-        pack.update(&data[done..]);
-        position = end;
-        release(block, &empty);
-    }
-    pack.finalize()
-}
-
 /// Passes bytes on and hashes them on the way.
 struct HashingWriter<'w, W: Write> {
     inner: &'w mut W,
@@ -395,16 +158,7 @@ pub fn prepare_tag(
 /// Writes a pack zip as a stream into `file`.
 pub struct PackWriter<'a> {
     zip: ZipWriter<StreamWriter<ChannelSink>>,
-    /// Bytes of zip stream written so far (shared with the sink).
-    position: Arc<AtomicU64>,
-    /// Makes the sink's next flush send its part block.
-    send_part: Arc<AtomicBool>,
-    /// Spans of stored files, for the hasher (the sink's channel, in the same order).
-    spans: Sender<ToHash>,
-    /// Stored files' digests, from the hasher.
-    stored_digests: Receiver<(usize, [u8; 32])>,
-    hasher: std::thread::JoinHandle<[u8; 32]>,
-    writer: std::thread::JoinHandle<io::Result<File>>,
+    sink: SinkThreads,
     mtime: DateTime,
     cancel: &'a AtomicBool,
     out_path: PathBuf,
@@ -412,7 +166,7 @@ pub struct PackWriter<'a> {
 
 impl<'a> PackWriter<'a> {
     /// `direct`, if given, is a second handle to the same file opened for direct I/O (see
-    /// [`DiskWriter`]).
+    /// [`sink::open_direct`]).
     pub fn new(
         file: File,
         direct: Option<File>,
@@ -420,59 +174,10 @@ impl<'a> PackWriter<'a> {
         mtime: DateTime,
         cancel: &'a AtomicBool,
     ) -> PackWriter<'a> {
-        // Room for many spans besides the blocks: spans are small, and the blocks in flight
-        // are bounded by the pool of empty ones anyway.
-        let (hash_tx, hash_rx) = bounded::<ToHash>(SINK_BLOCKS * 16);
-        let (write_tx, write_rx) = bounded::<Arc<Block>>(SINK_BLOCKS);
-        let (empty_tx, empty_rx) = bounded::<Block>(SINK_BLOCKS);
-        for _ in 1..SINK_BLOCKS {
-            let _ = empty_tx.send(Block::new());
-        }
-        let (digest_tx, digest_rx) = crossbeam_channel::unbounded();
-        let failed = Arc::new(std::sync::Mutex::new(None));
-        let hash_empty = empty_tx.clone();
-        let hasher = std::thread::spawn(move || hash_stream(hash_rx, hash_empty, digest_tx));
-        let write_failed = Arc::clone(&failed);
-        let writer = std::thread::spawn(move || -> io::Result<File> {
-            let mut disk = DiskWriter::new(file, direct);
-            let mut result = Ok(());
-            for block in write_rx {
-                if result.is_ok() {
-                    result = disk.write_block(&block);
-                    if let Err(e) = &result {
-                        // Keep draining so blocks go on circulating; the framing side sees
-                        // the error at its next block and stops.
-                        if let Ok(mut slot) = write_failed.lock() {
-                            *slot = Some(io::Error::new(e.kind(), e.to_string()));
-                        }
-                    }
-                }
-                release(block, &empty_tx);
-            }
-            result?;
-            let mut file = disk.file;
-            file.flush()?;
-            Ok(file)
-        });
-        let position = Arc::new(AtomicU64::new(0));
-        let send_part = Arc::new(AtomicBool::new(false));
-        let zip = ZipWriter::new_stream(ChannelSink {
-            buf: Block::new(),
-            position: Arc::clone(&position),
-            send_part: Arc::clone(&send_part),
-            to_hash: hash_tx.clone(),
-            to_write: write_tx,
-            empty: empty_rx,
-            failed,
-        });
+        let (channel, sink) = sink::start(file, direct);
         PackWriter {
-            zip,
-            position,
-            send_part,
-            spans: hash_tx,
-            stored_digests: digest_rx,
-            hasher,
-            writer,
+            zip: ZipWriter::new_stream(channel),
+            sink,
             mtime,
             cancel,
             out_path,
@@ -623,13 +328,14 @@ impl<'a> PackWriter<'a> {
         digests: &mut [FileDigest],
     ) -> Result<()> {
         // The last stored bytes may still sit in the sink's part-filled block.
-        self.send_part.store(true, Ordering::Relaxed);
+        self.sink.send_part.store(true, Ordering::Relaxed);
         let flushed = self.zip.flush();
-        self.send_part.store(false, Ordering::Relaxed);
+        self.sink.send_part.store(false, Ordering::Relaxed);
         flushed.map_err(|e| self.zip_err(e))?;
         let expected = files.iter().filter(|f| hashed_from_stream(f)).count();
         for _ in 0..expected {
             let (index, sha) = self
+                .sink
                 .stored_digests
                 .recv()
                 .map_err(|_| self.zip_err("the hashing thread stopped"))?;
@@ -667,8 +373,9 @@ impl<'a> PackWriter<'a> {
                         started = true;
                         if hashed_from_stream(f) {
                             // The header is written; the file's bytes come next, unchanged.
-                            let start = self.position.load(Ordering::Relaxed);
-                            self.spans
+                            let start = self.sink.position.load(Ordering::Relaxed);
+                            self.sink
+                                .spans
                                 .send(ToHash::Span {
                                     index,
                                     start,
@@ -709,9 +416,7 @@ impl<'a> PackWriter<'a> {
     pub fn finish(self) -> Result<(File, [u8; 32])> {
         let PackWriter {
             zip,
-            spans,
-            hasher,
-            writer,
+            sink,
             out_path,
             ..
         } = self;
@@ -719,19 +424,12 @@ impl<'a> PackWriter<'a> {
             context: out_path.display().to_string(),
             message: format!("cannot write the pack: {e}"),
         };
-        let mut channel = zip.finish().map_err(|e| err(&e))?.into_inner();
-        channel.send_block().map_err(|e| err(&e))?;
-        // Closing the channels ends the sink threads' loops.
-        drop(channel);
-        drop(spans);
-        let file = match writer.join() {
-            Ok(r) => r.map_err(|e| Error::io(&out_path, "cannot write the pack", e))?,
-            Err(_) => return Err(err(&"the writer thread failed")),
-        };
-        let sha = hasher
-            .join()
-            .map_err(|_| err(&"the hashing thread failed"))?;
-        Ok((file, sha))
+        let channel = zip.finish().map_err(|e| err(&e))?.into_inner();
+        match sink.finish(channel) {
+            Ok(done) => Ok(done),
+            Err(SinkError::Io(e)) => Err(Error::io(&out_path, "cannot write the pack", e)),
+            Err(SinkError::Thread(which)) => Err(err(&format!("the {which} thread failed"))),
+        }
     }
 }
 

@@ -1,9 +1,10 @@
 //! `evpack build` (issue 3): what the pack holds, through the real binary.
 //!
 //! The fixture imitates a council drive: matched evidence in several formats and sizes (empty,
-//! exactly one read chunk, over the in-memory deflate limit), unmatched files that must never
-//! leave the drive, the litter the scan ignores, and a file name that is markup. Every test
-//! reads the zip back with the `zip` crate and compares against the files on disk.
+//! whole read chunks and stream blocks, over the in-memory deflate limit), unmatched files
+//! that must never leave the drive, the litter the scan ignores, and a file name that is
+//! markup. Every test reads the zip back with the `zip` crate and compares against the
+//! files on disk.
 //!
 //! Sibling modules: `build_tools` (bagit.py, sha256sum, unzip, Python's zipfile),
 //! `build_repro` (byte-identical rebuilds), `build_atomic` (failures, Ctrl-C, evidence that
@@ -165,7 +166,8 @@ pub fn sample_env() -> TestEnv {
     put(&env, MATCHED[3].0, &noise(70_000, 3));
     put(&env, MATCHED[4].0, &noise(20_000, 4));
     put(&env, MATCHED[5].0, b"");
-    // Exactly one read chunk (512 KiB) and then some: the chunk boundary is crossed.
+    // Several read chunks (256 KiB) and zip stream blocks (512 KiB) and then some: a stored
+    // file hashed from the stream crosses block boundaries.
     put(&env, MATCHED[6].0, &noise((512 << 10) * 3 + 17, 6));
     put(&env, MATCHED[7].0, csv.as_bytes());
     put(
@@ -174,6 +176,7 @@ pub fn sample_env() -> TestEnv {
         "Summary \u{e9}\r\nline two\r\n".as_bytes(),
     );
     put(&env, MATCHED[9].0, b"measure,value\nin touch,94%\n");
+    // Exactly two read chunks: the reader's last chunk is full, then the file ends.
     put(&env, MATCHED[10].0, &noise(512 << 10, 10));
     for (i, rel) in NOT_PACKED.iter().enumerate() {
         put(&env, rel, format!("not evidence {i}\n").as_bytes());
