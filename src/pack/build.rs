@@ -264,7 +264,7 @@ pub fn build_pack(
     let direct = (total_bytes >= DIRECT_IO_FROM)
         .then(|| crate::pack::zipwrite::open_direct(tmp.path()))
         .flatten();
-    let mut w = PackWriter::new(file, direct, out.to_path_buf(), mtime, &CANCELLED);
+    let mut w = PackWriter::new(file, direct, out.to_path_buf(), mtime, &CANCELLED)?;
     // (name, SHA-256) of every tag file, for the tag manifest.
     let mut tags: Vec<(&str, String)> = Vec::new();
     let io_err = |e: std::io::Error| Error::io(out, "cannot write the pack", e);

@@ -273,7 +273,7 @@ pub(super) enum SinkError {
 
 /// Starts the sink threads writing to `file` (and `direct`, a second handle to it opened
 /// for direct I/O, if given); returns the writer the zip stream goes into.
-pub(super) fn start(file: File, direct: Option<File>) -> (ChannelSink, SinkThreads) {
+pub(super) fn start(file: File, direct: Option<File>) -> io::Result<(ChannelSink, SinkThreads)> {
     // Room for many spans besides the blocks: spans are small, and the blocks in flight
     // are bounded by the pool of empty ones anyway.
     let (hash_tx, hash_rx) = bounded::<ToHash>(SINK_BLOCKS * 16);
@@ -285,29 +285,34 @@ pub(super) fn start(file: File, direct: Option<File>) -> (ChannelSink, SinkThrea
     let (digest_tx, digest_rx) = crossbeam_channel::unbounded();
     let failed = Arc::new(Mutex::new(None));
     let hash_empty = empty_tx.clone();
-    let hasher = std::thread::spawn(move || hash_stream(hash_rx, hash_empty, digest_tx));
+    // Named, so a profiler or `top -H` shows which stage is busy.
+    let hasher = std::thread::Builder::new()
+        .name("evpack-hash".into())
+        .spawn(move || hash_stream(hash_rx, hash_empty, digest_tx))?;
     let write_failed = Arc::clone(&failed);
-    let writer = std::thread::spawn(move || -> io::Result<File> {
-        let mut disk = DiskWriter::new(file, direct);
-        let mut result = Ok(());
-        for block in write_rx {
-            if result.is_ok() {
-                result = disk.write_block(&block);
-                if let Err(e) = &result {
-                    // Keep draining so blocks go on circulating; the framing side sees the
-                    // error at its next block and stops.
-                    if let Ok(mut slot) = write_failed.lock() {
-                        *slot = Some(io::Error::new(e.kind(), e.to_string()));
+    let writer = std::thread::Builder::new()
+        .name("evpack-write".into())
+        .spawn(move || -> io::Result<File> {
+            let mut disk = DiskWriter::new(file, direct);
+            let mut result = Ok(());
+            for block in write_rx {
+                if result.is_ok() {
+                    result = disk.write_block(&block);
+                    if let Err(e) = &result {
+                        // Keep draining so blocks go on circulating; the framing side sees the
+                        // error at its next block and stops.
+                        if let Ok(mut slot) = write_failed.lock() {
+                            *slot = Some(io::Error::new(e.kind(), e.to_string()));
+                        }
                     }
                 }
+                release(block, &empty_tx);
             }
-            release(block, &empty_tx);
-        }
-        result?;
-        let mut file = disk.file;
-        file.flush()?;
-        Ok(file)
-    });
+            result?;
+            let mut file = disk.file;
+            file.flush()?;
+            Ok(file)
+        })?;
     let position = Arc::new(AtomicU64::new(0));
     let send_part = Arc::new(AtomicBool::new(false));
     let channel = ChannelSink {
@@ -327,7 +332,7 @@ pub(super) fn start(file: File, direct: Option<File>) -> (ChannelSink, SinkThrea
         hasher,
         writer,
     };
-    (channel, threads)
+    Ok((channel, threads))
 }
 
 impl SinkThreads {

@@ -173,15 +173,16 @@ impl<'a> PackWriter<'a> {
         out_path: PathBuf,
         mtime: DateTime,
         cancel: &'a AtomicBool,
-    ) -> PackWriter<'a> {
-        let (channel, sink) = sink::start(file, direct);
-        PackWriter {
+    ) -> Result<PackWriter<'a>> {
+        let (channel, sink) = sink::start(file, direct)
+            .map_err(|e| Error::io(&out_path, "cannot start writing the pack", e))?;
+        Ok(PackWriter {
             zip: ZipWriter::new_stream(channel),
             sink,
             mtime,
             cancel,
             out_path,
-        }
+        })
     }
 
     fn options(&self, method: CompressionMethod, size: u64) -> SimpleFileOptions {
@@ -255,6 +256,7 @@ impl<'a> PackWriter<'a> {
         let mut digests = Vec::with_capacity(files.len());
 
         let result = std::thread::scope(|s| -> Result<()> {
+            let mut start_failed = None;
             for _ in 0..workers {
                 let job_rx = job_rx.clone();
                 let pool = BufPool {
@@ -265,24 +267,32 @@ impl<'a> PackWriter<'a> {
                 let mtime = self.mtime;
                 let opts = move |method, size| entry_options(mtime, method, size);
                 let cancel = self.cancel;
-                s.spawn(move || {
-                    let mut scratch = vec![0; CHUNK];
-                    for (index, tx) in job_rx {
-                        if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
-                            break;
+                let spawned = std::thread::Builder::new()
+                    .name("evpack-read".into())
+                    .spawn_scoped(s, move || {
+                        let mut scratch = vec![0; CHUNK];
+                        for (index, tx) in job_rx {
+                            if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            let f = &files[index];
+                            let method = method_for(f);
+                            let prepare = (method == CompressionMethod::Deflated
+                                && f.size <= PREPARE_LIMIT)
+                                .then(|| opts(method, f.size));
+                            let outcome =
+                                read_file(f, &tx, &pool, &mut scratch, prepare, &stop, cancel);
+                            if let Err(e) = outcome {
+                                let _ = tx.send(Msg::Failed(e));
+                            }
                         }
-                        let f = &files[index];
-                        let method = method_for(f);
-                        let prepare = (method == CompressionMethod::Deflated
-                            && f.size <= PREPARE_LIMIT)
-                            .then(|| opts(method, f.size));
-                        let outcome =
-                            read_file(f, &tx, &pool, &mut scratch, prepare, &stop, cancel);
-                        if let Err(e) = outcome {
-                            let _ = tx.send(Msg::Failed(e));
-                        }
-                    }
-                });
+                    });
+                if let Err(e) = spawned {
+                    // Not returned at once: the readers already started must be let go
+                    // below, or the scope would wait for them forever.
+                    start_failed = Some(self.zip_err(format!("cannot start a reader: {e}")));
+                    break;
+                }
             }
             drop(job_rx);
 
@@ -290,6 +300,9 @@ impl<'a> PackWriter<'a> {
                 std::collections::VecDeque::new();
             let mut next = 0;
             let outcome = (|| -> Result<()> {
+                if let Some(e) = start_failed {
+                    return Err(e);
+                }
                 while next < files.len() || !pending.is_empty() {
                     while next < files.len() && pending.len() < LOOKAHEAD {
                         let (tx, rx) = bounded(PER_FILE_QUEUE);
