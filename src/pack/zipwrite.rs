@@ -340,21 +340,28 @@ impl<'a> PackWriter<'a> {
         files: &[PayloadFile],
         digests: &mut [FileDigest],
     ) -> Result<()> {
-        // The last stored bytes may still sit in the sink's part-filled block.
-        self.sink.send_part.store(true, Ordering::Relaxed);
-        let flushed = self.zip.flush();
-        self.sink.send_part.store(false, Ordering::Relaxed);
-        flushed.map_err(|e| self.zip_err(e))?;
+        // The last stored bytes may still sit in the sink's part-filled block. It is sent
+        // straight from the sink: a flush through the zip writer would also flush the last
+        // file's deflate stream if it is still open.
+        let sink = self
+            .zip
+            .get_ref()
+            .map(StreamWriter::get_ref)
+            .ok_or_else(|| self.zip_err("the zip stream is closed"))?;
+        sink.send_part().map_err(|e| self.zip_err(e))?;
         let expected = files.iter().filter(|f| hashed_from_stream(f)).count();
         for _ in 0..expected {
-            let (index, sha) = self
-                .sink
-                .stored_digests
-                .recv()
-                .map_err(|_| self.zip_err("the hashing thread stopped"))?;
-            if let Some(d) = digests.get_mut(index) {
-                d.sha256 = crate::util::hex(&sha);
+            let (index, sha) = self.sink.stored_digests.recv().map_err(|_| {
+                self.zip_err("the hashing thread stopped before every file was hashed")
+            })?;
+            match digests.get_mut(index) {
+                Some(d) if d.sha256.is_empty() => d.sha256 = crate::util::hex(&sha),
+                _ => return Err(self.zip_err(format!("unexpected digest for file {index}"))),
             }
+        }
+        // Every file has its digest now, or the BagIt manifest would hold an empty one.
+        if let Some(f) = digests.iter().zip(files).find(|(d, _)| d.sha256.is_empty()) {
+            return Err(self.zip_err(format!("no digest for {}", f.1.shown)));
         }
         Ok(())
     }

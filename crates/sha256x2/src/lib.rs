@@ -237,8 +237,10 @@ mod ni {
     #[inline]
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn rounds4(st: &mut State, m: &mut [__m128i; 4], i: usize) {
-        // SAFETY: K has 64 words and i < 16, so 4 words from 4i are in bounds.
-        let k = unsafe { _mm_loadu_si128(K.as_ptr().add(4 * i).cast()) };
+        // Sliced, so a group number past 15 panics instead of reading past K.
+        let k4 = &K[4 * i..4 * i + 4];
+        // SAFETY: `k4` is 4 words, 16 readable bytes; unaligned load.
+        let k = unsafe { _mm_loadu_si128(k4.as_ptr().cast()) };
         let wk = _mm_add_epi32(m[i & 3], k);
         st.cdgh = _mm_sha256rnds2_epu32(st.cdgh, st.abef, wk);
         if (3..=14).contains(&i) {
@@ -341,7 +343,11 @@ mod tests {
     #[test]
     fn portable_and_kernel_agree() {
         // On machines with the SHA extensions this pits the interleaved kernel against
-        // sha2's own; elsewhere it checks the fallback.
+        // sha2's own; elsewhere only the fallback runs, and the test says so.
+        #[cfg(target_arch = "x86_64")]
+        if !ni::available() {
+            eprintln!("SKIPPED: no SHA extensions here; the two-stream kernel is not tested");
+        }
         let a = bytes(64 * 100, 3);
         let b = bytes(64 * 100, 4);
         let (mut sa, mut sb) = (H0, H0);
