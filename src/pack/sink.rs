@@ -15,9 +15,9 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 
 /// Blocks of the zip stream: the unit of the pack's direct-I/O writes, which the disk
 /// takes best in large pieces.
-const BLOCK: usize = 512 << 10;
+const BLOCK: usize = 1 << 20;
 /// Blocks circulating between the zip framing and the sink threads.
-const SINK_BLOCKS: usize = 16;
+const SINK_BLOCKS: usize = 12;
 
 /// A block of the zip stream, its data starting at an address aligned for direct I/O so
 /// the writer can hand it to the disk without copying.
