@@ -4,10 +4,11 @@
 #   bench/bench.sh            every section
 #   bench/bench.sh gaps       `evpack gaps` on 20,000 files and 200 requirements vs `find`
 #   bench/bench.sh build      `evpack build` on ~20,000 files / 3 GB vs `zip -r -0` and bagit.py
+#                             (the three take turns, run by run; see `interleaved`)
 #   bench/bench.sh verify     `evpack verify` (zip and folder) vs bagit.py --validate, sha256sum -c
 #
 # PACK_SCALE (default 1.0) scales the build/verify tree (0.1 gives ~300 MB for a quick look);
-# PACK_RUNS (default 5) timed runs per command there.
+# PACK_RUNS (default 7) timed runs per command there.
 #
 # Data goes to $BENCH_DIR (default: bench-data/ at the repo root, gitignored) and is made
 # once per set of parameters. RUNS (default 10) timed runs per command, after warm-up runs,
@@ -113,29 +114,32 @@ section_gaps() {
     ((ok)) || return 1
 }
 
-# time_median_prep NAME PREPARE CMD...: like time_median, but runs the shell command PREPARE
-# (untimed) before every run, e.g. to remove the previous output or make a fresh copy.
-time_median_prep() {
-    local name=$1 prep=$2
-    shift 2
-    if command -v "$HYPERFINE" >/dev/null; then
-        local json="$BENCH_DIR/hyperfine-$name.json"
-        "$HYPERFINE" --style none --warmup "${WARMUP:-1}" --runs "$RUNS" --ignore-failure \
-            --prepare "$prep" --export-json "$json" --command-name "$name" \
-            -- "$(printf '%q ' "$@")" >/dev/null
-        python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
-    else
-        local times="$BENCH_DIR/times-$name.txt" i start end
-        : >"$times"
-        for ((i = 0; i < RUNS + ${WARMUP:-1}; i++)); do
-            bash -c "$prep"
+# interleaved NAME1 PREP1 CMD1 NAME2 PREP2 CMD2 ...: runs the commands in turn, RUNS rounds
+# after one untimed warm-up round, each after its untimed shell command PREP, and prints
+# "NAME median" per command. Taking turns, rather than all runs of one command then all of
+# the next, means a burst of noise from the machine's neighbours falls on every command
+# alike: the ratios compare the work, not the moment. CMD is one shell command line.
+interleaved() {
+    local -a names preps cmds
+    while (($#)); do
+        names+=("$1") preps+=("$2") cmds+=("$3")
+        shift 3
+    done
+    local round i start end
+    for i in "${!names[@]}"; do : >"$BENCH_DIR/times-${names[$i]}.txt"; done
+    for ((round = 0; round <= RUNS; round++)); do
+        for i in "${!names[@]}"; do
+            bash -c "${preps[$i]}"
             start=$(date +%s%N)
-            "$@" >/dev/null 2>&1 || true
+            bash -c "${cmds[$i]}" >/dev/null 2>&1 || true
             end=$(date +%s%N)
-            ((i < ${WARMUP:-1})) || echo "($end - $start) / 1000000000" | bc -l >>"$times"
+            # Round 0 warms the page cache and is not counted.
+            ((round == 0)) || echo "($end - $start) / 1000000000" | bc -l >>"$BENCH_DIR/times-${names[$i]}.txt"
         done
-        median "$times"
-    fi
+    done
+    for i in "${!names[@]}"; do
+        echo "${names[$i]} $(median "$BENCH_DIR/times-${names[$i]}.txt")"
+    done
 }
 
 pack_tree() {
@@ -153,21 +157,25 @@ section_build() {
     command -v bagit.py >/dev/null || { say "build: bagit.py is not installed (pip install bagit)"; return 1; }
     pack_tree
     build_release
-    local RUNS=${PACK_RUNS:-5} WARMUP=1
+    local RUNS=${PACK_RUNS:-7}
     local ev="$PACK_DIR/evidence" m="$PACK_DIR/manifest.toml" out="$PACK_DIR/out"
     mkdir -p "$out"
     local size
     size=$(du -sb "$ev" | cut -f1)
     say "== build: $(find "$ev" -type f | wc -l) files, $((size / 1000000)) MB, $RUNS runs each"
-    local t_ev t_zip t_bag rss
-    t_ev=$(time_median_prep evpack-build "rm -f '$out/pack.zip' '$out/pack.zip.sha256'" \
-        "$EVPACK" build --quiet --manifest "$m" --evidence "$ev" --out "$out/pack.zip" --date 2021-01-15)
-    t_zip=$(time_median_prep zip-0 "rm -f '$out/zip0.zip'" \
-        bash -c "cd '$PACK_DIR' && zip -r -q -0 '$out/zip0.zip' evidence")
+    local t_ev t_zip t_bag rss results
     # bagit.py rewrites the folder it bags, so it gets a fresh hard-link copy each run,
     # made in the untimed prepare step (the copy is not part of bagit's work).
-    t_bag=$(time_median_prep bagit "rm -rf '$out/bagcopy' && cp -al '$ev' '$out/bagcopy'" \
-        bagit.py --sha256 --processes 2 --quiet "$out/bagcopy")
+    results=$(interleaved \
+        evpack-build "rm -f '$out/pack.zip' '$out/pack.zip.sha256'" \
+        "'$EVPACK' build --quiet --manifest '$m' --evidence '$ev' --out '$out/pack.zip' --date 2021-01-15" \
+        zip-0 "rm -f '$out/zip0.zip'" \
+        "cd '$PACK_DIR' && zip -r -q -0 '$out/zip0.zip' evidence" \
+        bagit "rm -rf '$out/bagcopy' && cp -al '$ev' '$out/bagcopy'" \
+        "bagit.py --sha256 --processes 2 --quiet '$out/bagcopy'")
+    t_ev=$(awk '$1 == "evpack-build" { print $2 }' <<<"$results")
+    t_zip=$(awk '$1 == "zip-0" { print $2 }' <<<"$results")
+    t_bag=$(awk '$1 == "bagit" { print $2 }' <<<"$results")
     rm -rf "$out/bagcopy" "$out/zip0.zip"
     rm -f "$out/pack.zip"
     rss=$(peak_rss_mb "$EVPACK" build --quiet --manifest "$m" --evidence "$ev" --out "$out/pack.zip" --date 2021-01-15)
@@ -183,7 +191,7 @@ section_build() {
 section_verify() {
     pack_tree
     build_release
-    local RUNS=${PACK_RUNS:-5} WARMUP=1
+    local RUNS=${PACK_RUNS:-7} WARMUP=1
     local ev="$PACK_DIR/evidence" m="$PACK_DIR/manifest.toml" out="$PACK_DIR/out"
     mkdir -p "$out"
     if [[ ! -f "$out/pack.zip" ]]; then
