@@ -130,6 +130,8 @@ interleaved() {
     for ((round = 0; round <= RUNS; round++)); do
         for i in "${!names[@]}"; do
             bash -c "${preps[$i]}"
+            # No command pays for the previous one's writes still on their way to the disk.
+            sync
             start=$(date +%s%N)
             bash -c "${cmds[$i]}" >/dev/null 2>&1 || true
             end=$(date +%s%N)
