@@ -18,29 +18,56 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 const BLOCK: usize = 1 << 20;
 /// Blocks circulating between the zip framing and the sink threads.
 const SINK_BLOCKS: usize = 12;
+/// Pieces of the stream the writer puts in one vectored write at most.
+const BATCH_SEGMENTS: usize = 16;
 
-/// A block of the zip stream, its data starting at an address aligned for direct I/O so
-/// the writer can hand it to the disk without copying.
+/// A buffer whose data starts at an address aligned for direct I/O, so the writer can hand
+/// it to the disk without copying: a block of the zip stream, or a chunk an evidence file
+/// was read into (which the stream can carry as it is, see [`ChannelSink::offer`]).
 pub(super) struct Block {
     mem: Vec<u8>,
     start: usize,
     len: usize,
+    cap: usize,
+    /// The pool it goes back to once both sink threads are done with it.
+    home: Home,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Home {
+    Stream,
+    Read,
 }
 
 impl Block {
-    fn new() -> Block {
-        let mem = vec![0; BLOCK + ALIGN];
+    pub(super) fn new(cap: usize, home: Home) -> Block {
+        let mem = vec![0; cap + ALIGN];
         let start = (ALIGN - mem.as_ptr() as usize % ALIGN) % ALIGN;
-        Block { mem, start, len: 0 }
+        Block {
+            mem,
+            start,
+            len: 0,
+            cap,
+            home,
+        }
     }
 
-    fn data(&self) -> &[u8] {
+    pub(super) fn data(&self) -> &[u8] {
         &self.mem[self.start..self.start + self.len]
+    }
+
+    /// The whole buffer, to read into; then [`Block::set_len`].
+    pub(super) fn room(&mut self) -> &mut [u8] {
+        &mut self.mem[self.start..self.start + self.cap]
+    }
+
+    pub(super) fn set_len(&mut self, len: usize) {
+        self.len = len.min(self.cap);
     }
 
     /// Appends what fits of `data`; returns how much did.
     fn fill(&mut self, data: &[u8]) -> usize {
-        let n = (BLOCK - self.len).min(data.len());
+        let n = (self.cap - self.len).min(data.len());
         let at = self.start + self.len;
         self.mem[at..at + n].copy_from_slice(&data[..n]);
         self.len += n;
@@ -48,10 +75,45 @@ impl Block {
     }
 }
 
+/// A piece of the zip stream as the sink threads see it: the first `len` bytes of a block.
+pub(super) struct Segment {
+    block: Arc<Block>,
+    len: usize,
+}
+
+impl Segment {
+    fn data(&self) -> &[u8] {
+        &self.block.data()[..self.len]
+    }
+}
+
+/// Where blocks go back to: the stream's pool of empty blocks, or the readers' pool.
+#[derive(Clone)]
+pub(super) struct Homes {
+    pub stream: Sender<Block>,
+    pub read: Sender<Block>,
+}
+
+impl Homes {
+    /// Hands a block back to its pool once nobody else holds it: `into_inner` gives it to
+    /// exactly one of the holders (the two sink threads, the framing side), whatever the
+    /// timing.
+    pub(super) fn release(&self, block: Arc<Block>) {
+        if let Some(mut b) = Arc::into_inner(block) {
+            b.len = 0;
+            let pool = match b.home {
+                Home::Stream => &self.stream,
+                Home::Read => &self.read,
+            };
+            let _ = pool.try_send(b);
+        }
+    }
+}
+
 /// What the hashing sink thread receives, in stream order.
 pub(super) enum ToHash {
-    /// The next block of the zip stream.
-    Block(Arc<Block>),
+    /// The next piece of the zip stream.
+    Block(Segment),
     /// The payload file `index` is stored at stream offsets `start..start + len`: hash it
     /// from the blocks as they pass. Sent before the first of those blocks.
     Span { index: usize, start: u64, len: u64 },
@@ -69,8 +131,11 @@ struct SinkState {
     buf: Block,
     /// Bytes of zip stream so far, including those still in `buf`.
     position: Arc<AtomicU64>,
+    /// A read chunk that the next write may be (see [`ChannelSink::offer`]).
+    offer: Option<Arc<Block>>,
+    homes: Homes,
     to_hash: Sender<ToHash>,
-    to_write: Sender<Arc<Block>>,
+    to_write: Sender<Segment>,
     empty: Receiver<Block>,
     /// Why a sink thread stopped, once one has (disk full, ...).
     failed: Arc<Mutex<Option<io::Error>>>,
@@ -79,6 +144,12 @@ struct SinkState {
 impl Write for ChannelSink {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let state = self.0.get_mut();
+        if let Some(chunk) = state.offer.take() {
+            if let Some(n) = state.pass_through(&chunk, data)? {
+                return Ok(n);
+            }
+            state.homes.release(chunk);
+        }
         let n = state.buf.fill(data);
         state.position.fetch_add(n as u64, Ordering::Relaxed);
         if state.buf.len >= BLOCK {
@@ -95,6 +166,22 @@ impl Write for ChannelSink {
 }
 
 impl ChannelSink {
+    /// Offers the chunk a stored file was just read into: if the zip writer's next write
+    /// is exactly that chunk's data, at a point of the stream aligned for direct I/O (the
+    /// entry's data is aligned, see `entry_options`), the chunk itself goes to the sink
+    /// threads and only its last part-page is copied. That spares copying gigabytes into
+    /// the stream's blocks; anything else is copied as usual.
+    pub(super) fn offer(&self, chunk: Arc<Block>) -> io::Result<()> {
+        let mut state = self
+            .0
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("the pack stream is busy"))?;
+        if let Some(old) = state.offer.replace(chunk) {
+            state.homes.release(old);
+        }
+        Ok(())
+    }
+
     /// Sends the part-filled block now, so the hasher sees every byte written so far (the
     /// stored files' digests are waited for before the BagIt manifest is written). Blocks
     /// after it are no longer aligned, so the writer leaves direct I/O for the rest: call
@@ -118,6 +205,38 @@ impl SinkState {
         taken.unwrap_or_else(|| io::Error::other("the pack writer stopped"))
     }
 
+    /// The zero-copy path of [`ChannelSink::offer`]: `Some(bytes taken)` if `data` is the
+    /// offered chunk's data and the stream is at an aligned point, else `None`.
+    fn pass_through(&mut self, chunk: &Arc<Block>, data: &[u8]) -> io::Result<Option<usize>> {
+        let whole = data.len() / ALIGN * ALIGN;
+        let same = std::ptr::eq(data.as_ptr(), chunk.data().as_ptr());
+        if !same || whole == 0 || !self.buf.len.is_multiple_of(ALIGN) {
+            return Ok(None);
+        }
+        // What is buffered ends on a page boundary, so sending it keeps every write aligned.
+        self.send_block()?;
+        self.send(Segment {
+            block: Arc::clone(chunk),
+            len: whole,
+        })?;
+        let rest = &data[whole..];
+        let copied = self.buf.fill(rest);
+        debug_assert_eq!(copied, rest.len(), "a fresh block holds a part-page");
+        self.position
+            .fetch_add((whole + copied) as u64, Ordering::Relaxed);
+        Ok(Some(whole + copied))
+    }
+
+    fn send(&mut self, segment: Segment) -> io::Result<()> {
+        self.to_hash
+            .send(ToHash::Block(Segment {
+                block: Arc::clone(&segment.block),
+                len: segment.len,
+            }))
+            .map_err(|_| self.stopped())?;
+        self.to_write.send(segment).map_err(|_| self.stopped())
+    }
+
     fn send_block(&mut self) -> io::Result<()> {
         if self.buf.len == 0 {
             return Ok(());
@@ -129,11 +248,12 @@ impl SinkState {
             return Err(self.stopped());
         }
         next.len = 0;
-        let full = Arc::new(std::mem::replace(&mut self.buf, next));
-        self.to_hash
-            .send(ToHash::Block(Arc::clone(&full)))
-            .map_err(|_| self.stopped())?;
-        self.to_write.send(full).map_err(|_| self.stopped())
+        let full = std::mem::replace(&mut self.buf, next);
+        let len = full.len;
+        self.send(Segment {
+            block: Arc::new(full),
+            len,
+        })
     }
 }
 
@@ -161,9 +281,42 @@ impl DiskWriter {
         }
     }
 
-    fn write_block(&mut self, block: &Block) -> io::Result<()> {
+    /// Writes `segments` in order: the run of them that direct I/O can take in one vectored
+    /// call, then the rest one by one.
+    fn write_segments(&mut self, segments: &[Segment]) -> io::Result<()> {
+        let aligned = segments
+            .iter()
+            .take_while(|s| s.len > 0 && s.len.is_multiple_of(ALIGN))
+            .count();
+        let mut rest = segments;
+        if aligned > 1 && self.offset.is_multiple_of(ALIGN as u64) {
+            if let Some(direct) = &mut self.direct {
+                let mut slices: Vec<io::IoSlice<'_>> = segments[..aligned]
+                    .iter()
+                    .map(|s| io::IoSlice::new(s.data()))
+                    .collect();
+                let total: usize = segments[..aligned].iter().map(|s| s.len).sum();
+                use std::io::Seek;
+                direct.seek(io::SeekFrom::Start(self.offset))?;
+                match write_all_vectored(direct, &mut slices) {
+                    Ok(()) => {
+                        self.offset += total as u64;
+                        rest = &segments[aligned..];
+                    }
+                    // The file system does not do direct I/O after all: write normally.
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.direct = None,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        for s in rest {
+            self.write_block(s.data())?;
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self, data: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::FileExt;
-        let data = block.data();
         let whole = data.len() / ALIGN * ALIGN;
         if let Some(direct) = &self.direct {
             if whole > 0 && self.offset.is_multiple_of(ALIGN as u64) {
@@ -194,6 +347,19 @@ impl DiskWriter {
     }
 }
 
+/// `Write::write_all_vectored`, which is not stable yet.
+fn write_all_vectored(w: &mut File, mut slices: &mut [io::IoSlice<'_>]) -> io::Result<()> {
+    while !slices.is_empty() {
+        match w.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Opens `path` a second time for direct I/O, or `None` where the system refuses.
 pub fn open_direct(path: &std::path::Path) -> Option<File> {
     use std::os::unix::fs::OpenOptionsExt;
@@ -202,14 +368,6 @@ pub fn open_direct(path: &std::path::Path) -> Option<File> {
         .custom_flags(libc::O_DIRECT)
         .open(path)
         .ok()
-}
-
-/// Hands a block back to the pool once both sink threads are done with it.
-fn release(block: Arc<Block>, empty: &Sender<Block>) {
-    // `into_inner` gives the block to exactly one of the two threads, whatever the timing.
-    if let Some(b) = Arc::into_inner(block) {
-        let _ = empty.send(b);
-    }
 }
 
 /// A stored file being hashed from the stream.
@@ -225,7 +383,7 @@ struct OpenSpan {
 /// give a wrong digest, if a span is not ahead of the bytes already hashed.
 fn hash_stream(
     rx: &Receiver<ToHash>,
-    empty: &Sender<Block>,
+    homes: &Homes,
     digests: Sender<(usize, [u8; 32])>,
 ) -> Result<[u8; 32], String> {
     use evpack_sha256x2::{update_pair, Sha256};
@@ -273,7 +431,7 @@ fn hash_stream(
         }
         pack.update(&data[done..]);
         position = end;
-        release(block, empty);
+        homes.release(block.block);
     }
     Ok(pack.finalize())
 }
@@ -304,19 +462,28 @@ pub(super) enum SinkError {
 }
 
 /// Starts the sink threads writing to `file` (and `direct`, a second handle to it opened
-/// for direct I/O, if given); returns the writer the zip stream goes into.
-pub(super) fn start(file: File, direct: Option<File>) -> io::Result<(ChannelSink, SinkThreads)> {
-    // Room for many spans besides the blocks: spans are small, and the blocks in flight
-    // are bounded by the pool of empty ones anyway.
+/// for direct I/O, if given); returns the writer the zip stream goes into. Read chunks
+/// passed through the stream go back to `read_pool` once written and hashed.
+pub(super) fn start(
+    file: File,
+    direct: Option<File>,
+    read_pool: Sender<Block>,
+) -> io::Result<(ChannelSink, SinkThreads)> {
+    // Room for many spans besides the pieces: spans are small, and the pieces in flight
+    // are bounded by the pools they come from anyway.
     let (hash_tx, hash_rx) = bounded::<ToHash>(SINK_BLOCKS * 16);
-    let (write_tx, write_rx) = bounded::<Arc<Block>>(SINK_BLOCKS);
+    let (write_tx, write_rx) = bounded::<Segment>(SINK_BLOCKS);
     let (empty_tx, empty_rx) = bounded::<Block>(SINK_BLOCKS);
     for _ in 1..SINK_BLOCKS {
-        let _ = empty_tx.send(Block::new());
+        let _ = empty_tx.send(Block::new(BLOCK, Home::Stream));
     }
+    let homes = Homes {
+        stream: empty_tx,
+        read: read_pool,
+    };
     let (digest_tx, digest_rx) = crossbeam_channel::unbounded();
     let failed = Arc::new(Mutex::new(None));
-    let hash_empty = empty_tx.clone();
+    let hash_homes = homes.clone();
     let hash_failed = Arc::clone(&failed);
     // Each sink thread, however it stops (an error, even a panic), goes on taking blocks
     // and handing them back until the stream ends: otherwise the framing side would wait
@@ -326,34 +493,47 @@ pub(super) fn start(file: File, direct: Option<File>) -> io::Result<(ChannelSink
         .name("evpack-hash".into())
         .spawn(move || {
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                hash_stream(&hash_rx, &hash_empty, digest_tx)
+                hash_stream(&hash_rx, &hash_homes, digest_tx)
             }))
             .unwrap_or_else(|_| Err("the hashing thread failed".into()));
             if let Err(why) = &outcome {
                 record_failure(&hash_failed, io::Error::other(why.clone()));
                 for msg in hash_rx.iter() {
-                    if let ToHash::Block(block) = msg {
-                        release(block, &hash_empty);
+                    if let ToHash::Block(segment) = msg {
+                        hash_homes.release(segment.block);
                     }
                 }
             }
             outcome
         })?;
     let write_failed = Arc::clone(&failed);
+    let write_homes = homes.clone();
     let writer = std::thread::Builder::new()
         .name("evpack-write".into())
         .spawn(move || -> io::Result<File> {
             let mut disk = DiskWriter::new(file, direct);
             let mut result = Ok(());
-            for block in write_rx.iter() {
+            let mut batch: Vec<Segment> = Vec::with_capacity(BATCH_SEGMENTS);
+            for first in write_rx.iter() {
+                // Whatever else is already waiting goes in the same system call: read chunks
+                // are 256 KiB, and the disk takes large writes best.
+                batch.push(first);
+                while batch.len() < BATCH_SEGMENTS {
+                    match write_rx.try_recv() {
+                        Ok(segment) => batch.push(segment),
+                        Err(_) => break,
+                    }
+                }
                 if result.is_ok() {
-                    result = catch_unwind(AssertUnwindSafe(|| disk.write_block(&block)))
+                    result = catch_unwind(AssertUnwindSafe(|| disk.write_segments(&batch)))
                         .unwrap_or_else(|_| Err(io::Error::other("the writer thread failed")));
                     if let Err(e) = &result {
                         record_failure(&write_failed, io::Error::new(e.kind(), e.to_string()));
                     }
                 }
-                release(block, &empty_tx);
+                for segment in batch.drain(..) {
+                    write_homes.release(segment.block);
+                }
             }
             result?;
             let mut file = disk.file;
@@ -362,8 +542,10 @@ pub(super) fn start(file: File, direct: Option<File>) -> io::Result<(ChannelSink
         })?;
     let position = Arc::new(AtomicU64::new(0));
     let channel = ChannelSink(RefCell::new(SinkState {
-        buf: Block::new(),
+        buf: Block::new(BLOCK, Home::Stream),
         position: Arc::clone(&position),
+        offer: None,
+        homes,
         to_hash: hash_tx.clone(),
         to_write: write_tx,
         empty: empty_rx,
@@ -424,6 +606,28 @@ mod tests {
             .collect()
     }
 
+    /// Read chunks in these tests; any size works.
+    const CHUNK_FOR_TEST: usize = 64 << 10;
+
+    /// Pools nobody receives from: released blocks are simply dropped.
+    fn test_homes() -> Homes {
+        Homes {
+            stream: bounded(1).0,
+            read: bounded(1).0,
+        }
+    }
+
+    /// A stream block holding `bytes`.
+    fn segment(bytes: &[u8]) -> Segment {
+        let mut block = Block::new(BLOCK, Home::Stream);
+        assert_eq!(block.fill(bytes), bytes.len());
+        let len = block.len;
+        Segment {
+            block: Arc::new(block),
+            len,
+        }
+    }
+
     /// The pack's digest, and each span's (by index) in the order they were sent.
     type Hashed = ([u8; 32], Vec<(usize, [u8; 32])>);
 
@@ -432,7 +636,7 @@ mod tests {
     /// digests sent, by index.
     fn run(bytes: &[u8], spans: &[(u64, u64)]) -> Result<Hashed, String> {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let (empty_tx, _empty_rx) = crossbeam_channel::unbounded();
+        let homes = test_homes();
         let (digest_tx, digest_rx) = crossbeam_channel::unbounded();
         let mut next_span = 0;
         for (k, chunk) in bytes.chunks(BLOCK).enumerate() {
@@ -447,12 +651,10 @@ mod tests {
                 .unwrap();
                 next_span += 1;
             }
-            let mut block = Block::new();
-            assert_eq!(block.fill(chunk), chunk.len());
-            tx.send(ToHash::Block(Arc::new(block))).unwrap();
+            tx.send(ToHash::Block(segment(chunk))).unwrap();
         }
         drop(tx);
-        let pack = hash_stream(&rx, &empty_tx, digest_tx)?;
+        let pack = hash_stream(&rx, &homes, digest_tx)?;
         Ok((pack, digest_rx.iter().collect()))
     }
 
@@ -485,11 +687,8 @@ mod tests {
     #[test]
     fn a_span_behind_the_bytes_already_hashed_fails_instead_of_lying() {
         let (tx, rx) = crossbeam_channel::unbounded();
-        let (empty_tx, _empty_rx) = crossbeam_channel::unbounded();
         let (digest_tx, _digest_rx) = crossbeam_channel::unbounded();
-        let mut block = Block::new();
-        block.fill(&stream(1000));
-        tx.send(ToHash::Block(Arc::new(block))).unwrap();
+        tx.send(ToHash::Block(segment(&stream(1000)))).unwrap();
         tx.send(ToHash::Span {
             index: 0,
             start: 500,
@@ -497,15 +696,58 @@ mod tests {
         })
         .unwrap();
         drop(tx);
-        let err = hash_stream(&rx, &empty_tx, digest_tx).unwrap_err();
+        let err = hash_stream(&rx, &test_homes(), digest_tx).unwrap_err();
         assert!(err.contains("behind byte 1000"), "{err}");
+    }
+
+    #[test]
+    fn an_offered_chunk_travels_without_a_copy_and_comes_back_to_the_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pack.part");
+        let file = File::create(&path).unwrap();
+        let (read_tx, read_rx) = bounded(4);
+        let (mut sink, threads) = start(file, None, read_tx).unwrap();
+        let header = stream(ALIGN); // ends on a page boundary, as an aligned entry's header
+        sink.write_all(&header).unwrap();
+        let mut chunk = Block::new(CHUNK_FOR_TEST, Home::Read);
+        let body = stream(2 * ALIGN + 1808);
+        chunk.room()[..body.len()].copy_from_slice(&body);
+        chunk.set_len(body.len());
+        let chunk = Arc::new(chunk);
+        sink.offer(Arc::clone(&chunk)).unwrap();
+        // Exactly what the zip writer does with a stored file's chunk.
+        assert_eq!(sink.write(chunk.data()).unwrap(), body.len(), "taken whole");
+        // Only the part-page was copied: the header went out before the chunk, so the
+        // stream's block holds just the 1808-byte tail.
+        assert_eq!(sink.0.borrow().buf.len, 1808);
+        sink.write_all(b"trailer").unwrap();
+        drop(chunk);
+        let (file, pack) = match threads.finish(sink) {
+            Ok(done) => done,
+            Err(_) => panic!("the sink failed"),
+        };
+        drop(file);
+        let mut want = header.clone();
+        want.extend_from_slice(&body);
+        want.extend_from_slice(b"trailer");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            want,
+            "the file holds the stream"
+        );
+        assert_eq!(pack, <[u8; 32]>::from(Sha256::digest(&want)));
+        let back = read_rx
+            .try_recv()
+            .expect("the chunk is back in the readers' pool");
+        assert_eq!(back.data().len(), 0, "emptied for the next read");
     }
 
     #[test]
     fn a_failed_hasher_stops_the_stream_with_its_reason() {
         let dir = tempfile::tempdir().unwrap();
         let file = File::create(dir.path().join("pack.part")).unwrap();
-        let (mut sink, threads) = start(file, None).unwrap();
+        let (read_tx, _read_rx) = bounded(4);
+        let (mut sink, threads) = start(file, None, read_tx).unwrap();
         sink.write_all(&stream(BLOCK + 10)).unwrap();
         // A span the hasher cannot honour: its bytes were hashed already.
         threads

@@ -19,6 +19,9 @@
 //! from the same blocks as the pack's, the two SHA-256 streams interleaved on one core
 //! ([`evpack_sha256x2`]): that is nearly twice as fast as hashing them apart, and hashing is
 //! most of the work of a build. Deflated files are hashed by their worker before deflating.
+//! Stored files of [`ALIGNED_FROM`] and more start on a page boundary of the zip, so the
+//! chunks they are read into travel on to the sink threads and the disk as they are,
+//! instead of being copied into the stream's blocks ([`ChannelSink::offer`]).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -35,7 +38,7 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::error::{Error, Result};
 pub use crate::pack::sink::open_direct;
-use crate::pack::sink::{self, ChannelSink, SinkError, SinkThreads, ToHash};
+use crate::pack::sink::{self, Block, ChannelSink, Home, SinkError, SinkThreads, ToHash};
 
 /// Reads from evidence files: large enough to keep syscalls few, small enough that the
 /// read-ahead pool stays a few megabytes.
@@ -44,6 +47,13 @@ const CHUNK: usize = 256 << 10;
 const LOOKAHEAD: usize = 4;
 /// Chunks queued per file.
 const PER_FILE_QUEUE: usize = 4;
+/// Read chunks that may sit in the sink threads' queues at once (they carry stored files
+/// through the stream without a copy), on top of what the readers need.
+const IN_SINK: usize = 8;
+/// Stored files from this size start on a 4 KiB boundary of the zip (an alignment field in
+/// the local header, at most 4 KiB more per file, well under 2 per cent here), so their
+/// chunks can go to the disk without being copied into the stream's blocks.
+const ALIGNED_FROM: u64 = CHUNK as u64;
 /// Compressible files up to this size are deflated by a worker, in memory, in parallel;
 /// larger ones are deflated as a stream on the main thread.
 const PREPARE_LIMIT: u64 = 1 << 20;
@@ -159,6 +169,9 @@ pub fn prepare_tag(
 pub struct PackWriter<'a> {
     zip: ZipWriter<StreamWriter<ChannelSink>>,
     sink: SinkThreads,
+    /// Readers, and the read buffers they share with the sink.
+    workers: usize,
+    pool: BufPool,
     mtime: DateTime,
     cancel: &'a AtomicBool,
     out_path: PathBuf,
@@ -174,11 +187,29 @@ impl<'a> PackWriter<'a> {
         mtime: DateTime,
         cancel: &'a AtomicBool,
     ) -> Result<PackWriter<'a>> {
-        let (channel, sink) = sink::start(file, direct)
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 8);
+        // A fixed pool of read buffers. It must exceed what the queues of the files after
+        // the oldest can hold plus one per worker, so the oldest file's reader can always get
+        // a buffer and the pipeline cannot deadlock; buffers passed on to the sink threads
+        // come back as those threads (which wait for nothing else) get through them.
+        let pool_size = LOOKAHEAD * PER_FILE_QUEUE + workers + 1 + IN_SINK;
+        let (pool_tx, pool_rx) = bounded::<Block>(pool_size);
+        for _ in 0..pool_size {
+            let _ = pool_tx.send(Block::new(CHUNK, Home::Read));
+        }
+        let (channel, sink) = sink::start(file, direct, pool_tx.clone())
             .map_err(|e| Error::io(&out_path, "cannot start writing the pack", e))?;
         Ok(PackWriter {
             zip: ZipWriter::new_stream(channel),
             sink,
+            workers,
+            pool: BufPool {
+                tx: pool_tx,
+                rx: pool_rx,
+            },
             mtime,
             cancel,
             out_path,
@@ -239,19 +270,8 @@ impl<'a> PackWriter<'a> {
         files: &[PayloadFile],
         progress: &dyn Progress,
     ) -> Result<Vec<FileDigest>> {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-            .clamp(1, 8);
+        let workers = self.workers;
         let (job_tx, job_rx) = bounded::<(usize, Sender<Msg>)>(LOOKAHEAD);
-        // A fixed pool of read buffers. It must exceed what the queues of the files after
-        // the oldest can hold plus one per worker, so the oldest file's reader can always get
-        // a buffer and the pipeline cannot deadlock.
-        let pool_size = LOOKAHEAD * PER_FILE_QUEUE + workers + 1;
-        let (pool_tx, pool_rx) = bounded::<Vec<u8>>(pool_size);
-        for _ in 0..pool_size {
-            let _ = pool_tx.send(vec![0; CHUNK]);
-        }
         let stop = Arc::new(AtomicBool::new(false));
         let mut digests = Vec::with_capacity(files.len());
 
@@ -259,10 +279,7 @@ impl<'a> PackWriter<'a> {
             let mut start_failed = None;
             for _ in 0..workers {
                 let job_rx = job_rx.clone();
-                let pool = BufPool {
-                    tx: pool_tx.clone(),
-                    rx: pool_rx.clone(),
-                };
+                let pool = self.pool.clone();
                 let stop = Arc::clone(&stop);
                 let mtime = self.mtime;
                 let opts = move |method, size| entry_options(mtime, method, size);
@@ -314,7 +331,7 @@ impl<'a> PackWriter<'a> {
                     }
                     let Some(rx) = pending.pop_front() else { break };
                     let index = digests.len();
-                    let digest = self.drain_one(index, &files[index], &rx, &pool_tx, progress)?;
+                    let digest = self.drain_one(index, &files[index], &rx, progress)?;
                     digests.push(digest);
                     progress.file_done();
                 }
@@ -372,7 +389,6 @@ impl<'a> PackWriter<'a> {
         index: usize,
         f: &PayloadFile,
         rx: &Receiver<Msg>,
-        pool: &Sender<Vec<u8>>,
         progress: &dyn Progress,
     ) -> Result<FileDigest> {
         let mut started = false;
@@ -384,7 +400,7 @@ impl<'a> PackWriter<'a> {
                 .recv()
                 .map_err(|_| self.zip_err(format!("the reader of {} stopped", f.shown)))?;
             match msg {
-                Msg::Chunk(chunk, n) => {
+                Msg::Chunk(chunk) => {
                     if !started {
                         let opts = self.options(method_for(f), f.size);
                         self.zip
@@ -404,11 +420,26 @@ impl<'a> PackWriter<'a> {
                                 .map_err(|_| self.zip_err("the hashing thread stopped"))?;
                         }
                     }
+                    let chunk = Arc::new(chunk);
+                    if aligned_entry(method_for(f), f.size) {
+                        // The entry's data starts on a page boundary: the chunk can travel
+                        // on as it is (see ChannelSink::offer).
+                        self.zip
+                            .get_ref()
+                            .map(StreamWriter::get_ref)
+                            .ok_or_else(|| self.zip_err("the zip stream is closed"))?
+                            .offer(Arc::clone(&chunk))
+                            .map_err(|e| self.zip_err(e))?;
+                    }
                     self.zip
-                        .write_all(&chunk[..n])
+                        .write_all(chunk.data())
                         .map_err(|e| self.zip_err(e))?;
-                    progress.bytes(n as u64);
-                    let _ = pool.send(chunk);
+                    progress.bytes(chunk.data().len() as u64);
+                    // Back to the pool now, or once the sink threads are done with it.
+                    if let Some(mut b) = Arc::into_inner(chunk) {
+                        b.set_len(0);
+                        self.pool.give(b);
+                    }
                 }
                 Msg::Prepared(prepared, digest) => {
                     self.zip
@@ -468,12 +499,23 @@ fn entry_options(mtime: DateTime, method: CompressionMethod, size: u64) -> Simpl
         .unix_permissions(0o644)
         .system(System::Unix)
         .large_file(size >= u64::from(u32::MAX))
+        .with_alignment(if aligned_entry(method, size) {
+            // Direct I/O's granularity: see ALIGNED_FROM.
+            4096
+        } else {
+            1
+        })
+}
+
+/// Whether an entry's data starts on a 4 KiB boundary of the zip (see [`ALIGNED_FROM`]).
+fn aligned_entry(method: CompressionMethod, size: u64) -> bool {
+    method == CompressionMethod::Stored && size >= ALIGNED_FROM
 }
 
 enum Msg {
-    /// A full-size buffer and how many of its bytes are data. Buffers keep their full
-    /// length as they circulate, so they are never zeroed again.
-    Chunk(Vec<u8>, usize),
+    /// A read buffer holding the file's next bytes. Buffers circulate, so they are never
+    /// zeroed again.
+    Chunk(Block),
     Prepared(Box<zip::write::PreparedZipFile>, FileDigest),
     Done(FileDigest),
     Failed(Error),
@@ -490,13 +532,13 @@ fn changed(f: &PayloadFile, what: &str) -> Error {
 /// The read buffers shared by workers and the writer: a fixed set that circulates.
 #[derive(Clone)]
 struct BufPool {
-    tx: Sender<Vec<u8>>,
-    rx: Receiver<Vec<u8>>,
+    tx: Sender<Block>,
+    rx: Receiver<Block>,
 }
 
 impl BufPool {
     /// Waits for a free buffer; `None` once the build is stopping.
-    fn take(&self, stop: &AtomicBool, cancel: &AtomicBool) -> Option<Vec<u8>> {
+    fn take(&self, stop: &AtomicBool, cancel: &AtomicBool) -> Option<Block> {
         loop {
             match self.rx.recv_timeout(std::time::Duration::from_millis(50)) {
                 Ok(b) => return Some(b),
@@ -510,7 +552,7 @@ impl BufPool {
         }
     }
 
-    fn give(&self, buf: Vec<u8>) {
+    fn give(&self, buf: Block) {
         let _ = self.tx.try_send(buf);
     }
 }
@@ -599,16 +641,17 @@ fn read_file(
             let Some(mut buf) = pool.take(stop, cancel) else {
                 return Ok(()); // the writer stopped; it reports why
             };
-            let n = fill(&mut file, &mut buf, f)?;
+            let n = fill(&mut file, buf.room(), f)?;
             if n == 0 {
                 pool.give(buf);
                 break;
             }
+            buf.set_len(n);
             grew(&mut total, n)?;
             if let Some(sha) = sha.as_mut() {
-                sha.update(&buf[..n]);
+                sha.update(buf.data());
             }
-            if tx.send(Msg::Chunk(buf, n)).is_err() {
+            if tx.send(Msg::Chunk(buf)).is_err() {
                 return Ok(()); // the writer gave up; it reports why
             }
             if n < CHUNK {
