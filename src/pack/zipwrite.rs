@@ -19,9 +19,9 @@
 //! from the same blocks as the pack's, the two SHA-256 streams interleaved on one core
 //! ([`evpack_sha256x2`]): that is nearly twice as fast as hashing them apart, and hashing is
 //! most of the work of a build. Deflated files are hashed by their worker before deflating.
-//! Stored files of [`ALIGNED_FROM`] and more start on a page boundary of the zip, so the
+//! Stored files of `ALIGNED_FROM` and more start on a page boundary of the zip, so the
 //! chunks they are read into travel on to the sink threads and the disk as they are,
-//! instead of being copied into the stream's blocks ([`ChannelSink::offer`]).
+//! instead of being copied into the stream's blocks (`ChannelSink::offer`).
 
 use std::fs::File;
 use std::io::{self, Read, Write};
