@@ -17,7 +17,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 /// takes best in large pieces.
 const BLOCK: usize = 1 << 20;
 /// Blocks circulating between the zip framing and the sink threads.
-const SINK_BLOCKS: usize = 12;
+const SINK_BLOCKS: usize = 6;
 /// Pieces of the stream the writer puts in one vectored write at most.
 const BATCH_SEGMENTS: usize = 16;
 
