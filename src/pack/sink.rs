@@ -210,10 +210,15 @@ impl SinkState {
     fn pass_through(&mut self, chunk: &Arc<Block>, data: &[u8]) -> io::Result<Option<usize>> {
         let whole = data.len() / ALIGN * ALIGN;
         let same = std::ptr::eq(data.as_ptr(), chunk.data().as_ptr());
-        if !same || whole == 0 || !self.buf.len.is_multiple_of(ALIGN) {
+        // The stream position here, and where the buffered block starts in the stream, must
+        // both be on a page boundary: then sending the block and the chunk keeps every write
+        // aligned for direct I/O.
+        let here = self.position.load(Ordering::Relaxed);
+        let block_start = here - self.buf.len as u64;
+        let aligned = here.is_multiple_of(ALIGN as u64) && block_start.is_multiple_of(ALIGN as u64);
+        if !same || whole == 0 || !aligned {
             return Ok(None);
         }
-        // What is buffered ends on a page boundary, so sending it keeps every write aligned.
         self.send_block()?;
         self.send(Segment {
             block: Arc::clone(chunk),
@@ -303,8 +308,7 @@ impl DiskWriter {
                         self.offset += total as u64;
                         rest = &segments[aligned..];
                     }
-                    // The file system does not do direct I/O after all: write normally.
-                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.direct = None,
+                    Err(e) if refuses_direct(&e) => self.direct = None,
                     Err(e) => return Err(e),
                 }
             }
@@ -333,8 +337,7 @@ impl DiskWriter {
                         self.direct = None;
                         return Ok(());
                     }
-                    // The file system does not do direct I/O after all: write normally.
-                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => self.direct = None,
+                    Err(e) if refuses_direct(&e) => self.direct = None,
                     Err(e) => return Err(e),
                 }
             } else {
@@ -345,6 +348,15 @@ impl DiskWriter {
         self.offset += data.len() as u64;
         Ok(())
     }
+}
+
+/// The file system does not do direct I/O after all (some refuse at the first write rather
+/// than at open): write normally.
+fn refuses_direct(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)
+    )
 }
 
 /// `Write::write_all_vectored`, which is not stable yet.

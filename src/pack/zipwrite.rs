@@ -47,11 +47,13 @@ const CHUNK: usize = 256 << 10;
 const LOOKAHEAD: usize = 4;
 /// Chunks queued per file.
 const PER_FILE_QUEUE: usize = 4;
-/// Read chunks that may sit in the sink threads' queues at once (they carry stored files
-/// through the stream without a copy), on top of what the readers need.
+/// Read buffers beyond what the readers need, so they can keep reading ahead while chunks of
+/// stored files wait in the sink threads' queues (which carry them to the disk without a
+/// copy). Not a limit: the queues can hold more, and readers then wait for the sink threads,
+/// which wait for nothing, so the pipeline slows but never deadlocks.
 const IN_SINK: usize = 8;
 /// Stored files from this size start on a 4 KiB boundary of the zip (an alignment field in
-/// the local header, at most 4 KiB more per file, well under 2 per cent here), so their
+/// the local header, up to about 4 KiB more per file, well under 2 per cent here), so their
 /// chunks can go to the disk without being copied into the stream's blocks.
 const ALIGNED_FROM: u64 = CHUNK as u64;
 /// Compressible files up to this size are deflated by a worker, in memory, in parallel;
