@@ -222,6 +222,15 @@ impl<'a> PackWriter<'a> {
         entry_options(self.mtime, method, size)
     }
 
+    /// The sink under the zip writer, reached past any open deflate stream (which a flush
+    /// through the zip writer would disturb).
+    fn channel(&self) -> Result<&ChannelSink> {
+        self.zip
+            .get_ref()
+            .map(StreamWriter::get_ref)
+            .ok_or_else(|| self.zip_err("the zip stream is closed"))
+    }
+
     fn zip_err(&self, e: impl std::fmt::Display) -> Error {
         Error::Other {
             context: self.out_path.display().to_string(),
@@ -362,12 +371,7 @@ impl<'a> PackWriter<'a> {
         // The last stored bytes may still sit in the sink's part-filled block. It is sent
         // straight from the sink: a flush through the zip writer would also flush the last
         // file's deflate stream if it is still open.
-        let sink = self
-            .zip
-            .get_ref()
-            .map(StreamWriter::get_ref)
-            .ok_or_else(|| self.zip_err("the zip stream is closed"))?;
-        sink.send_part().map_err(|e| self.zip_err(e))?;
+        self.channel()?.send_part().map_err(|e| self.zip_err(e))?;
         let expected = files.iter().filter(|f| hashed_from_stream(f)).count();
         for _ in 0..expected {
             let (index, sha) = self.sink.stored_digests.recv().map_err(|_| {
@@ -426,10 +430,7 @@ impl<'a> PackWriter<'a> {
                     if aligned_entry(method_for(f), f.size) {
                         // The entry's data starts on a page boundary: the chunk can travel
                         // on as it is (see ChannelSink::offer).
-                        self.zip
-                            .get_ref()
-                            .map(StreamWriter::get_ref)
-                            .ok_or_else(|| self.zip_err("the zip stream is closed"))?
+                        self.channel()?
                             .offer(Arc::clone(&chunk))
                             .map_err(|e| self.zip_err(e))?;
                     }
