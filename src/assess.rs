@@ -55,7 +55,7 @@ impl Rag {
 #[derive(Debug, Clone, Serialize)]
 pub struct Assessment {
     pub schema: &'static str,
-    pub tool: Tool,
+    pub tool: crate::Tool,
     pub visit: Visit,
     pub manifest: ManifestInfo,
     pub evidence_dir: String,
@@ -93,12 +93,6 @@ impl Assessment {
         }
         map
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -355,10 +349,7 @@ pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<
     };
     Ok(Assessment {
         schema: SCHEMA,
-        tool: Tool {
-            name: "evpack",
-            version: crate::VERSION,
-        },
+        tool: crate::Tool::EVPACK,
         visit: manifest.visit.clone(),
         manifest: ManifestInfo {
             path: manifest.path.display().to_string(),

@@ -1,30 +1,21 @@
-//! Command-line layer: clap definitions, turned into plain configs that the rest of the
-//! program uses (nothing below this module sees clap), and the mapping of outcomes to exit
-//! codes.
-//!
-//! Exit codes: 0 = every required requirement met / pack intact; 1 = gaps / differences
-//! found (or `build --strict` refused); 2 = unusable input (bad manifest, missing folder,
-//! unreadable pack) or any other error. A closed pipe (`evpack list | head`) is success.
+//! Command-line layer: clap definitions only, turned into the plain configs of
+//! [`crate::config`]. Nothing below the commands sees clap.
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::assess::{self, AssessOptions, Assessment};
-use crate::error::{Error, Result};
-use crate::manifest::{self, Manifest};
-use crate::report::{self, Format, Templates};
-use crate::scan::{self, Scan};
+use crate::config::{
+    BuildConfig, Command as Config, DigestSource, GapsFormat, InputConfig, ReportConfig,
+    TextOrJson, VerifyConfig,
+};
+use crate::exit;
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  every required requirement is met (verify: the pack is intact)
-  1  gaps in required requirements (verify: the pack differs from what was built;
-     build --strict: the pack was refused)
-  2  the input is unusable: bad manifest, missing folder, unreadable pack, other errors";
+/// Parses the process arguments (clap exits on `--help`, `--version` and usage errors).
+pub fn parse() -> Config {
+    Cli::parse().into_config()
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,7 +25,7 @@ Exit codes:
     long_about = "evpack reads a manifest (TOML) that maps each Ofsted priority and Commissioner \
 recommendation to the evidence it requires, scans the evidence folder, flags gaps, builds a \
 checksummed BagIt pack, and verifies packs.",
-    after_help = EXIT_CODES
+    after_help = exit::HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -44,7 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Flag what is missing, out of date or incomplete, and who owns it.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::HELP)]
     Gaps {
         #[command(flatten)]
         input: InputArgs,
@@ -54,7 +45,7 @@ enum Command {
     },
     /// Inventory: every evidence file with its date, where the date came from and the
     /// requirements it serves, then the files that match nothing.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::HELP)]
     List {
         #[command(flatten)]
         input: InputArgs,
@@ -64,7 +55,7 @@ enum Command {
     },
     /// Build the pack: a reproducible, checksummed BagIt zip of exactly the evidence the
     /// manifest asks for, with a readable index and a gap statement.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::HELP)]
     Build {
         #[command(flatten)]
         input: InputArgs,
@@ -87,10 +78,7 @@ enum Command {
     },
     /// Check a pack (zip or unzipped folder): every byte as built, nothing missing, nothing
     /// added.
-    #[command(after_help = "Exit codes:
-  0  the pack is intact
-  1  the pack differs from what was built (each difference is listed)
-  2  not a readable pack at all (not a zip, truncated, no bagit.txt, unreadable)")]
+    #[command(after_help = exit::VERIFY_HELP)]
     Verify {
         /// The pack zip, or an unzipped pack (any BagIt bag with sha256/sha512 manifests).
         pack: PathBuf,
@@ -108,7 +96,7 @@ enum Command {
         quiet: bool,
     },
     /// Write the readiness dashboard: one self-contained, accessible HTML page.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = exit::HELP)]
     Report {
         #[command(flatten)]
         input: InputArgs,
@@ -172,238 +160,88 @@ fn parse_date(s: &str) -> std::result::Result<NaiveDate, String> {
         .map_err(|_| format!("`{s}` is not a date: write it as YYYY-MM-DD, e.g. 2021-01-18"))
 }
 
-/// Where to find the inputs of an assessment.
-#[derive(Debug, Clone)]
-pub struct InputConfig {
-    pub manifest: PathBuf,
-    pub evidence: PathBuf,
-    pub assess: AssessOptions,
-}
-
 impl InputArgs {
-    fn into_config(self) -> Result<InputConfig> {
-        let manifest = match self.manifest {
-            Some(m) => m,
-            None => manifest::default_manifest(Path::new("manifests"))?,
-        };
-        Ok(InputConfig {
-            manifest,
+    fn into_config(self) -> InputConfig {
+        InputConfig {
+            manifest: self.manifest,
             evidence: self.evidence,
-            assess: AssessOptions { as_of: self.as_of },
-        })
-    }
-}
-
-/// Loads the manifest, scans and assesses: the start of every command but `verify`.
-pub fn load_and_assess(cfg: &InputConfig) -> Result<(Manifest, Scan, Assessment)> {
-    let manifest = Manifest::load(&cfg.manifest)?;
-    let scan = scan::scan(&cfg.evidence)?;
-    let assessment = assess::assess(&manifest, &scan, &cfg.assess)?;
-    Ok((manifest, scan, assessment))
-}
-
-/// Whether to colour terminal output: only on a terminal, never with `NO_COLOR` set.
-pub fn use_color() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// What a command concluded, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    Gaps,
-}
-
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(Outcome::Ok) => ExitCode::SUCCESS,
-        Ok(Outcome::Gaps) => ExitCode::from(1),
-        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("evpack: error: {e}");
-            ExitCode::from(2)
+            as_of: self.as_of,
         }
     }
 }
 
-fn run(cli: Cli) -> Result<Outcome> {
-    match cli.command {
-        Command::Gaps { input, format } => {
-            let cfg = input.into_config()?;
-            let (_, _, a) = load_and_assess(&cfg)?;
-            let format = match format {
-                FormatArg::Text => Format::Text,
-                FormatArg::Json => Format::Json,
-                FormatArg::Csv => Format::Csv,
-                FormatArg::Md => Format::Markdown,
-            };
-            let out = report::render(&a, format, use_color())?;
-            write_stdout(&out)?;
-            Ok(gaps_outcome(&a))
+impl From<FormatArg> for GapsFormat {
+    fn from(f: FormatArg) -> GapsFormat {
+        match f {
+            FormatArg::Text => GapsFormat::Text,
+            FormatArg::Json => GapsFormat::Json,
+            FormatArg::Csv => GapsFormat::Csv,
+            FormatArg::Md => GapsFormat::Markdown,
         }
-        Command::List { input, format } => {
-            let cfg = input.into_config()?;
-            let (_, scan, a) = load_and_assess(&cfg)?;
-            let out = match format {
-                ListFormat::Text => report::list::render_text(&scan, &a).into_bytes(),
-                ListFormat::Json => report::list::render_json(&scan, &a)?,
-            };
-            write_stdout(&out)?;
-            Ok(Outcome::Ok)
+    }
+}
+
+impl From<ListFormat> for TextOrJson {
+    fn from(f: ListFormat) -> TextOrJson {
+        match f {
+            ListFormat::Text => TextOrJson::Text,
+            ListFormat::Json => TextOrJson::Json,
         }
-        Command::Build {
-            input,
-            out,
-            date,
-            templates,
-            strict,
-            quiet,
-        } => crate::pack::build::run(&crate::pack::build::BuildConfig {
-            input: input.into_config()?,
-            out,
-            date,
-            templates,
-            strict,
-            quiet,
-        }),
-        Command::Verify {
-            pack,
-            digest,
-            digest_file,
-            format,
-            quiet,
-        } => {
-            let digest = match (digest, digest_file) {
-                (Some(d), _) => Some(parse_digest(&d).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--digest {d:?} is not a SHA-256: give the 64 hex digits that `evpack build` printed"
-                    ))
-                })?),
-                (None, Some(f)) => Some(read_digest_file(&f)?),
-                (None, None) => None,
-            };
-            crate::pack::verify::run(&crate::pack::verify::VerifyConfig {
+    }
+}
+
+impl Cli {
+    fn into_config(self) -> Config {
+        match self.command {
+            Command::Gaps { input, format } => Config::Gaps {
+                input: input.into_config(),
+                format: format.into(),
+            },
+            Command::List { input, format } => Config::List {
+                input: input.into_config(),
+                format: format.into(),
+            },
+            Command::Build {
+                input,
+                out,
+                date,
+                templates,
+                strict,
+                quiet,
+            } => Config::Build(BuildConfig {
+                input: input.into_config(),
+                out,
+                date,
+                templates,
+                strict,
+                quiet,
+            }),
+            Command::Verify {
                 pack,
                 digest,
-                format: match format {
-                    ListFormat::Text => crate::pack::verify::VerifyFormat::Text,
-                    ListFormat::Json => crate::pack::verify::VerifyFormat::Json,
-                },
+                digest_file,
+                format,
                 quiet,
-            })
-        }
-        Command::Report {
-            input,
-            out,
-            templates,
-        } => {
-            let cfg = input.into_config()?;
-            let (_, _, a) = load_and_assess(&cfg)?;
-            let templates = Templates::load(templates.as_deref())?;
-            let prefix = relative_prefix(&out, &cfg.evidence);
-            let html = templates.html(&a, report::LinkStyle::Drive(&prefix))?;
-            crate::util::write_atomically(&out, html.as_bytes())?;
-            eprintln!(
-                "Wrote {}: readiness {}%, {} of {} required requirements met",
-                out.display(),
-                a.summary.readiness_percent,
-                a.summary.required_met,
-                a.summary.required_total
-            );
-            Ok(gaps_outcome(&a))
-        }
-        Command::Manifest {
-            command: ManifestCommand::Check { file },
-        } => {
-            let path = match file {
-                Some(f) => f,
-                None => manifest::default_manifest(Path::new("manifests"))?,
-            };
-            let m = Manifest::load(&path)?;
-            let reqs = m.requirements().count();
-            let required = m.requirements().filter(|(_, r)| r.required).count();
-            write_stdout(
-                format!(
-                    "{}: valid: {}, {} ({} required, {} advisory); visit {} on {}, look-back {} months\n",
-                    path.display(),
-                    plural(m.areas.len(), "area"),
-                    plural(reqs, "requirement"),
-                    required,
-                    reqs - required,
-                    m.visit.name,
-                    m.visit.date,
-                    m.visit.lookback_months
-                )
-                .as_bytes(),
-            )?;
-            Ok(Outcome::Ok)
+            } => Config::Verify(VerifyConfig {
+                pack,
+                digest: digest
+                    .map(DigestSource::Given)
+                    .or(digest_file.map(DigestSource::File)),
+                format: format.into(),
+                quiet,
+            }),
+            Command::Report {
+                input,
+                out,
+                templates,
+            } => Config::Report(ReportConfig {
+                input: input.into_config(),
+                out,
+                templates,
+            }),
+            Command::Manifest {
+                command: ManifestCommand::Check { file },
+            } => Config::ManifestCheck { file },
         }
     }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
-fn gaps_outcome(a: &Assessment) -> Outcome {
-    if a.summary.ready() {
-        Outcome::Ok
-    } else {
-        Outcome::Gaps
-    }
-}
-
-fn parse_digest(s: &str) -> Option<String> {
-    let s = s.trim();
-    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| s.to_ascii_lowercase())
-}
-
-/// Reads a `sha256sum`-format file (`<hex>  <name>`); the first field is the digest.
-fn read_digest_file(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io(path, "cannot read the digest file", e))?;
-    text.split_whitespace()
-        .next()
-        .and_then(parse_digest)
-        .ok_or_else(|| {
-            Error::input(
-                path,
-                "no SHA-256 found (expected `<64 hex digits>  <pack name>`)",
-                "pass the PACK.zip.sha256 file that `evpack build` wrote, or --digest HEX",
-            )
-        })
-}
-
-/// The link prefix from a report at `out` to the evidence folder: relative when both are
-/// relative paths (the usual case on a shared drive), else absolute.
-fn relative_prefix(out: &Path, evidence: &Path) -> String {
-    let abs = |p: &Path| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()) };
-    let out_dir = abs(out).parent().map(Path::to_path_buf).unwrap_or_default();
-    let ev = abs(evidence);
-    let out_parts: Vec<_> = out_dir.components().collect();
-    let ev_parts: Vec<_> = ev.components().collect();
-    let common = out_parts
-        .iter()
-        .zip(&ev_parts)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let mut prefix = String::new();
-    for _ in common..out_parts.len() {
-        prefix.push_str("../");
-    }
-    for part in &ev_parts[common..] {
-        prefix.push_str(&part.as_os_str().to_string_lossy());
-        prefix.push('/');
-    }
-    prefix
-}
-
-pub fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| Error::io("<stdout>", "cannot write", e))
 }

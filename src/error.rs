@@ -47,11 +47,65 @@ pub enum Error {
     #[error("interrupted: nothing was written")]
     Interrupted,
 
-    #[error("{context}: {message}")]
-    Other { context: String, message: String },
+    /// A template failed to parse or render (a custom `--templates` file, usually).
+    #[error("template {place}: {message}\n  help: {help}")]
+    Template {
+        place: String,
+        message: String,
+        help: &'static str,
+    },
+
+    /// Serialising a JSON output failed (out of memory, a broken writer).
+    #[error("cannot write {what}: {source}")]
+    Json {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// Writing the CSV gap register failed.
+    #[error("cannot write the CSV gap register: {0}")]
+    Csv(#[from] csv::Error),
+
+    /// The zip library refused an entry or the pack stream.
+    #[error("{}: cannot write the pack: {source}", path.display())]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+
+    /// The pack writer's threads stopped working together (a thread that failed, a
+    /// channel closed early): the build stops rather than write a pack it cannot vouch for.
+    #[error("{}: cannot write the pack: {reason}", path.display())]
+    Pipeline { path: PathBuf, reason: String },
+
+    /// A glob the manifest check accepted that the matcher could not build.
+    #[error("{}: glob {pattern:?}: {source}", path.display())]
+    Glob {
+        path: PathBuf,
+        pattern: String,
+        #[source]
+        source: globset::Error,
+    },
+
+    /// Two parts of evpack disagree: a bug, reported rather than hidden.
+    #[error("internal error: {0}; please report it with the command you ran")]
+    Internal(String),
 }
 
 impl Error {
+    pub fn json(what: &'static str, source: serde_json::Error) -> Self {
+        Error::Json { what, source }
+    }
+
+    pub fn zip(path: impl Into<PathBuf>, source: zip::result::ZipError) -> Self {
+        Error::Zip {
+            path: path.into(),
+            source,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

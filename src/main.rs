@@ -1,9 +1,9 @@
-//! Thin entry point: parse arguments, run, map the outcome to an exit code.
-//!
-//! Exit codes are part of the contract (README, `--help`): 0 everything required is in
-//! order, 1 gaps or differences were found, 2 the input could not be used at all.
+//! Thin entry point: parse arguments, run the command, map the outcome to an exit code
+//! (the contract is in `evpack::exit`).
 
 use std::process::ExitCode;
+
+use evpack::exit;
 
 // mimalloc returns freed memory to the system far more readily than the platform allocator
 // when buffers are freed on a different thread than the one that allocated them (the pack
@@ -14,5 +14,11 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    evpack::cli::main()
+    match evpack::commands::run(evpack::cli::parse()) {
+        Ok(outcome) => ExitCode::from(outcome.code()),
+        Err(e) => {
+            eprintln!("evpack: error: {e}");
+            ExitCode::from(exit::UNUSABLE)
+        }
+    }
 }

@@ -368,17 +368,19 @@ impl Manifest {
         let mut owners = Vec::new();
         for (index, (_, req)) in self.requirements().enumerate() {
             for pattern in &req.paths {
-                let glob = build_glob(pattern).map_err(|e| Error::Other {
-                    context: self.path.display().to_string(),
-                    message: format!("glob {pattern:?}: {e}"),
+                let glob = build_glob(pattern).map_err(|source| Error::Glob {
+                    path: self.path.clone(),
+                    pattern: pattern.clone(),
+                    source,
                 })?;
                 builder.add(glob);
                 owners.push(index);
             }
         }
-        let set = builder.build().map_err(|e| Error::Other {
-            context: self.path.display().to_string(),
-            message: e.to_string(),
+        let set = builder.build().map_err(|source| Error::Glob {
+            path: self.path.clone(),
+            pattern: String::new(),
+            source,
         })?;
         Ok((set, owners))
     }

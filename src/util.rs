@@ -58,8 +58,7 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<(
     let mut tmp = tempfile::Builder::new()
         .prefix(".evpack-")
         .suffix(".tmp")
-        // Like any new file: 0666 less the umask (tempfile's default is 0600).
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .permissions(new_file_permissions())
         .tempfile_in(dir)
         .map_err(|e| crate::Error::io(dir, "cannot create a temporary file", e))?;
     tmp.write_all(bytes)
@@ -68,6 +67,12 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<(
     tmp.persist(path)
         .map_err(|e| crate::Error::io(path, "cannot write", e.error))?;
     Ok(())
+}
+
+/// The permissions of a new output file: like any file a program creates, 0666 less the
+/// umask (tempfile's default, 0600, would hide a pack from the colleagues it is for).
+pub fn new_file_permissions() -> std::fs::Permissions {
+    std::os::unix::fs::PermissionsExt::from_mode(0o666)
 }
 
 /// Converts a byte offset in `text` to a 1-based (line, column), column counted in chars.

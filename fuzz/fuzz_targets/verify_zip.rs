@@ -7,5 +7,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = evpack::pack::verify::verify_zip_bytes(data);
+    let _ = evpack::verify::verify_zip_bytes(data);
 });

@@ -1,16 +1,13 @@
-//! Packs: a serialized BagIt bag (RFC 8493) in a zip, built from an assessment, and the
-//! auditor's check of one.
+//! Assessment -> pack: a serialized BagIt bag (RFC 8493) in a zip. The format itself (tag
+//! names, manifest lines, `pack.json`) lives in [`crate::bagit`]; the auditor's check of a
+//! pack in [`crate::verify`].
 //!
-//! Layout of a pack `NAME.zip` (everything under one top-level folder `NAME/`):
-//! `bagit.txt`, `bag-info.txt`, `manifest-sha256.txt`, `tagmanifest-sha256.txt`,
-//! `data/<path in the evidence folder>` (only files a requirement matched), `pack.json`,
-//! `index.html`, `README.md`, `gaps.csv`, `manifest.toml`.
+//! Nothing here prints or installs signal handlers: the caller passes a [`Progress`] sink
+//! and a cancel flag, and gets a [`Built`] back (or an error naming the file).
 
-pub mod bagit;
-pub mod build;
+mod build;
 mod sink;
-pub mod verify;
 pub mod zipwrite;
 
-/// The pack's own JSON schema identifier (the assessment schema plus `payload`).
-pub const PACK_SCHEMA: &str = "evpack.pack.v1";
+pub use build::{build, Built, PackRequest};
+pub use zipwrite::{NoProgress, Progress};

@@ -111,8 +111,22 @@ fn hashed_from_stream(f: &PayloadFile) -> bool {
 
 /// Progress reporting, called from the main thread only.
 pub trait Progress {
+    /// Packing starts: `bytes` of evidence in `files` files.
+    fn start(&self, bytes: u64, files: usize);
     fn bytes(&self, n: u64);
     fn file_done(&self);
+    /// The payload is written (tag files may follow).
+    fn finish(&self);
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64, _: usize) {}
+    fn bytes(&self, _: u64) {}
+    fn file_done(&self) {}
+    fn finish(&self) {}
 }
 
 /// Passes bytes on and hashes them on the way.
@@ -147,12 +161,8 @@ pub fn prepare_tag(
     mtime: DateTime,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<PreparedTag> {
-    let fail = |e: &dyn std::fmt::Display| Error::Other {
-        context: name.to_string(),
-        message: format!("cannot prepare the pack entry: {e}"),
-    };
     let opts = entry_options(mtime, CompressionMethod::Deflated, 0);
-    let mut builder = ZipFileBuilder::new(name, opts).map_err(|e| fail(&e))?;
+    let mut builder = ZipFileBuilder::new(name, opts).map_err(|e| Error::zip(name, e))?;
     let mut hashing = HashingWriter {
         inner: &mut builder,
         sha: Sha256::new(),
@@ -161,9 +171,11 @@ pub fn prepare_tag(
     // deflater thousands of tiny calls.
     let mut buffered = io::BufWriter::with_capacity(64 << 10, &mut hashing);
     write(&mut buffered)?;
-    buffered.into_inner().map_err(|e| fail(&e.into_error()))?;
+    buffered
+        .into_inner()
+        .map_err(|e| Error::io(name, "cannot prepare the pack entry", e.into_error()))?;
     let sha256 = crate::util::hex(&hashing.sha.finalize());
-    let file = builder.finish().map_err(|e| fail(&e))?;
+    let file = builder.finish().map_err(|e| Error::zip(name, e))?;
     Ok(PreparedTag { file, sha256 })
 }
 
@@ -228,13 +240,22 @@ impl<'a> PackWriter<'a> {
         self.zip
             .get_ref()
             .map(StreamWriter::get_ref)
-            .ok_or_else(|| self.zip_err("the zip stream is closed"))
+            .ok_or_else(|| self.broken("the zip stream is closed"))
     }
 
-    fn zip_err(&self, e: impl std::fmt::Display) -> Error {
-        Error::Other {
-            context: self.out_path.display().to_string(),
-            message: format!("cannot write the pack: {e}"),
+    fn zip_err(&self, e: zip::result::ZipError) -> Error {
+        Error::zip(&self.out_path, e)
+    }
+
+    fn io_err(&self, e: io::Error) -> Error {
+        Error::io(&self.out_path, "cannot write the pack", e)
+    }
+
+    /// The pipeline broke down: a thread stopped or a channel closed early.
+    fn broken(&self, reason: impl Into<String>) -> Error {
+        Error::Pipeline {
+            path: self.out_path.clone(),
+            reason: reason.into(),
         }
     }
 
@@ -263,7 +284,7 @@ impl<'a> PackWriter<'a> {
             .map(|_| ())
             .map_err(|e| e.into_error());
         let sha = hashing.sha.finalize();
-        written.map_err(|e| self.zip_err(e))?;
+        written.map_err(|e| self.io_err(e))?;
         Ok(crate::util::hex(&sha))
     }
 
@@ -318,7 +339,7 @@ impl<'a> PackWriter<'a> {
                 if let Err(e) = spawned {
                     // Not returned at once: the readers already started must be let go
                     // below, or the scope would wait for them forever.
-                    start_failed = Some(self.zip_err(format!("cannot start a reader: {e}")));
+                    start_failed = Some(self.broken(format!("cannot start a reader: {e}")));
                     break;
                 }
             }
@@ -336,7 +357,7 @@ impl<'a> PackWriter<'a> {
                         let (tx, rx) = bounded(PER_FILE_QUEUE);
                         job_tx
                             .send((next, tx))
-                            .map_err(|_| self.zip_err("a worker stopped"))?;
+                            .map_err(|_| self.broken("a worker stopped"))?;
                         pending.push_back(rx);
                         next += 1;
                     }
@@ -371,20 +392,20 @@ impl<'a> PackWriter<'a> {
         // The last stored bytes may still sit in the sink's part-filled block. It is sent
         // straight from the sink: a flush through the zip writer would also flush the last
         // file's deflate stream if it is still open.
-        self.channel()?.send_part().map_err(|e| self.zip_err(e))?;
+        self.channel()?.send_part().map_err(|e| self.io_err(e))?;
         let expected = files.iter().filter(|f| hashed_from_stream(f)).count();
         for _ in 0..expected {
             let (index, sha) = self.sink.stored_digests.recv().map_err(|_| {
-                self.zip_err("the hashing thread stopped before every file was hashed")
+                self.broken("the hashing thread stopped before every file was hashed")
             })?;
             match digests.get_mut(index) {
                 Some(d) if d.sha256.is_empty() => d.sha256 = crate::util::hex(&sha),
-                _ => return Err(self.zip_err(format!("unexpected digest for file {index}"))),
+                _ => return Err(self.broken(format!("unexpected digest for file {index}"))),
             }
         }
         // Every file has its digest now, or the BagIt manifest would hold an empty one.
         if let Some(f) = digests.iter().zip(files).find(|(d, _)| d.sha256.is_empty()) {
-            return Err(self.zip_err(format!("no digest for {}", f.1.shown)));
+            return Err(self.broken(format!("no digest for {}", f.1.shown)));
         }
         Ok(())
     }
@@ -404,7 +425,7 @@ impl<'a> PackWriter<'a> {
             }
             let msg = rx
                 .recv()
-                .map_err(|_| self.zip_err(format!("the reader of {} stopped", f.shown)))?;
+                .map_err(|_| self.broken(format!("the reader of {} stopped", f.shown)))?;
             match msg {
                 Msg::Chunk(chunk) => {
                     if !started {
@@ -423,7 +444,7 @@ impl<'a> PackWriter<'a> {
                                     start,
                                     len: f.size,
                                 })
-                                .map_err(|_| self.zip_err("the hashing thread stopped"))?;
+                                .map_err(|_| self.broken("the hashing thread stopped"))?;
                         }
                     }
                     let chunk = Arc::new(chunk);
@@ -432,11 +453,11 @@ impl<'a> PackWriter<'a> {
                         // on as it is (see ChannelSink::offer).
                         self.channel()?
                             .offer(Arc::clone(&chunk))
-                            .map_err(|e| self.zip_err(e))?;
+                            .map_err(|e| self.io_err(e))?;
                     }
                     self.zip
                         .write_all(chunk.data())
-                        .map_err(|e| self.zip_err(e))?;
+                        .map_err(|e| self.io_err(e))?;
                     progress.bytes(chunk.data().len() as u64);
                     // Back to the pool now, or once the sink threads are done with it.
                     if let Some(mut b) = Arc::into_inner(chunk) {
@@ -474,15 +495,17 @@ impl<'a> PackWriter<'a> {
             out_path,
             ..
         } = self;
-        let err = |e: &dyn std::fmt::Display| Error::Other {
-            context: out_path.display().to_string(),
-            message: format!("cannot write the pack: {e}"),
-        };
-        let channel = zip.finish().map_err(|e| err(&e))?.into_inner();
+        let channel = zip
+            .finish()
+            .map_err(|e| Error::zip(&out_path, e))?
+            .into_inner();
         match sink.finish(channel) {
             Ok(done) => Ok(done),
             Err(SinkError::Io(e)) => Err(Error::io(&out_path, "cannot write the pack", e)),
-            Err(SinkError::Thread(which)) => Err(err(&format!("the {which} thread failed"))),
+            Err(SinkError::Thread(reason)) => Err(Error::Pipeline {
+                path: out_path,
+                reason,
+            }),
         }
     }
 }
@@ -610,12 +633,7 @@ fn read_file(
     let mut total = 0u64;
     let mut builder = match prepare {
         Some(opts) => {
-            Some(
-                ZipFileBuilder::new(f.name.as_str(), opts).map_err(|e| Error::Other {
-                    context: f.shown.clone(),
-                    message: e.to_string(),
-                })?,
-            )
+            Some(ZipFileBuilder::new(f.name.as_str(), opts).map_err(|e| Error::zip(&f.disk, e))?)
         }
         None => None,
     };
@@ -680,10 +698,7 @@ fn read_file(
     };
     let msg = match builder {
         Some(b) => {
-            let prepared = b.finish().map_err(|e| Error::Other {
-                context: f.shown.clone(),
-                message: e.to_string(),
-            })?;
+            let prepared = b.finish().map_err(|e| Error::zip(&f.disk, e))?;
             Msg::Prepared(Box::new(prepared), digest)
         }
         None => Msg::Done(digest),

@@ -20,12 +20,8 @@ pub const HEADER: [&str; 10] = [
 ];
 
 pub fn render(a: &Assessment) -> Result<Vec<u8>> {
-    let err = |e: csv::Error| Error::Other {
-        context: "csv report".into(),
-        message: e.to_string(),
-    };
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(HEADER).map_err(err)?;
+    w.write_record(HEADER)?;
     for area in &a.areas {
         for r in area.requirements.iter().filter(|r| r.status != Status::Met) {
             let files = r.files_in_window.to_string();
@@ -41,13 +37,11 @@ pub fn render(a: &Assessment) -> Result<Vec<u8>> {
                 files.as_str(),
                 &r.reasons.join("; "),
             ];
-            w.write_record(row.iter().map(|c| defuse(c))).map_err(err)?;
+            w.write_record(row.iter().map(|c| defuse(c)))?;
         }
     }
-    w.into_inner().map_err(|e| Error::Other {
-        context: "csv report".into(),
-        message: e.to_string(),
-    })
+    w.into_inner()
+        .map_err(|e| Error::Csv(csv::Error::from(e.into_error())))
 }
 
 fn defuse(cell: &str) -> String {

@@ -5,10 +5,7 @@ use crate::assess::Assessment;
 use crate::error::{Error, Result};
 
 pub fn render(a: &Assessment) -> Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(a).map_err(|e| Error::Other {
-        context: "json report".into(),
-        message: e.to_string(),
-    })?;
+    let mut out = serde_json::to_vec_pretty(a).map_err(|e| Error::json("the JSON report", e))?;
     out.push(b'\n');
     Ok(out)
 }

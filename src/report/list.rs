@@ -94,10 +94,7 @@ pub fn render_json(scan: &Scan, a: &Assessment) -> Result<Vec<u8>> {
         files: entries(scan, a),
         skipped: &scan.skipped,
     })
-    .map_err(|e| Error::Other {
-        context: "json list".into(),
-        message: e.to_string(),
-    })?;
+    .map_err(|e| Error::json("the inventory", e))?;
     out.push(b'\n');
     Ok(out)
 }

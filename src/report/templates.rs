@@ -121,17 +121,15 @@ impl Templates {
     }
 
     fn render(&self, hb: &Handlebars<'static>, name: &str, data: &Value) -> Result<String> {
-        hb.render(name, data).map_err(|e| Error::Other {
-            context: format!("template {name}"),
-            message: e.to_string(),
-        })
+        hb.render(name, data).map_err(|e| render_error(name, e))
     }
 }
 
 fn render_error(name: &str, e: handlebars::RenderError) -> Error {
-    Error::Other {
-        context: format!("template {name}"),
+    Error::Template {
+        place: name.to_string(),
         message: e.to_string(),
+        help: "fix the template, or remove it to use the built-in one",
     }
 }
 
@@ -146,9 +144,10 @@ fn register(
             || "(embedded)".into(),
             |d| d.join(name).display().to_string(),
         );
-        Error::Other {
-            context: format!("template {place}"),
-            message: format!("{e}; fix the template or remove it to use the default"),
+        Error::Template {
+            place,
+            message: e.to_string(),
+            help: "fix the template, or remove it to use the built-in one",
         }
     })
 }

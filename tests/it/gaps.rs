@@ -766,6 +766,36 @@ fn list_shows_every_file_with_date_source_and_requirements_then_unmatched() {
     assert_eq!(f["serves"], serde_json::json!(["R2"]));
 }
 
+/// `list` promises exit 1 on gaps, like every command that assesses (it returned 0 always).
+#[test]
+fn list_exits_1_on_gaps_and_0_when_every_required_requirement_is_met() {
+    let env = TestEnv::new();
+    env.file("audits/Audit 2021-01-04.md", "x");
+    env.manifest(&manifest(&[area(
+        "A",
+        &[
+            req("R1", &["audits/*"], ""),
+            req("R2", &["plans/*"], "required = false"),
+        ],
+    )]));
+    for format in ["text", "json"] {
+        env.cmd()
+            .args(["list", "-m", "manifest.toml", "--format", format])
+            .assert()
+            .code(0);
+    }
+    env.manifest(&manifest(&[area(
+        "A",
+        &[req("R1", &["audits/*"], ""), req("R2", &["plans/*"], "")],
+    )]));
+    for format in ["text", "json"] {
+        env.cmd()
+            .args(["list", "-m", "manifest.toml", "--format", format])
+            .assert()
+            .code(1);
+    }
+}
+
 #[test]
 fn manifest_check_validates_without_scanning() {
     let env = TestEnv::new();

@@ -21,9 +21,9 @@ fn listed(env: &TestEnv) -> Vec<(String, String, String)> {
         .args(["list", "-m", "manifest.toml", "--format", "json"])
         .output()
         .expect("evpack list --format json");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
+    // 0 or 1 (gaps, as for every command that assesses); 2 would be an unusable input.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

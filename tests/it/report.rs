@@ -268,12 +268,12 @@ paths = ["a/*"]
 /// The builder calls the library, so this does too.
 #[test]
 fn pack_index_links_into_data_and_leaves_unmatched_unlinked() {
-    let cfg = evpack::cli::InputConfig {
-        manifest: repo().join("manifests/devon-focused-visit-2021.toml"),
-        evidence: repo().join("evidence"),
-        assess: evpack::assess::AssessOptions::default(),
-    };
-    let (_, _, a) = evpack::cli::load_and_assess(&cfg).expect("assess the sample");
+    let manifest =
+        evpack::manifest::Manifest::load(&repo().join("manifests/devon-focused-visit-2021.toml"))
+            .expect("the sample manifest");
+    let scan = evpack::scan::scan(&repo().join("evidence")).expect("scan the sample");
+    let a = evpack::assess::assess(&manifest, &scan, &evpack::assess::AssessOptions::default())
+        .expect("assess the sample");
     let templates = evpack::report::Templates::load(None).expect("embedded templates");
     let html = templates
         .html(&a, evpack::report::LinkStyle::Pack)

@@ -456,7 +456,7 @@ fn the_verify_library_entry_point_survives_mutated_zips() {
                 z[at] = b;
             }
             z.truncate(cut.max(1));
-            let _ = evpack::pack::verify::verify_zip_bytes(&z);
+            let _ = evpack::verify::verify_zip_bytes(&z);
             Ok(())
         })
         .expect("no panic on mutated zips");
@@ -467,7 +467,7 @@ fn the_verify_library_entry_point_survives_mutated_zips() {
     });
     runner
         .run(&proptest::collection::vec(any::<u8>(), 0..4096), |bytes| {
-            let _ = evpack::pack::verify::verify_zip_bytes(&bytes);
+            let _ = evpack::verify::verify_zip_bytes(&bytes);
             Ok(())
         })
         .expect("no panic on random bytes");
@@ -702,7 +702,7 @@ fn assemble_pack(env: &TestEnv) -> PathBuf {
     let mut items = Vec::new();
     let mut bytes = 0;
     for (p, d) in &payload {
-        manifest.push_str(&evpack::pack::bagit::manifest_line(&raw::sha256(d), p));
+        manifest.push_str(&evpack::bagit::manifest_line(&raw::sha256(d), p));
         items.push(serde_json::json!({
             "path": p, "size": d.len(), "sha256": raw::sha256(d), "serves": ["P1.1"],
         }));
@@ -722,7 +722,7 @@ fn assemble_pack(env: &TestEnv) -> PathBuf {
         "payload": items,
     });
     let tags: Vec<(&str, Vec<u8>)> = vec![
-        ("bagit.txt", evpack::pack::bagit::BAGIT_TXT.as_bytes().to_vec()),
+        ("bagit.txt", evpack::bagit::BAGIT_TXT.as_bytes().to_vec()),
         (
             "bag-info.txt",
             format!(
@@ -740,7 +740,7 @@ fn assemble_pack(env: &TestEnv) -> PathBuf {
     ];
     let mut tagmanifest = String::new();
     for (n, d) in &tags {
-        tagmanifest.push_str(&evpack::pack::bagit::manifest_line(&raw::sha256(d), n));
+        tagmanifest.push_str(&evpack::bagit::manifest_line(&raw::sha256(d), n));
         files.push((n.to_string(), d.clone()));
     }
     files.push(("tagmanifest-sha256.txt".into(), tagmanifest.into_bytes()));

@@ -2,7 +2,6 @@
 //! over any [`Store`]. Every check runs whatever the others found, so one run names every
 //! difference.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,7 +10,7 @@ use rayon::prelude::*;
 use super::findings::{Finding, Kind};
 use super::hashing::{Algo, Algos, Digests, Hashers};
 use super::store::{Buffers, Listing, Member, Store};
-use crate::pack::bagit;
+use crate::bagit;
 
 /// Largest tag file read into memory (`bag-info.txt`, manifests, `pack.json`). A manifest
 /// line is about 100 bytes, so a 20,000-file pack's manifest is 2 MB and its `pack.json`
@@ -47,26 +46,10 @@ struct Manifest {
     entries: BTreeMap<String, String>,
 }
 
-fn is_payload(path: &str) -> bool {
-    path.starts_with("data/")
-}
-
-/// `manifest-<alg>.txt` -> (false, alg); `tagmanifest-<alg>.txt` -> (true, alg).
-fn manifest_name(path: &str) -> Option<(bool, &str)> {
-    if path.contains('/') {
-        return None;
-    }
-    let stem = path.strip_suffix(".txt")?;
-    if let Some(alg) = stem.strip_prefix("tagmanifest-") {
-        Some((true, alg))
-    } else {
-        stem.strip_prefix("manifest-").map(|alg| (false, alg))
-    }
-}
-
 /// Tag files whose contents the checks parse, so they are read whole (up to the cap).
 fn is_parsed_tag(path: &str) -> bool {
-    matches!(path, "bagit.txt" | "bag-info.txt" | "pack.json") || manifest_name(path).is_some()
+    matches!(path, bagit::BAGIT | bagit::BAG_INFO | bagit::PACK_JSON)
+        || bagit::manifest_name(path).is_some()
 }
 
 thread_local! {
@@ -92,7 +75,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     let mut tag_algos = Algos::default();
     let mut unsupported = BTreeSet::new();
     for m in &members {
-        if let Some((tag, alg)) = manifest_name(&m.path) {
+        if let Some((tag, alg)) = bagit::manifest_name(&m.path) {
             match Algo::from_name(alg) {
                 Some(a) if tag => tag_algos = tag_algos.with(a),
                 Some(a) => payload_algos = payload_algos.with(a),
@@ -107,7 +90,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
             "{f} not checked: evpack checks sha256 and sha512 manifests"
         ));
     }
-    let has_pack_json = members.iter().any(|m| m.path == "pack.json");
+    let has_pack_json = members.iter().any(|m| m.path == bagit::PACK_JSON);
     let payload_hash = if has_pack_json {
         payload_algos.with(Algo::Sha256)
     } else {
@@ -183,7 +166,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
             let Some(m) = rest.get(next.fetch_add(1, Ordering::Relaxed)) else {
                 return ("", Ok(()), Hashers::new(Algos::default()).finish());
             };
-            let algos = if is_payload(&m.path) {
+            let algos = if bagit::is_payload(&m.path) {
                 payload_hash
             } else {
                 tag_algos
@@ -218,15 +201,15 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
 
     let payload: BTreeMap<&str, &Digests> = digests
         .iter()
-        .filter(|(p, _)| is_payload(p))
+        .filter(|(p, _)| bagit::is_payload(p))
         .map(|(p, d)| (*p, d))
         .collect();
-    let tag_files = digests.keys().filter(|p| !is_payload(p)).count() as u64;
+    let tag_files = digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64;
 
     // bagit.txt: the bag declaration.
-    match texts.get("bagit.txt") {
+    match texts.get(bagit::BAGIT) {
         Some(t) => check_bagit_txt(t, &mut findings),
-        None if flagged.contains("bagit.txt") => {}
+        None if flagged.contains(bagit::BAGIT) => {}
         None => findings.push(Finding::new(Kind::Missing, "bagit.txt", "missing")),
     }
 
@@ -235,7 +218,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     let mut tagmanifests = Vec::new();
     let mut manifest_files: Vec<String> = texts
         .keys()
-        .filter(|p| manifest_name(p).is_some())
+        .filter(|p| bagit::manifest_name(p).is_some())
         .cloned()
         .collect();
     manifest_files.sort();
@@ -244,7 +227,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         let Some(text) = texts.remove(path) else {
             continue;
         };
-        if let Some((tag, alg)) = manifest_name(path) {
+        if let Some((tag, alg)) = bagit::manifest_name(path) {
             if let Some(algo) = Algo::from_name(alg) {
                 let m = parse_manifest(path, algo, &text, tag, &mut findings);
                 if tag {
@@ -260,7 +243,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     if manifests.is_empty()
         && !flagged
             .iter()
-            .any(|p| manifest_name(p).is_some_and(|(t, _)| !t))
+            .any(|p| bagit::manifest_name(p).is_some_and(|(t, _)| !t))
     {
         findings.push(Finding::new(
             Kind::Tag,
@@ -345,13 +328,13 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         .filter(|m| !payload.contains_key(m.path.as_str()))
         .map(|m| (m.path.as_str(), m.size))
         .chain(flagged_sizes.iter().map(|(p, s)| (p.as_str(), *s)))
-        .filter(|(p, _)| is_payload(p));
+        .filter(|(p, _)| bagit::is_payload(p));
     let (mut oxum_bytes, mut oxum_files) = (payload_bytes, payload_files);
     for (_, size) in unread {
         oxum_bytes = oxum_bytes.saturating_add(size);
         oxum_files += 1;
     }
-    if let Some(text) = texts.get("bag-info.txt") {
+    if let Some(text) = texts.get(bagit::BAG_INFO) {
         if let Some(oxum) = check_bag_info(text, &mut findings) {
             if oxum != (oxum_bytes, oxum_files) {
                 findings.push(
@@ -408,8 +391,8 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         }
     }
     if !tagmanifests.is_empty() {
-        for path in digests.keys().filter(|p| !is_payload(p)) {
-            if manifest_name(path).is_some_and(|(tag, _)| tag) {
+        for path in digests.keys().filter(|p| !bagit::is_payload(p)) {
+            if bagit::manifest_name(path).is_some_and(|(tag, _)| tag) {
                 continue;
             }
             let lacking = not_listing(&tagmanifests, path);
@@ -423,7 +406,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         }
     }
 
-    if let Some(text) = texts.remove("pack.json") {
+    if let Some(text) = texts.remove(bagit::PACK_JSON) {
         check_pack_json(text, &payload, &named, &flagged, &mut findings);
     }
 
@@ -630,7 +613,7 @@ fn parse_manifest(
             );
             continue;
         }
-        if !tag && !is_payload(&path) {
+        if !tag && !bagit::is_payload(&path) {
             bad(
                 n,
                 format!(
@@ -654,39 +637,6 @@ fn parse_manifest(
 /// `serde_json::Value`, and borrowing its strings from the file's bytes: a 20,000-file
 /// pack's JSON is ~11 MB, and a `Value` tree (or owned copies of every path) would cost
 /// several times that. Everything else is skipped while parsing.
-#[derive(serde::Deserialize)]
-struct PackJson<'a> {
-    #[serde(borrow)]
-    pack_schema: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    payload: Option<Vec<PackFile<'a>>>,
-    #[serde(borrow, default)]
-    areas: Vec<PackArea<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct PackArea<'a> {
-    #[serde(borrow, default)]
-    requirements: Vec<PackRequirement<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct PackRequirement<'a> {
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    files: Vec<PackFile<'a>>,
-}
-
-#[derive(serde::Deserialize)]
-struct PackFile<'a> {
-    #[serde(borrow)]
-    path: Option<Cow<'a, str>>,
-    size: Option<u64>,
-    #[serde(borrow)]
-    sha256: Option<Cow<'a, str>>,
-}
-
 /// `pack.json` against the payload as read: every file it lists for a requirement, and
 /// every file in its `payload` array, is in the payload with the same SHA-256 and size; and
 /// every payload file is in its `payload` array. Files already named by another finding are
@@ -701,7 +651,7 @@ fn check_pack_json(
     let mut say = |path: String, msg: String| {
         findings.push(Finding::new(Kind::Consistency, path, msg));
     };
-    let doc = match serde_json::from_slice::<PackJson>(&bytes) {
+    let doc = match serde_json::from_slice::<bagit::PackJsonRead>(&bytes) {
         Ok(v) => v,
         Err(e) => {
             say(
@@ -715,7 +665,7 @@ fn check_pack_json(
         }
     };
     let schema = doc.pack_schema.as_deref();
-    if schema != Some(crate::pack::PACK_SCHEMA) {
+    if schema != Some(crate::bagit::PACK_SCHEMA) {
         say(
             "pack.json".into(),
             format!(
@@ -724,7 +674,7 @@ fn check_pack_json(
                     "`{}`",
                     crate::util::printable(s)
                 )),
-                crate::pack::PACK_SCHEMA
+                crate::bagit::PACK_SCHEMA
             ),
         );
         return;

@@ -507,7 +507,7 @@ pub fn overlaps(mut ranges: Vec<(u64, u64, usize)>) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pack::verify::source::ByteSource;
+    use crate::verify::source::ByteSource;
 
     #[test]
     fn overlap_sweep() {

@@ -1,13 +1,13 @@
-//! Pure renderers of a verification [`Report`]: text for a person, JSON for a program.
+//! Pure renderers of a verification [`Verification`]: text for a person, JSON for a program.
 //! Every name from the pack goes through `printable`, since a hostile pack chooses them.
 
 use std::fmt::Write as _;
 
-use super::{Kind, Report, Verdict};
+use super::{Kind, Verdict, Verification};
 use crate::util::printable;
 
 /// Groups of findings, then counts, then a one-line verdict (alone with `quiet`).
-pub fn text(r: &Report, quiet: bool) -> String {
+pub fn text(r: &Verification, quiet: bool) -> String {
     let mut out = String::new();
     if !quiet {
         let _ = writeln!(
@@ -108,11 +108,9 @@ pub fn text(r: &Report, quiet: bool) -> String {
     out
 }
 
-pub fn json(r: &Report) -> crate::Result<Vec<u8>> {
-    let mut v = serde_json::to_vec_pretty(r).map_err(|e| crate::Error::Other {
-        context: "verify report".into(),
-        message: e.to_string(),
-    })?;
+pub fn json(r: &Verification) -> crate::Result<Vec<u8>> {
+    let mut v = serde_json::to_vec_pretty(r)
+        .map_err(|e| crate::Error::json("the verification report", e))?;
     v.push(b'\n');
     Ok(v)
 }

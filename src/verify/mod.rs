@@ -15,8 +15,9 @@
 //! [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: rayon workers take files
 //! largest first from one queue, each reading by position from one shared file handle.
 //!
-//! Exit codes (see `cli`): 0 intact, 1 any finding, 2 not a readable pack (not a zip,
-//! truncated so that no central directory can be found, no `bagit.txt`, unreadable path).
+//! The command layer maps the verdict to an exit code ([`crate::exit`]): 0 intact, 1 any
+//! finding, 2 not a readable pack (an error from here: not a zip, truncated so that no
+//! central directory can be found, no `bagit.txt`, unreadable path).
 //!
 //! # JSON output (`--format json`), schema `evpack.verify.v1`
 //!
@@ -74,19 +75,17 @@ mod bag;
 mod findings;
 mod folder;
 mod hashing;
-mod render;
+pub mod render;
 mod source;
 mod store;
 mod zipdir;
 mod zipstore;
 
 use std::io::{Read, Seek};
-use std::path::PathBuf;
 
 use serde::Serialize;
 use sha2::Digest as _;
 
-use crate::cli::Outcome;
 use crate::error::{Error, Result};
 
 pub use findings::{Finding, Kind};
@@ -94,30 +93,6 @@ pub use source::{ByteSource, FileSource, SeekSource, Source};
 
 /// The JSON schema identifier of `verify --format json`.
 pub const VERIFY_SCHEMA: &str = "evpack.verify.v1";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VerifyFormat {
-    Text,
-    Json,
-}
-
-/// What `evpack verify` was asked to do.
-#[derive(Debug, Clone)]
-pub struct VerifyConfig {
-    /// A pack zip, or an unzipped bag folder.
-    pub pack: PathBuf,
-    /// Expected SHA-256 of the whole zip (from `--digest` or `--digest-file`), lower-case hex.
-    pub digest: Option<String>,
-    pub format: VerifyFormat,
-    /// Print only the verdict line (text), or nothing but the JSON (json is unaffected).
-    pub quiet: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Tool {
-    pub name: &'static str,
-    pub version: &'static str,
-}
 
 /// The whole-zip digest check.
 #[derive(Debug, Clone, Serialize)]
@@ -128,7 +103,7 @@ pub struct DigestCheck {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Counts {
+pub struct FindingCounts {
     pub payload_files: u64,
     pub payload_bytes: u64,
     pub tag_files: u64,
@@ -144,7 +119,7 @@ pub struct Counts {
     pub consistency: u64,
 }
 
-impl Counts {
+impl FindingCounts {
     pub fn of(&self, kind: Kind) -> u64 {
         match kind {
             Kind::Digest => self.digest,
@@ -183,21 +158,21 @@ pub enum Verdict {
 
 /// Everything a verification found; rendered as text or JSON (see the module docs).
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct Verification {
     pub schema: &'static str,
-    pub tool: Tool,
+    pub tool: crate::Tool,
     pub pack: String,
     pub container: &'static str,
     pub bag_root: String,
     pub verdict: Verdict,
     pub algorithms: Vec<&'static str>,
     pub digest: Option<DigestCheck>,
-    pub counts: Counts,
+    pub counts: FindingCounts,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
 }
 
-impl Report {
+impl Verification {
     fn new(
         pack: String,
         container: &'static str,
@@ -205,26 +180,23 @@ impl Report {
         checked: bag::Checked,
         extra: Vec<Finding>,
         digest: Option<DigestCheck>,
-    ) -> Report {
+    ) -> Verification {
         let mut findings = checked.findings;
         findings.extend(extra);
         findings.sort();
         findings.dedup();
-        let mut counts = Counts {
+        let mut counts = FindingCounts {
             payload_files: checked.payload_files,
             payload_bytes: checked.payload_bytes,
             tag_files: checked.tag_files,
-            ..Counts::default()
+            ..FindingCounts::default()
         };
         for f in &findings {
             counts.add(f.kind);
         }
-        Report {
+        Verification {
             schema: VERIFY_SCHEMA,
-            tool: Tool {
-                name: "evpack",
-                version: crate::VERSION,
-            },
+            tool: crate::Tool::EVPACK,
             pack,
             container,
             bag_root,
@@ -240,13 +212,6 @@ impl Report {
             notes: checked.notes,
         }
     }
-
-    pub fn outcome(&self) -> Outcome {
-        match self.verdict {
-            Verdict::Intact => Outcome::Ok,
-            Verdict::Differs => Outcome::Gaps,
-        }
-    }
 }
 
 /// Why a pack is not readable at all: the CLI exits 2 with this.
@@ -260,7 +225,11 @@ fn unreadable(path: &str, why: String) -> Error {
 }
 
 /// Verifies a zip from any positional source. `name` is what the report calls it.
-pub fn verify_zip_source(src: &dyn Source, name: &str, digest: Option<&str>) -> Result<Report> {
+pub fn verify_zip_source(
+    src: &dyn Source,
+    name: &str,
+    digest: Option<&str>,
+) -> Result<Verification> {
     // The whole-zip digest is one sequential pass; it runs beside the entry checks so both
     // cores stay busy.
     let (whole, opened) = rayon::join(
@@ -288,7 +257,7 @@ pub fn verify_zip_source(src: &dyn Source, name: &str, digest: Option<&str>) -> 
             );
         }
     }
-    Ok(Report::new(
+    Ok(Verification::new(
         name.to_string(),
         "zip",
         root,
@@ -299,22 +268,22 @@ pub fn verify_zip_source(src: &dyn Source, name: &str, digest: Option<&str>) -> 
 }
 
 /// Verifies a zip held in memory (tests, the fuzz target).
-pub fn verify_zip_bytes(bytes: &[u8]) -> Result<Report> {
+pub fn verify_zip_bytes(bytes: &[u8]) -> Result<Verification> {
     verify_zip_source(&ByteSource(bytes), "<bytes>", None)
 }
 
 /// Verifies a zip from any `Read + Seek` (reads are serialised through a lock).
-pub fn verify_zip_reader<R: Read + Seek + Send>(reader: R, name: &str) -> Result<Report> {
+pub fn verify_zip_reader<R: Read + Seek + Send>(reader: R, name: &str) -> Result<Verification> {
     let src = SeekSource::new(reader).map_err(|e| Error::io(name, "cannot read", e))?;
     verify_zip_source(&src, name, None)
 }
 
 /// Verifies an unzipped bag folder.
-pub fn verify_folder(path: &std::path::Path) -> Result<Report> {
+pub fn verify_folder(path: &std::path::Path) -> Result<Verification> {
     let (store, listing) = folder::open(path)?;
     let root = listing.root.clone();
     let checked = bag::check(&store, listing);
-    Ok(Report::new(
+    Ok(Verification::new(
         path.display().to_string(),
         "folder",
         root,
@@ -324,12 +293,12 @@ pub fn verify_folder(path: &std::path::Path) -> Result<Report> {
     ))
 }
 
-/// Verifies what `cfg.pack` names: a folder or a zip.
-pub fn verify(cfg: &VerifyConfig) -> Result<Report> {
-    let path = &cfg.pack;
+/// Verifies what `path` names: a folder or a zip; `digest` is the SHA-256 (lower-case hex)
+/// the whole zip should have.
+pub fn verify_path(path: &std::path::Path, digest: Option<&str>) -> Result<Verification> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
     if meta.is_dir() {
-        if cfg.digest.is_some() {
+        if digest.is_some() {
             return Err(Error::Usage(format!(
                 "{}: --digest checks a pack zip, and this is a folder",
                 path.display()
@@ -339,7 +308,7 @@ pub fn verify(cfg: &VerifyConfig) -> Result<Report> {
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
     let src = FileSource::new(file).map_err(|e| Error::io(path, "cannot read the pack", e))?;
-    verify_zip_source(&src, &path.display().to_string(), cfg.digest.as_deref())
+    verify_zip_source(&src, &path.display().to_string(), digest)
 }
 
 fn whole_digest(src: &dyn Source, want: &str) -> std::io::Result<DigestCheck> {
@@ -363,17 +332,6 @@ fn whole_digest(src: &dyn Source, want: &str) -> std::io::Result<DigestCheck> {
     })
 }
 
-/// `evpack verify`: check, print, and say whether the pack is intact.
-pub fn run(cfg: &VerifyConfig) -> Result<Outcome> {
-    let report = verify(cfg)?;
-    let out = match cfg.format {
-        VerifyFormat::Text => render::text(&report, cfg.quiet).into_bytes(),
-        VerifyFormat::Json => render::json(&report)?,
-    };
-    crate::cli::write_stdout(&out)?;
-    Ok(report.outcome())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,7 +346,7 @@ mod tests {
             crate::util::hex(&sha2::Sha256::digest(data))
         );
         for (name, bytes) in [
-            ("b/bagit.txt", crate::pack::bagit::BAGIT_TXT.as_bytes()),
+            ("b/bagit.txt", crate::bagit::BAGIT_TXT.as_bytes()),
             ("b/manifest-sha256.txt", manifest.as_bytes()),
             ("b/data/hello.txt", &data[..]),
         ] {

@@ -1,0 +1,99 @@
+//! The command layer: the only code that prints, looks at the terminal, installs signal
+//! handling or picks an [`Outcome`]. One file per command; each turns its config into a
+//! call of the library and renders what comes back.
+//!
+//! Nothing in the library imports this module, so data flows one way:
+//! manifest + scan -> assessment -> (reports | pack); pack -> verification.
+
+mod build;
+mod gaps;
+mod list;
+mod manifest;
+mod report;
+mod verify;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::assess::{self, AssessOptions, Assessment};
+use crate::config::{Command, InputConfig};
+use crate::error::{Error, Result};
+use crate::exit::Outcome;
+use crate::manifest::Manifest;
+use crate::scan::{self, Scan};
+
+/// Runs one command.
+pub fn run(command: Command) -> Result<Outcome> {
+    match command {
+        Command::Gaps { input, format } => gaps::run(&input, format),
+        Command::List { input, format } => list::run(&input, format),
+        Command::Build(cfg) => build::run(&cfg),
+        Command::Verify(cfg) => verify::run(&cfg),
+        Command::Report(cfg) => report::run(&cfg),
+        Command::ManifestCheck { file } => manifest::check(file),
+    }
+}
+
+/// The inputs of an assessment, loaded, and the assessment itself.
+struct Assessed {
+    manifest: Manifest,
+    scan: Scan,
+    assessment: Assessment,
+}
+
+/// The manifest path: as given, else the single `*.toml` in `./manifests`.
+fn manifest_path(given: Option<&Path>) -> Result<std::path::PathBuf> {
+    match given {
+        Some(m) => Ok(m.to_path_buf()),
+        None => crate::manifest::default_manifest(Path::new("manifests")),
+    }
+}
+
+/// Loads the manifest, scans and assesses: the start of every command but `verify`.
+fn load_and_assess(cfg: &InputConfig) -> Result<Assessed> {
+    let manifest = Manifest::load(&manifest_path(cfg.manifest.as_deref())?)?;
+    let scan = scan::scan(&cfg.evidence)?;
+    let assessment = assess::assess(&manifest, &scan, &AssessOptions { as_of: cfg.as_of })?;
+    Ok(Assessed {
+        manifest,
+        scan,
+        assessment,
+    })
+}
+
+/// `Met` when every required requirement is met, else `Gaps`.
+fn gaps_outcome(a: &Assessment) -> Outcome {
+    if a.summary.ready() {
+        Outcome::Met
+    } else {
+        Outcome::Gaps
+    }
+}
+
+/// Whether to colour terminal output: only on a terminal, never with `NO_COLOR` set.
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Writes to standard output. A closed pipe (`evpack list | head`) is not an error: the
+/// reader has what it wanted. The command's outcome still decides the exit code, so a
+/// failing verification piped into `head -1` still exits 1.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("<stdout>", "cannot write", e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes a line to standard error (progress notes, warnings: never data).
+fn note(line: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}

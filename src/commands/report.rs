@@ -1,0 +1,50 @@
+//! `evpack report`: the standalone readiness dashboard.
+
+use std::path::{Path, PathBuf};
+
+use super::{gaps_outcome, load_and_assess, note};
+use crate::config::ReportConfig;
+use crate::error::Result;
+use crate::exit::Outcome;
+use crate::report::{LinkStyle, Templates};
+use crate::util::printable;
+
+pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
+    let a = load_and_assess(&cfg.input)?.assessment;
+    let templates = Templates::load(cfg.templates.as_deref())?;
+    let prefix = relative_prefix(&cfg.out, &cfg.input.evidence);
+    let html = templates.html(&a, LinkStyle::Drive(&prefix))?;
+    crate::util::write_atomically(&cfg.out, html.as_bytes())?;
+    note(&format!(
+        "Wrote {}: readiness {}%, {} of {} required requirements met",
+        printable(&cfg.out.display().to_string()),
+        a.summary.readiness_percent,
+        a.summary.required_met,
+        a.summary.required_total
+    ));
+    Ok(gaps_outcome(&a))
+}
+
+/// The link prefix from a report at `out` to the evidence folder: relative when both are
+/// relative paths (the usual case on a shared drive), else absolute.
+fn relative_prefix(out: &Path, evidence: &Path) -> String {
+    let abs = |p: &Path| -> PathBuf { std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()) };
+    let out_dir = abs(out).parent().map(Path::to_path_buf).unwrap_or_default();
+    let ev = abs(evidence);
+    let out_parts: Vec<_> = out_dir.components().collect();
+    let ev_parts: Vec<_> = ev.components().collect();
+    let common = out_parts
+        .iter()
+        .zip(&ev_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut prefix = String::new();
+    for _ in common..out_parts.len() {
+        prefix.push_str("../");
+    }
+    for part in &ev_parts[common..] {
+        prefix.push_str(&part.as_os_str().to_string_lossy());
+        prefix.push('/');
+    }
+    prefix
+}

@@ -1,0 +1,100 @@
+//! The plain configuration of each command: what the user asked for, with defaults resolved
+//! where that needs no I/O. A leaf module: the command-line layer builds these and nothing
+//! below the commands ever sees clap.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+/// Where to find the inputs of an assessment.
+#[derive(Debug, Clone)]
+pub struct InputConfig {
+    /// The manifest; `None` = the single `*.toml` in `./manifests`.
+    pub manifest: Option<PathBuf>,
+    /// The evidence folder.
+    pub evidence: PathBuf,
+    /// Assess as of this date instead of the visit date.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Output formats of `evpack gaps`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GapsFormat {
+    Text,
+    Json,
+    Csv,
+    Markdown,
+}
+
+/// Output formats of `evpack list` and `evpack verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
+/// What `evpack build` was asked to do.
+#[derive(Debug, Clone)]
+pub struct BuildConfig {
+    pub input: InputConfig,
+    /// The pack file; default `<visit-name-slug>-<date>.zip` in the current folder.
+    pub out: Option<PathBuf>,
+    /// The bagging date recorded in the pack and used for every zip timestamp; default
+    /// `SOURCE_DATE_EPOCH`, else today.
+    pub date: Option<NaiveDate>,
+    /// A folder whose templates replace the built-in ones.
+    pub templates: Option<PathBuf>,
+    /// Refuse to write a pack when a required requirement is not met.
+    pub strict: bool,
+    /// No summary and no progress bar.
+    pub quiet: bool,
+}
+
+/// Where `evpack verify` takes the expected SHA-256 of the whole zip from.
+#[derive(Debug, Clone)]
+pub enum DigestSource {
+    /// `--digest HEX`, as typed.
+    Given(String),
+    /// `--digest-file PACK.zip.sha256`.
+    File(PathBuf),
+}
+
+/// What `evpack verify` was asked to do.
+#[derive(Debug, Clone)]
+pub struct VerifyConfig {
+    /// A pack zip, or an unzipped bag folder.
+    pub pack: PathBuf,
+    pub digest: Option<DigestSource>,
+    pub format: TextOrJson,
+    /// Print only the verdict line (text); JSON is unaffected.
+    pub quiet: bool,
+}
+
+/// What `evpack report` was asked to do.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub input: InputConfig,
+    /// The HTML file to write.
+    pub out: PathBuf,
+    pub templates: Option<PathBuf>,
+}
+
+/// One command with its configuration.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Gaps {
+        input: InputConfig,
+        format: GapsFormat,
+    },
+    List {
+        input: InputConfig,
+        format: TextOrJson,
+    },
+    Build(BuildConfig),
+    Verify(VerifyConfig),
+    Report(ReportConfig),
+    /// `manifest check [FILE]`; `None` = the default manifest.
+    ManifestCheck {
+        file: Option<PathBuf>,
+    },
+}
