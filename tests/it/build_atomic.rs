@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::build::{build_cmd, names_in, put, sample_env, DATE, MATCHED};
+use crate::support::pack::{build_cmd, names_in, put, sample_env, DATE, MATCHED};
 use crate::support::{evpack_bin, have_tool, TestEnv};
 
 const OLD_PACK: &[u8] = b"the pack built last week\n";
@@ -193,7 +193,7 @@ fn an_unreadable_matched_file_is_an_error_naming_it_and_no_pack_is_written() {
     }
     let locked = "audits/pathway plans/Pathway plan audit 2020-11-20.md";
     put(&env, locked, b"locked\n");
-    env.manifest(crate::build::MANIFEST);
+    env.manifest(crate::support::pack::MANIFEST);
 
     let root_user = std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::build::{build_ok, read_pack, sample_env, DATE, MATCHED};
+use crate::support::pack::{build_ok, read_pack, sample_env, DATE, MATCHED};
 
 fn mkdirs(env: &crate::support::TestEnv, dirs: &[&str]) {
     for d in dirs {
@@ -23,8 +23,8 @@ fn two_builds_with_the_same_date_into_different_folders_are_byte_identical() {
     let b = std::fs::read(env.root().join("two/deeper/pack.zip")).expect("read");
     assert!(a == b, "the two packs differ");
     assert_eq!(
-        crate::build::printed_digest(&first.stdout),
-        crate::build::printed_digest(&second.stdout)
+        crate::support::pack::printed_digest(&first.stdout),
+        crate::support::pack::printed_digest(&second.stdout)
     );
     assert_eq!(
         std::fs::read(env.root().join("one/pack.zip.sha256")).expect("read"),

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::build::{
+use crate::support::pack::{
     build_ok, printed_digest, put, read_pack, sample_env, sha256_hex, text, MANIFEST, MATCHED,
 };
 use crate::support::{have_tool, TestEnv};
@@ -209,7 +209,7 @@ fn percent_cr_and_lf_are_percent_encoded_in_manifest_lines_as_rfc_8493_says() {
             .replace("%0A", "\n")
             .replace("%0D", "\r")
             .replace("%25", "%");
-        let e = crate::build::entry(&entries, &format!("odd/{decoded}"));
+        let e = crate::support::pack::entry(&entries, &format!("odd/{decoded}"));
         assert_eq!(digest, sha256_hex(&e.bytes), "{decoded:?}");
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Read;
 use std::process::Command;
 
-use crate::build::{build_ok, MANIFEST};
+use crate::support::pack::{build_ok, MANIFEST};
 use crate::support::{have_tool, TestEnv};
 
 const HUGE: &str = "improvement plan/Case file export 2020-12-01.pdf";

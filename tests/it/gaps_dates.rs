@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::gaps::{gaps_json, reasons, requirement, single, status};
+use crate::support::gaps::{gaps_json, reasons, requirement, single, status};
 use crate::support::TestEnv;
 use evpack::dating::{date_in, Precision, SpokenDate};
 

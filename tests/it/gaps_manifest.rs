@@ -1,7 +1,7 @@
 //! Manifest errors (issue 2): each names the file, the line and the column and says what to
 //! do, and exits 2, from `gaps` and from `manifest check` alike.
 
-use crate::gaps::{area, manifest, req, single};
+use crate::support::gaps::{area, manifest, req, single};
 use crate::support::TestEnv;
 
 /// Runs `gaps` and `manifest check` on `text`; both must exit 2 with the same message on

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::gaps::{area, gaps_json, manifest, paths, req, requirement, single, status};
+use crate::support::gaps::{area, gaps_json, manifest, paths, req, requirement, single, status};
 use crate::support::TestEnv;
 
 fn skipped(v: &Value) -> Vec<(String, String)> {

@@ -14,4 +14,3 @@ mod report;
 mod support;
 mod verify;
 mod verify_interop;
-mod verify_rawzip;

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::rawzip::{self as raw, RawEntry};
 use crate::support::TestEnv;
-use crate::verify_rawzip::{self as raw, RawEntry};
 
 /// Runs `evpack verify ARGS --format json`; returns the exit code and the parsed report
 /// (Null when nothing parseable was printed, as for exit 2).

@@ -1,5 +1,11 @@
-//! Shared test helpers: temp evidence trees, manifests, and outside-tool checks.
+//! Shared test helpers, in one place: temp evidence trees and outside-tool checks here;
+//! manifest builders and assessment readers in [`gaps`]; the sample drive and pack readers
+//! in [`pack`]; a zip writer that can forge any header in [`rawzip`].
 #![allow(dead_code)]
+
+pub mod gaps;
+pub mod pack;
+pub mod rawzip;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
