@@ -15,6 +15,7 @@ pub mod config;
 pub mod dating;
 pub mod error;
 pub mod exit;
+pub mod fsx;
 pub mod manifest;
 pub mod pack;
 pub mod report;

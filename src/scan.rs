@@ -1,38 +1,46 @@
 //! Walks the evidence folder and records one entry per file.
 //!
 //! A shared drive is hostile terrain: lock files, thumbnails, links pointing anywhere,
-//! folders someone else has locked. The scan never leaves the evidence folder (a link
-//! pointing outside it is reported as skipped, not followed), never dies on one bad entry
-//! (it is reported and the walk goes on), and ignores the litter that operating systems and
-//! Office leave behind so it never shows up as "unmatched".
+//! folders someone else has locked, and a tree that can change while it is read. The scan
+//! never leaves the evidence folder: every folder and file is opened relative to its open
+//! parent, refusing links at each step ([`crate::fsx`]), so a folder swapped for a link
+//! during the walk is refused rather than followed; a link found in the folder is read only
+//! when it points inside, and then by its resolved path, again one step at a time. The
+//! scan never dies on one bad entry (it is reported and the walk goes on), and ignores the
+//! litter that operating systems and Office leave behind so it never shows up as
+//! "unmatched".
+//!
+//! One thread walks and lists folders; the others open the files each folder holds (on a
+//! shared drive each open is a round trip to the server, and even on a local disk opening
+//! is most of the scan). A bounded queue between them caps the folders held open.
 
-use std::os::unix::fs::MetadataExt;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rayon::prelude::*;
+use crossbeam_channel::{bounded, Receiver, Sender};
 use serde::Serialize;
-use walkdir::WalkDir;
 
 use crate::dating::{self, DateSource, SpokenDate};
 use crate::error::{Error, Result};
+use crate::fsx::{Dir, EntryKind, FileId, OpenError, Opened};
 
 /// One regular file in the evidence folder.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
     /// Relative to the evidence folder, `/`-separated. Lossy if the name is not UTF-8.
     pub rel: String,
-    /// Where to read it: the file itself, or for a link inside the evidence folder, the
-    /// resolved target (checked to be inside the folder).
-    pub path: PathBuf,
+    /// For a link inside the evidence folder: its target, relative to the folder (the file
+    /// that is read). `None` for a plain file.
+    pub target: Option<String>,
     /// False when the name is not valid UTF-8: such a file can be assessed but not packed.
     pub utf8_name: bool,
     pub size: u64,
     pub modified: Option<SystemTime>,
-    /// Device and inode of the file that was assessed: the pack writer refuses a different
-    /// file at the same path (e.g. one swapped for a link to somewhere outside the folder).
-    pub identity: (u64, u64),
+    /// The file that was assessed, from its open handle: the pack writer refuses a
+    /// different file at the same path.
+    pub identity: FileId,
     pub date: SpokenDate,
     pub date_source: DateSource,
 }
@@ -44,9 +52,25 @@ pub struct Skipped {
     pub reason: String,
 }
 
+impl FileRecord {
+    /// The path to read, relative to the evidence folder: the link's target, or the file.
+    pub fn source(&self) -> &str {
+        self.target.as_deref().unwrap_or(&self.rel)
+    }
+
+    /// The file read, as a path to show in messages.
+    pub fn disk_path(&self, root: &Path) -> PathBuf {
+        root.join(self.source())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Scan {
+    /// The evidence folder as given.
     pub root: PathBuf,
+    /// The evidence folder's identity when it was scanned: the pack writer reads from the
+    /// same folder or not at all.
+    pub root_id: FileId,
     /// Sorted by `rel`, so every output is in a stable order.
     pub files: Vec<FileRecord>,
     pub skipped: Vec<Skipped>,
@@ -63,6 +87,56 @@ pub fn is_ignored_name(name: &str) -> bool {
 /// Scans `root`. Fails only if `root` itself is unusable; problems below it are collected
 /// in [`Scan::skipped`].
 pub fn scan(root: &Path) -> Result<Scan> {
+    let (dir, canonical_root) = open_root(root)?;
+    let root_id = dir
+        .id()
+        .map_err(|e| Error::io(root, "cannot read the evidence folder", e))?;
+    let ctx = Context {
+        root,
+        canonical_root: &canonical_root,
+        dir: &dir,
+    };
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (tx, rx) = bounded::<Batch>(64);
+    let (mut files, mut skipped) = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let rx = rx.clone();
+                let ctx = &ctx;
+                s.spawn(move || open_batches(ctx, &rx))
+            })
+            .collect();
+        drop(rx);
+        let mut skipped = walk(&dir, &tx);
+        drop(tx);
+        let mut files = Vec::new();
+        for h in handles {
+            // A worker that panicked has lost its files: say so rather than assess less.
+            match h.join() {
+                Ok((f, sk)) => {
+                    files.extend(f);
+                    skipped.extend(sk);
+                }
+                Err(_) => skipped.push(Skipped {
+                    path: String::new(),
+                    reason: "internal error: a scan worker failed; run again".into(),
+                }),
+            }
+        }
+        (files, skipped)
+    });
+    files.sort_by(|a, b| a.rel.cmp(&b.rel));
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Scan {
+        root: root.to_path_buf(),
+        root_id,
+        files,
+        skipped,
+    })
+}
+
+/// Opens the evidence folder, with errors that say what to do.
+fn open_root(root: &Path) -> Result<(Dir, PathBuf)> {
     let meta = std::fs::metadata(root).map_err(|e| {
         Error::input(
             root,
@@ -77,216 +151,221 @@ pub fn scan(root: &Path) -> Result<Scan> {
             "pass --evidence DIR with the folder that holds the evidence",
         ));
     }
-    let canonical_root = root
+    let dir = Dir::open_root(root).map_err(|e| {
+        Error::input(
+            root,
+            format!("the evidence folder cannot be opened ({e})"),
+            "check the path and its permissions, or pass --evidence DIR",
+        )
+    })?;
+    let canonical = root
         .canonicalize()
         .map_err(|e| Error::io(root, "cannot resolve the evidence folder", e))?;
+    Ok((dir, canonical))
+}
 
-    let mut found = Vec::new();
-    let mut files = Vec::new();
+/// What every worker needs to know about the folder being scanned.
+struct Context<'a> {
+    root: &'a Path,
+    canonical_root: &'a Path,
+    dir: &'a Dir,
+}
+
+/// The files and links of one folder, handed from the walker to a worker.
+struct Batch {
+    dir: Dir,
+    /// The folder, relative to the evidence folder (`""` for the folder itself).
+    rel: String,
+    utf8: bool,
+    entries: Vec<(OsString, EntryKind)>,
+}
+
+/// A folder waiting to be listed.
+struct Pending {
+    dir: Dir,
+    rel: String,
+    utf8: bool,
+}
+
+/// Walks the tree depth first from `root`, sending each folder's files and links to the
+/// workers; returns what it skipped itself (unreadable folders, devices, pipes, sockets).
+/// Folders are opened one step at a time from their parent, never by path.
+fn walk(root: &Dir, tx: &Sender<Batch>) -> Vec<Skipped> {
     let mut skipped = Vec::new();
-    let rel_of = |p: &Path| -> (String, bool) {
-        let rel = p.strip_prefix(root).unwrap_or(p);
-        let mut out = String::new();
-        let mut utf8 = true;
-        for (i, c) in rel.components().enumerate() {
-            if i > 0 {
-                out.push('/');
-            }
-            let s = c.as_os_str();
-            match s.to_str() {
-                Some(s) => out.push_str(s),
-                None => {
-                    utf8 = false;
-                    out.push_str(&s.to_string_lossy());
-                }
-            }
-        }
-        (out, utf8)
-    };
-
-    // Links are resolved by hand (follow_links(false)) so that one pointing outside the
-    // evidence folder can be reported and never read, and links to folders cannot loop.
-    // Folders are read in directory order; `files` and `skipped` are sorted at the end.
-    let mut walker = WalkDir::new(root).follow_links(false).into_iter();
-    while let Some(entry) = walker.next() {
-        let entry = match entry {
+    let mut stack = vec![Pending {
+        dir: root.clone(),
+        rel: String::new(),
+        utf8: true,
+    }];
+    while let Some(folder) = stack.pop() {
+        let entries = match folder.dir.entries() {
             Ok(e) => e,
             Err(e) => {
-                let path = e.path().map(|p| rel_of(p).0).unwrap_or_default();
-                let reason = match e.io_error() {
-                    Some(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
-                        "cannot be read: permission denied".to_string()
-                    }
-                    Some(io) => format!("cannot be read: {io}"),
-                    None => e.to_string(),
-                };
-                skipped.push(Skipped { path, reason });
+                skipped.push(Skipped {
+                    path: folder.rel,
+                    reason: unreadable(&e),
+                });
                 continue;
             }
         };
-        if entry.depth() == 0 {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        if is_ignored_name(&name) {
-            if entry.file_type().is_dir() {
-                walker.skip_current_dir();
+        let mut batch = Vec::new();
+        for entry in entries {
+            let name = entry.name.to_string_lossy();
+            if is_ignored_name(&name) {
+                continue;
             }
-            continue;
-        }
-        let file_type = entry.file_type();
-        if file_type.is_dir() {
-            continue;
-        }
-        let (rel, utf8_name) = rel_of(entry.path());
-        let path = if entry.path_is_symlink() {
-            match std::fs::canonicalize(entry.path()) {
-                Ok(target) if target.starts_with(&canonical_root) => {
-                    match std::fs::metadata(&target) {
-                        Ok(m) if m.is_file() => target,
-                        Ok(m) if m.is_dir() => {
-                            skipped.push(Skipped {
-                                path: rel,
-                                reason: "link to a folder: not followed (the folder is scanned where it is)".into(),
-                            });
-                            continue;
-                        }
-                        Ok(_) => {
-                            skipped.push(Skipped {
-                                path: rel,
-                                reason: "link to something that is not a regular file".into(),
-                            });
-                            continue;
-                        }
-                        Err(e) => {
-                            skipped.push(Skipped {
-                                path: rel,
-                                reason: format!("link cannot be read: {e}"),
-                            });
-                            continue;
-                        }
-                    }
-                }
-                Ok(_) => {
-                    skipped.push(Skipped {
+            let (rel, utf8) = join(&folder.rel, folder.utf8, &entry.name);
+            match entry.kind {
+                EntryKind::Dir => match folder.dir.open_dir(&entry.name) {
+                    Ok(dir) => stack.push(Pending { dir, rel, utf8 }),
+                    Err(e) => skipped.push(Skipped {
                         path: rel,
-                        reason: "link pointing outside the evidence folder: not followed".into(),
-                    });
-                    continue;
-                }
-                Err(_) => {
-                    skipped.push(Skipped {
-                        path: rel,
-                        reason: "broken link: its target does not exist".into(),
-                    });
-                    continue;
-                }
+                        reason: open_failure(e),
+                    }),
+                },
+                EntryKind::File | EntryKind::Link => batch.push((entry.name, entry.kind)),
+                // Checked before opening: opening a device can have effects of its own.
+                EntryKind::Other => skipped.push(Skipped {
+                    path: rel,
+                    reason: NOT_REGULAR.into(),
+                }),
             }
-        } else if file_type.is_file() {
-            entry.path().to_path_buf()
-        } else {
-            // Checked before opening: opening a pipe would wait for a writer forever.
-            skipped.push(Skipped {
-                path: rel,
-                reason: "not a regular file (device, pipe or socket)".into(),
+        }
+        if !batch.is_empty() {
+            let sent = tx.send(Batch {
+                dir: folder.dir,
+                rel: folder.rel,
+                utf8: folder.utf8,
+                entries: batch,
             });
-            continue;
-        };
-        found.push(Found {
-            rel,
-            utf8_name,
-            path,
-            walked: entry.into_path(),
-        });
-    }
-    // Files are opened on every core: on a shared drive each open is a round trip to the
-    // server, and even on a local disk opening is most of the scan.
-    let opened: Vec<std::result::Result<FileRecord, Skipped>> =
-        found.into_par_iter().map(|f| open(root, f)).collect();
-    for o in opened {
-        match o {
-            Ok(record) => files.push(record),
-            Err(skip) => skipped.push(skip),
+            if sent.is_err() {
+                break; // every worker has stopped; `scan` reports it
+            }
         }
     }
-    files.sort_by(|a, b| a.rel.cmp(&b.rel));
-    skipped.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(Scan {
-        root: root.to_path_buf(),
-        files,
-        skipped,
-    })
+    skipped
 }
 
-/// A regular file (or a link to one inside the folder) found by the walk, not yet opened.
-struct Found {
-    rel: String,
-    utf8_name: bool,
-    /// What to open: the file, or a link's resolved target.
-    path: PathBuf,
-    /// Where the walk found it, which is what its date is read from.
-    walked: PathBuf,
-}
+const NOT_REGULAR: &str = "not a regular file (device, pipe or socket)";
 
-/// Opens a found file: opening is the only honest test of readability (permissions,
-/// locks, ACLs), and a file nobody can read must be chased now, not discovered while
-/// building the pack. The size and time then come from the open file, which saves a second
-/// lookup of the path.
-fn open(root: &Path, f: Found) -> std::result::Result<FileRecord, Skipped> {
-    let meta = match std::fs::File::open(&f.path).and_then(|file| file.metadata()) {
-        Ok(m) if m.is_file() => m,
-        Ok(_) => {
-            return Err(Skipped {
-                path: f.rel,
-                reason: "not a regular file (device, pipe or socket)".into(),
-            })
-        }
-        Err(e) => {
-            let reason = if e.kind() == std::io::ErrorKind::PermissionDenied {
-                "cannot be read: permission denied".to_string()
-            } else {
-                format!("cannot be read: {e}")
-            };
-            return Err(Skipped {
-                path: f.rel,
-                reason,
-            });
-        }
+/// `folder/name`, and whether both are valid UTF-8 (the name is shown lossily if not).
+fn join(folder: &str, folder_utf8: bool, name: &std::ffi::OsStr) -> (String, bool) {
+    let (name, utf8) = match name.to_str() {
+        Some(n) => (std::borrow::Cow::Borrowed(n), folder_utf8),
+        None => (name.to_string_lossy(), false),
     };
-    let modified = meta.modified().ok();
-    let (date, date_source) = date_for(root, &f.walked, modified);
-    Ok(FileRecord {
-        rel: f.rel,
-        path: f.path,
-        utf8_name: f.utf8_name,
-        size: meta.len(),
+    if folder.is_empty() {
+        (name.into_owned(), utf8)
+    } else {
+        (format!("{folder}/{name}"), utf8)
+    }
+}
+
+/// A worker: opens the files of each folder it is handed.
+fn open_batches(ctx: &Context<'_>, rx: &Receiver<Batch>) -> (Vec<FileRecord>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for batch in rx {
+        for (name, kind) in batch.entries {
+            let (rel, utf8_name) = join(&batch.rel, batch.utf8, &name);
+            let opened = match kind {
+                EntryKind::Link => open_link(ctx, &rel).map(|(o, t)| (o, Some(t))),
+                _ => batch
+                    .dir
+                    .open_file(&name)
+                    .map(|o| (o, None))
+                    .map_err(open_failure),
+            };
+            match opened {
+                Ok((o, target)) => files.push(record(rel, target, utf8_name, &o)),
+                Err(reason) => skipped.push(Skipped { path: rel, reason }),
+            }
+        }
+    }
+    (files, skipped)
+}
+
+/// Opening is the only honest test of readability (permissions, locks, ACLs), and a file
+/// nobody can read must be chased now, not discovered while building the pack. The size and
+/// time then come from the open file, which saves a second lookup of the path.
+fn record(rel: String, target: Option<String>, utf8_name: bool, o: &Opened) -> FileRecord {
+    let modified = o.meta.modified().ok();
+    let (date, date_source) = date_for(&rel, modified);
+    FileRecord {
+        rel,
+        target,
+        utf8_name,
+        size: o.meta.len(),
         modified,
-        identity: (meta.dev(), meta.ino()),
+        identity: FileId::of(&o.meta),
         date,
         date_source,
-    })
+    }
+}
+
+/// A link: read as the file it points to when that lies inside the evidence folder; opened
+/// then by its resolved path, one step at a time, so a tree that changes meanwhile cannot
+/// redirect it. Returns the open file and its path relative to the folder.
+fn open_link(ctx: &Context<'_>, rel: &str) -> std::result::Result<(Opened, String), String> {
+    // Resolving the path only classifies the link (outside, broken, a folder); nothing is
+    // opened through it.
+    let target = match std::fs::canonicalize(ctx.root.join(rel)) {
+        Ok(t) => t,
+        Err(_) => return Err("broken link: its target does not exist".into()),
+    };
+    let Ok(inside) = target.strip_prefix(ctx.canonical_root) else {
+        return Err("link pointing outside the evidence folder: not followed".into());
+    };
+    match std::fs::symlink_metadata(&target) {
+        Ok(m) if m.is_dir() => {
+            return Err("link to a folder: not followed (the folder is scanned where it is)".into())
+        }
+        Ok(m) if !m.is_file() => return Err("link to something that is not a regular file".into()),
+        Ok(_) => {}
+        Err(e) => return Err(format!("link cannot be read: {e}")),
+    }
+    let Some(inside) = inside
+        .to_str()
+        .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+    else {
+        return Err("link to a file whose name is not valid UTF-8: not followed".into());
+    };
+    match ctx.dir.open_path(&inside) {
+        Ok(o) => Ok((o, inside)),
+        Err(OpenError::Link) => {
+            Err("link whose target changed while the folder was read: not followed".into())
+        }
+        Err(e) => Err(open_failure(e)),
+    }
+}
+
+/// Words for an open that failed.
+fn open_failure(e: OpenError) -> String {
+    match e {
+        OpenError::Link => "changed into a link while the folder was read: not followed".into(),
+        OpenError::NotRegular => NOT_REGULAR.into(),
+        OpenError::Io(e) => unreadable(&e),
+    }
+}
+
+fn unreadable(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        "cannot be read: permission denied".to_string()
+    } else {
+        format!("cannot be read: {e}")
+    }
 }
 
 /// File name, else the nearest folder below the root, else the modification time.
-fn date_for(root: &Path, path: &Path, modified: Option<SystemTime>) -> (SpokenDate, DateSource) {
-    if let Some(d) = path
-        .file_name()
-        .and_then(|n| dating::date_in_file_name(&n.to_string_lossy()))
-    {
+fn date_for(rel: &str, modified: Option<SystemTime>) -> (SpokenDate, DateSource) {
+    let mut parts = rel.rsplit('/');
+    if let Some(d) = parts.next().and_then(dating::date_in_file_name) {
         return (d, DateSource::Name);
     }
-    let mut dir = path.parent();
-    while let Some(d) = dir {
-        if d == root || !d.starts_with(root) {
-            break;
-        }
-        if let Some(date) = d
-            .file_name()
-            .and_then(|n| dating::date_in(&n.to_string_lossy()))
-        {
+    for folder in parts {
+        if let Some(date) = dating::date_in(folder) {
             return (date, DateSource::Folder);
         }
-        dir = d.parent();
     }
     (
         SpokenDate::day(modified.map_or(NaiveDate::MIN, system_date)),

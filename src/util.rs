@@ -50,11 +50,22 @@ pub fn slug(text: &str) -> String {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// reader never sees half a file and an existing file survives a failed write.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
-    use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
     };
+    temp_file_with(dir, bytes)?
+        .persist(path)
+        .map_err(|e| crate::Error::io(path, "cannot write", e.error))?;
+    Ok(())
+}
+
+/// A hidden temporary file in `dir` holding `bytes`, synced; deleted unless persisted.
+pub fn temp_file_with(
+    dir: &std::path::Path,
+    bytes: &[u8],
+) -> crate::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
     let mut tmp = tempfile::Builder::new()
         .prefix(".evpack-")
         .suffix(".tmp")
@@ -64,9 +75,7 @@ pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<(
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| crate::Error::io(tmp.path(), "cannot write", e))?;
-    tmp.persist(path)
-        .map_err(|e| crate::Error::io(path, "cannot write", e.error))?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// The permissions of a new output file: like any file a program creates, 0666 less the

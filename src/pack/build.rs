@@ -15,6 +15,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::assess::Assessment;
 use crate::bagit::{self, BagJson, PackDoc, PayloadEntry};
 use crate::error::{Error, Result};
+use crate::fsx::Dir;
 use crate::manifest::Manifest;
 use crate::pack::zipwrite::{self, prepare_tag, PackWriter, PayloadFile, PreparedTag, Progress};
 use crate::report::{self, LinkStyle, Templates};
@@ -56,6 +57,7 @@ pub fn build(
     cancel: &AtomicBool,
 ) -> Result<Built> {
     let dir = pack_folder(req.out, &req.scan.root)?;
+    let root = open_evidence(req.scan)?;
     refuse_unreadable_evidence(req.scan, a)?;
     let bag = bag_name(req.out);
     let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
@@ -91,7 +93,7 @@ pub fn build(
     tags.bytes(&bag, bagit::BAGIT, bagit::BAGIT_TXT.as_bytes())?;
 
     progress.start(total_bytes, files.len());
-    let digests = tags.w.add_files(&files, progress)?;
+    let digests = tags.w.add_files(&root, &files, progress)?;
     progress.finish();
     let entries: Vec<PayloadEntry> = files
         .iter()
@@ -135,9 +137,7 @@ pub fn build(
         return Err(Error::Interrupted);
     }
     let sha256 = hex(&sha);
-    tmp.persist(req.out)
-        .map_err(|e| Error::io(req.out, "cannot put the pack in place", e.error))?;
-    let digest_path = write_digest_file(req.out, &sha256)?;
+    let digest_path = put_in_place(tmp, req.out, &dir, &sha256)?;
     Ok(Built {
         sha256,
         files: files.len(),
@@ -172,6 +172,24 @@ fn pack_folder(out: &Path, evidence: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Opens the evidence folder that was scanned, and no other: a folder swapped since the
+/// scan (or a link to one) is refused.
+fn open_evidence(scan: &Scan) -> Result<Dir> {
+    let root = Dir::open_root(&scan.root)
+        .map_err(|e| Error::io(&scan.root, "cannot open the evidence folder", e))?;
+    let id = root
+        .id()
+        .map_err(|e| Error::io(&scan.root, "cannot open the evidence folder", e))?;
+    if id != scan.root_id {
+        return Err(Error::evidence(
+            &scan.root,
+            "the evidence folder has been replaced since it was assessed",
+            "wait until nobody is moving the evidence folder, then build again",
+        ));
+    }
+    Ok(root)
+}
+
 /// An unreadable file that a requirement asks for would be left out of the pack without a
 /// trace; the lead must fix its permissions (or move it) first.
 fn refuse_unreadable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
@@ -183,7 +201,7 @@ fn refuse_unreadable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
                 sk.reason,
                 sk.serves.join(", ")
             ),
-            "give read access to the file (or move it out of the evidence folder), then build again",
+            "make it a readable file (give read access, or put the document itself in place of a link or pipe), or move it out of the evidence folder; then build again",
         )),
         None => Ok(()),
     }
@@ -296,15 +314,61 @@ impl TagWriter<'_> {
     }
 }
 
-/// Writes `PACK.zip.sha256` beside the pack, in the form `sha256sum -c` reads.
-fn write_digest_file(out: &Path, sha256: &str) -> Result<PathBuf> {
+/// Puts the finished pack and its `PACK.zip.sha256` in place together: both are written in
+/// full as temporary files first, then renamed. If the second rename fails, the first is
+/// undone (an older pack that was there comes back from a hard link made beforehand), so an
+/// error leaves the folder exactly as it was. Returns the digest file's path.
+fn put_in_place(
+    pack: tempfile::NamedTempFile,
+    out: &Path,
+    dir: &Path,
+    sha256: &str,
+) -> Result<PathBuf> {
     let file_name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let digest_path = PathBuf::from(format!("{}.sha256", out.display()));
-    crate::util::write_atomically(&digest_path, format!("{sha256}  {file_name}\n").as_bytes())?;
+    for target in [out, digest_path.as_path()] {
+        if target.is_dir() {
+            return Err(Error::input(
+                target,
+                "a folder is in the way of the pack's files",
+                "pass --out with another name, or move the folder",
+            ));
+        }
+    }
+    let digest = crate::util::temp_file_with(dir, format!("{sha256}  {file_name}\n").as_bytes())?;
+    // A hard link to the pack being replaced, so the replacement can be undone. Where the
+    // file system has no hard links the pre-checks above are the safeguard.
+    let backup = out.is_file().then(|| backup_of(out, dir)).flatten();
+    pack.persist(out)
+        .map_err(|e| Error::io(out, "cannot put the pack in place", e.error))?;
+    if let Err(e) = digest.persist(&digest_path) {
+        let undone = match &backup {
+            Some(b) => std::fs::rename(b, out),
+            None => std::fs::remove_file(out),
+        };
+        return Err(Error::io(
+            &digest_path,
+            if undone.is_ok() {
+                "cannot write the pack's digest file (the pack was not replaced either)"
+            } else {
+                "cannot write the pack's digest file, and the new pack could not be taken back: delete both and build again"
+            },
+            e.error,
+        ));
+    }
     Ok(digest_path)
+}
+
+/// A temporary hard link to `path` in `dir`, removed when dropped.
+fn backup_of(path: &Path, dir: &Path) -> Option<tempfile::TempPath> {
+    let name = tempfile::Builder::new()
+        .prefix(".evpack-old-")
+        .make_in(dir, |p| std::fs::hard_link(path, p))
+        .ok()?;
+    Some(name.into_temp_path())
 }
 
 /// The top-level folder in the zip: the pack file's stem, if it is a plain name.
@@ -338,11 +402,12 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
         let rec = records
             .get(rel)
             .ok_or_else(|| Error::Internal(format!("{rel:?} was assessed but not scanned")))?;
-        refuse_unpackable_name(rec, &mut lower)?;
+        refuse_unpackable_name(&scan.root, rec, &mut lower)?;
         out.push((
             PayloadFile {
                 name: format!("{bag}/{}{rel}", bagit::DATA_DIR),
-                disk: rec.path.clone(),
+                source: rec.source().to_string(),
+                disk: rec.disk_path(&scan.root),
                 shown: rel.to_string(),
                 size: rec.size,
                 modified: rec.modified,
@@ -357,27 +422,28 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
 /// A name that could not be unzipped faithfully everywhere is refused with the fix.
 /// `seen` maps lower-cased names already planned to their spelling.
 fn refuse_unpackable_name<'a>(
+    root: &Path,
     rec: &'a FileRecord,
     seen: &mut HashMap<String, &'a str>,
 ) -> Result<()> {
     let rel = rec.rel.as_str();
     if !rec.utf8_name {
         return Err(Error::evidence(
-            &rec.path,
+            rec.disk_path(root),
             "the file name is not valid UTF-8, so it cannot be named in a pack",
             "rename the file (retype the name; it was probably copied from an old system)",
         ));
     }
     if rel.contains('\\') {
         return Err(Error::evidence(
-            &rec.path,
+            rec.disk_path(root),
             "the file name contains a backslash, which zip tools read as a folder separator",
             "rename the file without `\\`",
         ));
     }
     if let Some(other) = seen.insert(rel.to_lowercase(), rel) {
         return Err(Error::evidence(
-            &rec.path,
+            rec.disk_path(root),
             format!("its name differs only in case from {other:?}; unzipped on Windows one would overwrite the other"),
             "rename one of the two files",
         ));

@@ -25,7 +25,6 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -37,6 +36,7 @@ use zip::write::{SimpleFileOptions, StreamWriter, ZipFileBuilder};
 use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use crate::error::{Error, Result};
+use crate::fsx::{Dir, FileId, OpenError, Opened};
 pub use crate::pack::sink::open_direct;
 use crate::pack::sink::{self, Block, ChannelSink, Home, SinkError, SinkThreads, ToHash};
 
@@ -65,15 +65,17 @@ const PREPARE_LIMIT: u64 = 1 << 20;
 pub struct PayloadFile {
     /// Name inside the zip.
     pub name: String,
-    /// Where to read it.
+    /// Where to read it, relative to the evidence folder (opened one step at a time).
+    pub source: String,
+    /// Where to read it, as shown in messages.
     pub disk: PathBuf,
     /// Path as shown to users (relative to the evidence folder).
     pub shown: String,
     /// Size and modification time at scan time: the file must still match them.
     pub size: u64,
     pub modified: Option<SystemTime>,
-    /// (device, inode) at scan time.
-    pub identity: (u64, u64),
+    /// The file assessed.
+    pub identity: FileId,
 }
 
 /// What was packed for one payload file.
@@ -299,76 +301,30 @@ impl<'a> PackWriter<'a> {
     /// Adds evidence files in the given order, reading each once on a worker thread.
     pub fn add_files(
         &mut self,
+        root: &Dir,
         files: &[PayloadFile],
         progress: &dyn Progress,
     ) -> Result<Vec<FileDigest>> {
-        let workers = self.workers;
         let (job_tx, job_rx) = bounded::<(usize, Sender<Msg>)>(LOOKAHEAD);
-        let stop = Arc::new(AtomicBool::new(false));
+        let stop = AtomicBool::new(false);
         let mut digests = Vec::with_capacity(files.len());
-
+        // The readers' share of the writer, copied out so the writer stays free to write.
+        let (pool, mtime, cancel) = (self.pool.clone(), self.mtime, self.cancel);
         let result = std::thread::scope(|s| -> Result<()> {
-            let mut start_failed = None;
-            for _ in 0..workers {
-                let job_rx = job_rx.clone();
-                let pool = self.pool.clone();
-                let stop = Arc::clone(&stop);
-                let mtime = self.mtime;
-                let opts = move |method, size| entry_options(mtime, method, size);
-                let cancel = self.cancel;
-                let spawned = std::thread::Builder::new()
-                    .name("evpack-read".into())
-                    .spawn_scoped(s, move || {
-                        let mut scratch = vec![0; CHUNK];
-                        for (index, tx) in job_rx {
-                            if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
-                                break;
-                            }
-                            let f = &files[index];
-                            let method = method_for(f);
-                            let prepare = (method == CompressionMethod::Deflated
-                                && f.size <= PREPARE_LIMIT)
-                                .then(|| opts(method, f.size));
-                            let outcome =
-                                read_file(f, &tx, &pool, &mut scratch, prepare, &stop, cancel);
-                            if let Err(e) = outcome {
-                                let _ = tx.send(Msg::Failed(e));
-                            }
-                        }
-                    });
-                if let Err(e) = spawned {
-                    // Not returned at once: the readers already started must be let go
-                    // below, or the scope would wait for them forever.
-                    start_failed = Some(self.broken(format!("cannot start a reader: {e}")));
-                    break;
-                }
-            }
+            let reader = Reader {
+                root,
+                files,
+                pool: &pool,
+                mtime,
+                stop: &stop,
+                cancel,
+            };
+            let started = self.start_readers(s, reader, &job_rx);
             drop(job_rx);
-
-            let mut pending: std::collections::VecDeque<Receiver<Msg>> =
-                std::collections::VecDeque::new();
-            let mut next = 0;
-            let outcome = (|| -> Result<()> {
-                if let Some(e) = start_failed {
-                    return Err(e);
-                }
-                while next < files.len() || !pending.is_empty() {
-                    while next < files.len() && pending.len() < LOOKAHEAD {
-                        let (tx, rx) = bounded(PER_FILE_QUEUE);
-                        job_tx
-                            .send((next, tx))
-                            .map_err(|_| self.broken("a worker stopped"))?;
-                        pending.push_back(rx);
-                        next += 1;
-                    }
-                    let Some(rx) = pending.pop_front() else { break };
-                    let index = digests.len();
-                    let digest = self.drain_one(index, &files[index], &rx, progress)?;
-                    digests.push(digest);
-                    progress.file_done();
-                }
-                Ok(())
-            })();
+            let mut pending = std::collections::VecDeque::new();
+            let outcome = started.and_then(|()| {
+                self.drain_in_order(files, &job_tx, &mut pending, &mut digests, progress)
+            });
             if outcome.is_err() {
                 stop.store(true, Ordering::Relaxed);
             }
@@ -381,6 +337,54 @@ impl<'a> PackWriter<'a> {
         result?;
         self.collect_stored_digests(files, &mut digests)?;
         Ok(digests)
+    }
+
+    /// Starts one reader per worker. A reader that cannot start is reported after the
+    /// others are let go (returning at once would leave the scope waiting for them).
+    fn start_readers<'s, 'e>(
+        &self,
+        s: &'s std::thread::Scope<'s, 'e>,
+        reader: Reader<'e>,
+        jobs: &Receiver<(usize, Sender<Msg>)>,
+    ) -> Result<()> {
+        for _ in 0..self.workers {
+            let jobs = jobs.clone();
+            let spawned = std::thread::Builder::new()
+                .name("evpack-read".into())
+                .spawn_scoped(s, move || reader.run(&jobs));
+            if let Err(e) = spawned {
+                return Err(self.broken(format!("cannot start a reader: {e}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands files to the readers, keeping `LOOKAHEAD` in flight, and writes each one's
+    /// entry strictly in order, so the zip is the same whichever reader finishes first.
+    fn drain_in_order(
+        &mut self,
+        files: &[PayloadFile],
+        jobs: &Sender<(usize, Sender<Msg>)>,
+        pending: &mut std::collections::VecDeque<Receiver<Msg>>,
+        digests: &mut Vec<FileDigest>,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let mut next = 0;
+        while next < files.len() || !pending.is_empty() {
+            while next < files.len() && pending.len() < LOOKAHEAD {
+                let (tx, rx) = bounded(PER_FILE_QUEUE);
+                jobs.send((next, tx))
+                    .map_err(|_| self.broken("a worker stopped"))?;
+                pending.push_back(rx);
+                next += 1;
+            }
+            let Some(rx) = pending.pop_front() else { break };
+            let index = digests.len();
+            let digest = self.drain_one(index, &files[index], &rx, progress)?;
+            digests.push(digest);
+            progress.file_done();
+        }
+        Ok(())
     }
 
     /// Fills in the digests of stored files, which the hashing sink takes from the stream.
@@ -597,89 +601,162 @@ fn fill(file: &mut File, buf: &mut [u8], f: &PayloadFile) -> Result<usize> {
     Ok(filled)
 }
 
-/// Reads one evidence file, hashing it, and streams it (or its deflated form) to `tx`.
-/// Small compressible files are deflated here, in `scratch`, so deflate runs on every core.
-fn read_file(
-    f: &PayloadFile,
-    tx: &Sender<Msg>,
-    pool: &BufPool,
-    scratch: &mut [u8],
-    prepare: Option<SimpleFileOptions>,
-    stop: &AtomicBool,
-    cancel: &AtomicBool,
-) -> Result<()> {
-    let mut file = File::open(&f.disk).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => changed(f, "it has disappeared"),
-        io::ErrorKind::PermissionDenied => Error::evidence(
-            &f.disk,
-            "cannot be read: permission denied",
-            "ask the file's owner for read access, or move it out of the evidence folder",
-        ),
-        _ => Error::io(&f.disk, "cannot open evidence file", e),
+/// What a reader thread needs: where to read, the shared buffers, when to stop.
+#[derive(Clone, Copy)]
+struct Reader<'a> {
+    root: &'a Dir,
+    files: &'a [PayloadFile],
+    pool: &'a BufPool,
+    mtime: DateTime,
+    stop: &'a AtomicBool,
+    cancel: &'a AtomicBool,
+}
+
+impl Reader<'_> {
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Reads the files it is handed until there are no more or the build stops.
+    fn run(&self, jobs: &Receiver<(usize, Sender<Msg>)>) {
+        let mut scratch = vec![0; CHUNK];
+        for (index, tx) in jobs {
+            if self.stopping() {
+                break;
+            }
+            if let Err(e) = self.read_file(&self.files[index], &tx, &mut scratch) {
+                let _ = tx.send(Msg::Failed(e));
+            }
+        }
+    }
+
+    /// Reads one evidence file, hashing it, and streams it (or its deflated form) to `tx`.
+    /// Small compressible files are deflated here, in `scratch`, so deflate runs on every
+    /// core.
+    fn read_file(&self, f: &PayloadFile, tx: &Sender<Msg>, scratch: &mut [u8]) -> Result<()> {
+        let mut file = open_checked(self.root, f)?;
+        // A stored file is hashed from the zip stream instead (see the module notes).
+        let mut sha = (!hashed_from_stream(f)).then(Sha256::new);
+        let method = method_for(f);
+        let msg = if method == CompressionMethod::Deflated && f.size <= PREPARE_LIMIT {
+            let opts = entry_options(self.mtime, method, f.size);
+            let mut b =
+                ZipFileBuilder::new(f.name.as_str(), opts).map_err(|e| Error::zip(&f.disk, e))?;
+            let total = read_all(&mut file, f, scratch, |bytes| {
+                if let Some(sha) = sha.as_mut() {
+                    sha.update(bytes);
+                }
+                b.write_all(bytes)
+                    .map_err(|e| Error::io(&f.disk, "cannot compress evidence file", e))
+            })?;
+            let digest = finish_file(&file, f, total, sha)?;
+            let prepared = b.finish().map_err(|e| Error::zip(&f.disk, e))?;
+            Msg::Prepared(Box::new(prepared), digest)
+        } else {
+            let Some(total) = self.stream(&mut file, f, tx, sha.as_mut())? else {
+                return Ok(()); // the writer stopped; it reports why
+            };
+            Msg::Done(finish_file(&file, f, total, sha)?)
+        };
+        let _ = tx.send(msg);
+        Ok(())
+    }
+
+    /// Sends the file in read buffers from the shared pool; `None` when the writer stopped
+    /// taking them.
+    fn stream(
+        &self,
+        file: &mut File,
+        f: &PayloadFile,
+        tx: &Sender<Msg>,
+        mut sha: Option<&mut Sha256>,
+    ) -> Result<Option<u64>> {
+        let mut total = 0u64;
+        loop {
+            let Some(mut buf) = self.pool.take(self.stop, self.cancel) else {
+                return Ok(None);
+            };
+            let n = fill(file, buf.room(), f)?;
+            if n == 0 {
+                self.pool.give(buf);
+                return Ok(Some(total));
+            }
+            buf.set_len(n);
+            total = grown(f, total, n)?;
+            if let Some(sha) = sha.as_deref_mut() {
+                sha.update(buf.data());
+            }
+            if tx.send(Msg::Chunk(buf)).is_err() {
+                return Ok(None);
+            }
+            if n < CHUNK {
+                return Ok(Some(total));
+            }
+        }
+    }
+}
+
+/// Opens an evidence file the safe way ([`Dir::open_path`]) and checks it is the file that
+/// was assessed: same identity, size and time. Same path is not enough: a file replaced
+/// (or swapped for a link, or a pipe) is refused.
+fn open_checked(root: &Dir, f: &PayloadFile) -> Result<File> {
+    let Opened { file, meta } = root.open_path(&f.source).map_err(|e| match e {
+        OpenError::Link => changed(f, "it (or a folder above it) has been replaced by a link"),
+        OpenError::NotRegular => changed(f, "it has been replaced by something that is not a file"),
+        OpenError::Io(e) => match e.kind() {
+            io::ErrorKind::NotFound => changed(f, "it has disappeared"),
+            io::ErrorKind::PermissionDenied => Error::evidence(
+                &f.disk,
+                "cannot be read: permission denied",
+                "ask the file's owner for read access, or move it out of the evidence folder",
+            ),
+            _ => Error::io(&f.disk, "cannot open evidence file", e),
+        },
     })?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io(&f.disk, "cannot read evidence file", e))?;
-    // Same path is not enough: the file opened must be the one assessed, so a file
-    // replaced (or swapped for a link pointing out of the evidence folder) is refused.
-    if (meta.dev(), meta.ino()) != f.identity {
+    if FileId::of(&meta) != f.identity {
         return Err(changed(f, "it has been replaced"));
     }
     if meta.len() != f.size || (f.modified.is_some() && meta.modified().ok() != f.modified) {
         return Err(changed(f, "it has changed"));
     }
-    // A stored file is hashed from the zip stream instead (see the module notes).
-    let mut sha = (!hashed_from_stream(f)).then(Sha256::new);
+    Ok(file)
+}
+
+/// Reads the whole file through `scratch`, handing each piece to `each`; returns the size.
+fn read_all(
+    file: &mut File,
+    f: &PayloadFile,
+    scratch: &mut [u8],
+    mut each: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<u64> {
     let mut total = 0u64;
-    let mut builder = match prepare {
-        Some(opts) => {
-            Some(ZipFileBuilder::new(f.name.as_str(), opts).map_err(|e| Error::zip(&f.disk, e))?)
+    loop {
+        let n = fill(file, scratch, f)?;
+        if n == 0 {
+            return Ok(total);
         }
-        None => None,
-    };
-    let grew = |total: &mut u64, n: usize| -> Result<()> {
-        *total += n as u64;
-        if *total > f.size {
-            return Err(changed(f, "it has grown"));
-        }
-        Ok(())
-    };
-    if let Some(b) = builder.as_mut() {
-        loop {
-            let n = fill(&mut file, scratch, f)?;
-            if n == 0 {
-                break;
-            }
-            grew(&mut total, n)?;
-            if let Some(sha) = sha.as_mut() {
-                sha.update(&scratch[..n]);
-            }
-            b.write_all(&scratch[..n])
-                .map_err(|e| Error::io(&f.disk, "cannot compress evidence file", e))?;
-        }
-    } else {
-        loop {
-            let Some(mut buf) = pool.take(stop, cancel) else {
-                return Ok(()); // the writer stopped; it reports why
-            };
-            let n = fill(&mut file, buf.room(), f)?;
-            if n == 0 {
-                pool.give(buf);
-                break;
-            }
-            buf.set_len(n);
-            grew(&mut total, n)?;
-            if let Some(sha) = sha.as_mut() {
-                sha.update(buf.data());
-            }
-            if tx.send(Msg::Chunk(buf)).is_err() {
-                return Ok(()); // the writer gave up; it reports why
-            }
-            if n < CHUNK {
-                break;
-            }
-        }
+        total = grown(f, total, n)?;
+        each(&scratch[..n])?;
     }
+}
+
+/// `total + n`, refusing a file that has grown past its assessed size.
+fn grown(f: &PayloadFile, total: u64, n: usize) -> Result<u64> {
+    let total = total + n as u64;
+    if total > f.size {
+        return Err(changed(f, "it has grown"));
+    }
+    Ok(total)
+}
+
+/// Checks the file read is whole and unchanged; returns its digest (empty for a file
+/// hashed from the stream: filled in once the sink has it).
+fn finish_file(
+    file: &File,
+    f: &PayloadFile,
+    total: u64,
+    sha: Option<Sha256>,
+) -> Result<FileDigest> {
     if total != f.size {
         return Err(changed(f, "it has shrunk"));
     }
@@ -689,20 +766,10 @@ fn read_file(
     if f.modified.is_some() && after.modified().ok() != f.modified {
         return Err(changed(f, "it was modified while being packed"));
     }
-    let digest = FileDigest {
-        // Empty for a file hashed from the stream: filled in once the sink has it.
+    Ok(FileDigest {
         sha256: sha
             .map(|s| crate::util::hex(&s.finalize()))
             .unwrap_or_default(),
         size: total,
-    };
-    let msg = match builder {
-        Some(b) => {
-            let prepared = b.finish().map_err(|e| Error::zip(&f.disk, e))?;
-            Msg::Prepared(Box::new(prepared), digest)
-        }
-        None => Msg::Done(digest),
-    };
-    let _ = tx.send(msg);
-    Ok(())
+    })
 }

@@ -143,6 +143,32 @@ fn an_out_path_that_is_a_folder_fails_and_leaves_no_temporary_file() {
     assert!(names_in(&env.root().join("out/pack.zip")).is_empty());
 }
 
+/// The pack and its digest file land together or not at all: a folder where
+/// `PACK.zip.sha256` should go leaves the old pack and everything else as it was.
+#[test]
+fn a_digest_file_that_cannot_be_written_leaves_the_old_pack_in_place() {
+    let env = sample_env();
+    let out = old_pack(&env);
+    std::fs::remove_file(out.join("pack.zip.sha256")).expect("remove the old digest");
+    std::fs::create_dir(out.join("pack.zip.sha256")).expect("mkdir");
+    let result = build_cmd(&env, &["--out", "out/pack.zip"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    assert!(
+        stderr(&result).contains("pack.zip.sha256"),
+        "{}",
+        stderr(&result)
+    );
+    assert_eq!(
+        names_in(&out),
+        BTreeSet::from(["pack.zip".to_string(), "pack.zip.sha256".to_string()]),
+        "leftovers in the pack's folder"
+    );
+    assert_eq!(std::fs::read(out.join("pack.zip")).expect("read"), OLD_PACK);
+    assert!(names_in(&out.join("pack.zip.sha256")).is_empty());
+}
+
 #[test]
 fn matched_names_that_differ_only_in_case_fail_naming_them() {
     let env = sample_env();
@@ -403,6 +429,68 @@ fn ctrl_c_leaves_no_pack_and_no_temporary_file_and_keeps_the_old_pack() {
         stderr(&output)
     );
     assert_old_pack_alone(&env.root().join("out"));
+}
+
+/// SIGTERM (a logout, a service stop) and SIGHUP (a closed terminal) are treated like
+/// Ctrl-C: no `.part` file left behind.
+#[test]
+fn sigterm_and_sighup_leave_no_pack_and_no_temporary_file() {
+    if !have_tool("kill", &["-l"]) {
+        return;
+    }
+    for signal in ["-TERM", "-HUP"] {
+        let env = big_env();
+        let Some(output) = race(&env, |pid| {
+            std::thread::sleep(Duration::from_millis(200));
+            let ok = Command::new("kill")
+                .args([signal, &pid.to_string()])
+                .status()
+                .expect("run kill");
+            assert!(ok.success(), "kill {signal} failed");
+        }) else {
+            return;
+        };
+        assert!(!output.status.success(), "{signal}");
+        assert!(
+            stderr(&output).contains("interrupted"),
+            "{signal}: {}",
+            stderr(&output)
+        );
+        assert_old_pack_alone(&env.root().join("out"));
+    }
+}
+
+/// A file swapped for a pipe after the scan: opening it must not wait for a writer.
+#[test]
+fn a_late_file_swapped_for_a_pipe_is_an_error_naming_it_not_a_hang() {
+    change_during_build(
+        |ev| {
+            std::fs::remove_file(ev.join(LATE)).expect("remove");
+            let made = Command::new("mkfifo")
+                .arg(ev.join(LATE))
+                .status()
+                .expect("mkfifo");
+            assert!(made.success());
+        },
+        LATE,
+    );
+}
+
+/// A folder swapped for a link to a folder outside after the scan: the file of the same
+/// name out there is never read into the pack.
+#[test]
+fn a_late_folder_swapped_for_a_link_outside_is_an_error_and_nothing_outside_is_packed() {
+    let outside = tempfile::tempdir().expect("temp dir");
+    let late_name = Path::new(LATE).file_name().expect("a file name");
+    std::fs::write(outside.path().join(late_name), "OUTSIDE SECRET").expect("write");
+    change_during_build(
+        |ev| {
+            let folder = ev.join(LATE).parent().expect("a folder").to_path_buf();
+            std::fs::rename(&folder, folder.with_extension("real")).expect("rename");
+            std::os::unix::fs::symlink(outside.path(), &folder).expect("symlink");
+        },
+        LATE,
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod gaps_dates;
 mod gaps_manifest;
 mod gaps_scan;
 mod report;
+mod scan_race;
 mod support;
 mod verify;
 mod verify_interop;
