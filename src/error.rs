@@ -9,7 +9,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A manifest problem at a known place. `line`/`column` are 1-based.
-    #[error("{}:{line}:{column}: {message}\n  help: {help}", path.display())]
+    #[error(
+        "{}:{line}:{column}: {message}\n  help: {help}",
+        crate::util::shown(path)
+    )]
     Manifest {
         path: PathBuf,
         line: usize,
@@ -18,14 +21,14 @@ pub enum Error {
         help: String,
     },
 
-    #[error("{}: {message}\n  help: {help}", path.display())]
+    #[error("{}: {message}\n  help: {help}", crate::util::shown(path))]
     Input {
         path: PathBuf,
         message: String,
         help: String,
     },
 
-    #[error("{}: {action}: {source}", path.display())]
+    #[error("{}: {action}: {source}", crate::util::shown(path))]
     Io {
         path: PathBuf,
         action: &'static str,
@@ -34,7 +37,7 @@ pub enum Error {
     },
 
     /// An evidence file that no longer matches what was assessed, or cannot be packed.
-    #[error("{}: {message}\n  help: {help}", path.display())]
+    #[error("{}: {message}\n  help: {help}", crate::util::shown(path))]
     Evidence {
         path: PathBuf,
         message: String,
@@ -68,7 +71,7 @@ pub enum Error {
     Csv(#[from] csv::Error),
 
     /// The zip library refused an entry or the pack stream.
-    #[error("{}: cannot write the pack: {source}", path.display())]
+    #[error("{}: cannot write the pack: {source}", crate::util::shown(path))]
     Zip {
         path: PathBuf,
         #[source]
@@ -77,11 +80,11 @@ pub enum Error {
 
     /// The pack writer's threads stopped working together (a thread that failed, a
     /// channel closed early): the build stops rather than write a pack it cannot vouch for.
-    #[error("{}: cannot write the pack: {reason}", path.display())]
+    #[error("{}: cannot write the pack: {reason}", crate::util::shown(path))]
     Pipeline { path: PathBuf, reason: String },
 
     /// A glob the manifest check accepted that the matcher could not build.
-    #[error("{}: glob {pattern:?}: {source}", path.display())]
+    #[error("{}: glob {pattern:?}: {source}", crate::util::shown(path))]
     Glob {
         path: PathBuf,
         pattern: String,

@@ -17,7 +17,12 @@ fn main() -> ExitCode {
     match evpack::commands::run(evpack::cli::parse()) {
         Ok(outcome) => ExitCode::from(outcome.code()),
         Err(e) => {
-            eprintln!("evpack: error: {e}");
+            // Paths are escaped where errors name them; this catches any name that reached
+            // a message another way, so no file name can drive the terminal.
+            eprintln!(
+                "evpack: error: {}",
+                evpack::util::printable_lines(&e.to_string())
+            );
             ExitCode::from(exit::UNUSABLE)
         }
     }

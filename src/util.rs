@@ -12,21 +12,44 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Makes a file name safe to print on a terminal: control characters (which could move the
-/// cursor or recolour the screen) are shown escaped. Evidence folders hold every name people
-/// can type, and some that they paste.
+/// cursor or recolour the screen) and bidirectional overrides (which make a name read as
+/// another, `cod.exe` shown as `exe.doc`) are shown escaped. Evidence folders hold every
+/// name people can type, and some that they paste.
 pub fn printable(name: &str) -> String {
-    if !name.chars().any(char::is_control) {
-        return name.to_string();
+    escape_where(name, |c| c.is_control() || is_bidi_control(c))
+}
+
+/// [`printable`] for a whole message of several lines: line breaks that the message itself
+/// holds are kept, everything else is escaped as there.
+pub fn printable_lines(text: &str) -> String {
+    escape_where(text, |c| {
+        c != '\n' && (c.is_control() || is_bidi_control(c))
+    })
+}
+
+fn escape_where(text: &str, escape: impl Fn(char) -> bool) -> String {
+    if !text.chars().any(&escape) {
+        return text.to_string();
     }
-    name.chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escape(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that reorder the text around them (Unicode bidirectional controls).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A path as it may be shown on a terminal (see [`printable`]).
+pub fn shown(path: &std::path::Path) -> String {
+    printable(&path.display().to_string())
 }
 
 /// A lower-case ASCII slug for file names: "Ofsted focused visit" -> "ofsted-focused-visit".
@@ -121,6 +144,9 @@ mod tests {
     fn printable_escapes_controls() {
         assert_eq!(printable("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(printable("plain é"), "plain é");
+        assert_eq!(printable("cod\u{202e}fdp.exe"), "cod\\u{202e}fdp.exe");
+        assert_eq!(printable("a\tb\x7f"), "a\\tb\\u{7f}");
+        assert_eq!(printable_lines("x\u{1b}\n  help: y"), "x\\u{1b}\n  help: y");
     }
 
     #[test]

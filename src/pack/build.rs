@@ -199,7 +199,7 @@ fn refuse_unreadable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
             format!(
                 "{}, but {} asks for it, so the pack would be incomplete",
                 sk.reason,
-                sk.serves.join(", ")
+                crate::util::printable(&sk.serves.join(", "))
             ),
             "make it a readable file (give read access, or put the document itself in place of a link or pipe), or move it out of the evidence folder; then build again",
         )),
@@ -444,7 +444,10 @@ fn refuse_unpackable_name<'a>(
     if let Some(other) = seen.insert(rel.to_lowercase(), rel) {
         return Err(Error::evidence(
             rec.disk_path(root),
-            format!("its name differs only in case from {other:?}; unzipped on Windows one would overwrite the other"),
+            format!(
+                "its name differs only in case from `{}`; unzipped on Windows one would overwrite the other",
+                crate::util::printable(other)
+            ),
             "rename one of the two files",
         ));
     }

@@ -169,6 +169,49 @@ fn a_digest_file_that_cannot_be_written_leaves_the_old_pack_in_place() {
     assert!(names_in(&out.join("pack.zip.sha256")).is_empty());
 }
 
+/// Terminal escapes and bidi overrides in file names never reach the terminal through an
+/// error message: the names are shown escaped.
+#[test]
+fn names_in_error_messages_are_escaped() {
+    const ESC_NAME: &str = "hostile/Evil \u{1b}[2J\u{1b}[31mred\u{202e}fdp.md";
+    // Case twins whose names carry escapes.
+    let env = sample_env();
+    put(&env, ESC_NAME, b"one");
+    put(&env, &ESC_NAME.to_uppercase(), b"two");
+    let result = build_cmd(&env, &["--out", "pack.zip"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    let err = stderr(&result);
+    assert!(err.contains("differs only in case"), "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains("\\u{1b}[2J") && err.contains("\\u{202e}"),
+        "{err:?}"
+    );
+
+    // A matched pipe (skipped by the scan, still asked for) with such a name.
+    let env = sample_env();
+    let made = Command::new("mkfifo")
+        .arg(env.evidence().join(ESC_NAME))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let result = build_cmd(&env, &["--out", "pack.zip"])
+        .output()
+        .expect("run evpack build");
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    let err = stderr(&result);
+    assert!(err.contains("so the pack would be incomplete"), "{err}");
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn matched_names_that_differ_only_in_case_fail_naming_them() {
     let env = sample_env();
