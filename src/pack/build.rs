@@ -17,6 +17,7 @@ use crate::bagit::{self, BagJson, PackDoc, PayloadEntry};
 use crate::error::{Error, Result};
 use crate::fsx::Dir;
 use crate::manifest::Manifest;
+use crate::pack::names::Names;
 use crate::pack::zipwrite::{self, prepare_tag, PackWriter, PayloadFile, PreparedTag, Progress};
 use crate::report::{self, LinkStyle, Templates};
 use crate::scan::{FileRecord, Scan};
@@ -58,6 +59,7 @@ pub fn build(
 ) -> Result<Built> {
     let dir = pack_folder(req.out, &req.scan.root)?;
     let root = open_evidence(req.scan)?;
+    record_paths_by_name(a, req);
     refuse_unreadable_evidence(req.scan, a)?;
     let bag = bag_name(req.out);
     let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
@@ -170,6 +172,26 @@ fn pack_folder(out: &Path, evidence: &Path) -> Result<PathBuf> {
         }
     }
     Ok(dir)
+}
+
+/// The pack names the evidence folder and the manifest by their own names only: the paths
+/// as typed would make the pack's bytes depend on the command line (`-e ev` against
+/// `-e ./ev/`) and an absolute path would tell whoever opens the pack how the lead's disk
+/// is laid out.
+fn record_paths_by_name(a: &mut Assessment, req: &PackRequest<'_>) {
+    let name = |p: &Path| -> Option<String> {
+        p.canonicalize()
+            .or_else(|_| std::path::absolute(p))
+            .ok()
+            .and_then(|abs| {
+                abs.components()
+                    .filter(|c| matches!(c, std::path::Component::Normal(_)))
+                    .next_back()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            })
+    };
+    a.evidence_dir = name(&req.scan.root).unwrap_or_else(|| "evidence".into());
+    a.manifest.path = name(&req.manifest.path).unwrap_or_else(|| "manifest.toml".into());
 }
 
 /// Opens the evidence folder that was scanned, and no other: a folder swapped since the
@@ -396,13 +418,13 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
     let records: HashMap<&str, &FileRecord> =
         scan.files.iter().map(|f| (f.rel.as_str(), f)).collect();
     let serves = a.serves();
-    let mut lower: HashMap<String, &str> = HashMap::new();
+    let mut names = Names::default();
     let mut out = Vec::with_capacity(serves.len());
     for (rel, ids) in serves {
         let rec = records
             .get(rel)
             .ok_or_else(|| Error::Internal(format!("{rel:?} was assessed but not scanned")))?;
-        refuse_unpackable_name(&scan.root, rec, &mut lower)?;
+        refuse_unpackable_name(&scan.root, rec, &mut names)?;
         out.push((
             PayloadFile {
                 name: format!("{bag}/{}{rel}", bagit::DATA_DIR),
@@ -419,14 +441,9 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
     Ok(out)
 }
 
-/// A name that could not be unzipped faithfully everywhere is refused with the fix.
-/// `seen` maps lower-cased names already planned to their spelling.
-fn refuse_unpackable_name<'a>(
-    root: &Path,
-    rec: &'a FileRecord,
-    seen: &mut HashMap<String, &'a str>,
-) -> Result<()> {
-    let rel = rec.rel.as_str();
+/// A name that could not be unzipped faithfully everywhere is refused with the fix
+/// ([`names`] has the rules).
+fn refuse_unpackable_name(root: &Path, rec: &FileRecord, names: &mut Names) -> Result<()> {
     if !rec.utf8_name {
         return Err(Error::evidence(
             rec.disk_path(root),
@@ -434,24 +451,9 @@ fn refuse_unpackable_name<'a>(
             "rename the file (retype the name; it was probably copied from an old system)",
         ));
     }
-    if rel.contains('\\') {
-        return Err(Error::evidence(
-            rec.disk_path(root),
-            "the file name contains a backslash, which zip tools read as a folder separator",
-            "rename the file without `\\`",
-        ));
-    }
-    if let Some(other) = seen.insert(rel.to_lowercase(), rel) {
-        return Err(Error::evidence(
-            rec.disk_path(root),
-            format!(
-                "its name differs only in case from `{}`; unzipped on Windows one would overwrite the other",
-                crate::util::printable(other)
-            ),
-            "rename one of the two files",
-        ));
-    }
-    Ok(())
+    names
+        .add(&rec.rel)
+        .map_err(|r| Error::evidence(root.join(&rec.rel), r.message, r.help))
 }
 
 fn bag_info(a: &Assessment, date: NaiveDate, bytes: u64, files: usize) -> String {

@@ -6,6 +6,7 @@
 //! and a cancel flag, and gets a [`Built`] back (or an error naming the file).
 
 mod build;
+mod names;
 mod sink;
 pub mod zipwrite;
 

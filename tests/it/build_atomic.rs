@@ -174,24 +174,34 @@ fn a_digest_file_that_cannot_be_written_leaves_the_old_pack_in_place() {
 #[test]
 fn names_in_error_messages_are_escaped() {
     const ESC_NAME: &str = "hostile/Evil \u{1b}[2J\u{1b}[31mred\u{202e}fdp.md";
-    // Case twins whose names carry escapes.
-    let env = sample_env();
-    put(&env, ESC_NAME, b"one");
-    put(&env, &ESC_NAME.to_uppercase(), b"two");
-    let result = build_cmd(&env, &["--out", "pack.zip"])
-        .output()
-        .expect("run evpack build");
-    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
-    let err = stderr(&result);
-    assert!(err.contains("differs only in case"), "{err}");
-    assert!(
-        !err.contains('\u{1b}') && !err.contains('\u{202e}'),
-        "{err:?}"
-    );
+    const BIDI_NAME: &str = "hostile/Evil \u{202e}fdp.md";
+    let refused = |names: &[&str], why: &str| -> String {
+        let env = sample_env();
+        for name in names {
+            put(&env, name, name.as_bytes());
+        }
+        let result = build_cmd(&env, &["--out", "pack.zip"])
+            .output()
+            .expect("run evpack build");
+        assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+        let err = stderr(&result);
+        assert!(err.contains(why), "{err}");
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+            "{err:?}"
+        );
+        err
+    };
+    // A name holding terminal escapes.
+    let err = refused(&[ESC_NAME], "control character");
     assert!(
         err.contains("\\u{1b}[2J") && err.contains("\\u{202e}"),
         "{err:?}"
     );
+    // Case twins whose names carry a right-to-left override.
+    let upper = BIDI_NAME.to_uppercase();
+    let err = refused(&[BIDI_NAME, &upper], "differs only in case");
+    assert!(err.contains("\\u{202e}"), "{err:?}");
 
     // A matched pipe (skipped by the scan, still asked for) with such a name.
     let env = sample_env();
@@ -210,6 +220,52 @@ fn names_in_error_messages_are_escaped() {
         !err.contains('\u{1b}') && !err.contains('\u{202e}'),
         "{err:?}"
     );
+}
+
+/// Names that unzip, bagit.py, Windows or a Mac would break on are refused before anything
+/// is written, each named (escaped) with the fix; the old pack stays.
+#[test]
+fn names_other_tools_break_on_are_refused_naming_them() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["hostile/Tab\there 2020-12-01.md"], "control character"),
+        (&["hostile/Line\nbreak 2020-12-01.md"], "control character"),
+        (&["hostile/Delete\u{7f} 2020-12-01.md"], "control character"),
+        (
+            &["hostile/Trailing space 2020-12-01.md "],
+            "ends with a space or a dot",
+        ),
+        (
+            &["hostile/Folder /Plan 2020-12-01.md"],
+            "ends with a space or a dot",
+        ),
+        (
+            &[
+                "hostile/Caf\u{e9} 2020-12-01.md",
+                "hostile/Cafe\u{301} 2020-12-01.md",
+            ],
+            "differs only in case or accents",
+        ),
+        (
+            &["hostile/plan", "hostile/Plan/Annex 2020-12-01.md"],
+            "differs only in case or accents",
+        ),
+    ];
+    for (names, why) in cases {
+        let env = sample_env();
+        let out = old_pack(&env);
+        for name in *names {
+            put(&env, name, b"evidence");
+        }
+        let result = build_cmd(&env, &["--out", "out/pack.zip"])
+            .output()
+            .expect("run evpack build");
+        let err = stderr(&result);
+        assert_eq!(result.status.code(), Some(2), "{names:?}: {err}");
+        assert!(err.contains(why), "{names:?}: {err}");
+        assert!(err.contains("hostile/"), "{names:?}: {err}");
+        assert!(!err.contains('\t') && !err.contains('\u{7f}'), "{err:?}");
+        assert_old_pack_alone(&out);
+    }
 }
 
 #[test]

@@ -125,3 +125,43 @@ fn entries_are_sorted_with_one_timestamp_and_mode_0644() {
     let b = std::fs::read(env.root().join("modes/pack.zip")).expect("read");
     assert!(a == b, "evidence file modes changed the pack");
 }
+
+/// The evidence folder and manifest typed three ways (relative, with `./` and a trailing
+/// `/`, absolute) give the same pack, and the pack holds no trace of the lead's folders.
+#[test]
+fn paths_typed_differently_give_the_same_pack_and_leak_no_folder_layout() {
+    let env = sample_env();
+    mkdirs(&env, &["a", "b", "c"]);
+    let root = env.root().to_string_lossy().into_owned();
+    let abs_ev = format!("{root}/evidence");
+    let abs_manifest = format!("{root}/manifest.toml");
+    let mut packs = Vec::new();
+    for (out, ev, manifest) in [
+        ("a/pack.zip", "evidence", "manifest.toml"),
+        ("b/pack.zip", "./evidence/", "./manifest.toml"),
+        ("c/pack.zip", abs_ev.as_str(), abs_manifest.as_str()),
+    ] {
+        let result = env
+            .cmd()
+            .args(["build", "-q", "--date", DATE, "-m", manifest, "-e", ev])
+            .args(["--out", out])
+            .output()
+            .expect("run evpack build");
+        assert_eq!(
+            result.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        packs.push(std::fs::read(env.root().join(out)).expect("read"));
+    }
+    assert!(
+        packs[0] == packs[1],
+        "`-e ./evidence/` gives a different pack"
+    );
+    assert!(packs[0] == packs[2], "absolute paths give a different pack");
+    for e in read_pack(&env.root().join("c/pack.zip")) {
+        let text = String::from_utf8_lossy(&e.bytes);
+        assert!(!text.contains(&root), "{} names the lead's folders", e.name);
+    }
+}

@@ -156,18 +156,14 @@ fn odd_names_env(names: &[&str]) -> TestEnv {
 }
 
 #[test]
-fn names_with_spaces_and_a_newline_validate_with_bagit_py() {
+fn names_with_spaces_validate_with_bagit_py() {
     if !have_tool("python3", &["--version"]) || !have_tool("bagit.py", &["--version"]) {
         return;
     }
-    let env = odd_names_env(&[SPACE, NEWLINE]);
+    let env = odd_names_env(&[SPACE]);
     build_ok(&env, "odd.zip", &[]);
     let entries = read_pack(&env.root().join("odd.zip"));
     let manifest = text(&entries, "odd/manifest-sha256.txt");
-    assert!(
-        manifest.contains("  data/audits/audit%0Anewline 2020-12-03.md\n"),
-        "{manifest}"
-    );
     assert!(
         manifest.contains(&format!("  data/{SPACE}\n")),
         "{manifest}"
@@ -175,16 +171,32 @@ fn names_with_spaces_and_a_newline_validate_with_bagit_py() {
 
     let dir = env.root().join("unzipped");
     python_extract(&env.root().join("odd.zip"), &dir);
-    assert_eq!(
-        std::fs::read(dir.join("odd/data").join(NEWLINE)).expect("extracted newline name"),
-        b"evidence 1\n"
-    );
     bagit_validate(&dir.join("odd"));
+}
+
+/// A line break in a name cannot be unzipped on Windows, nor checked with `sha256sum -c`:
+/// the build refuses it (naming it escaped) instead of writing a pack some auditors cannot
+/// check.
+#[test]
+fn names_with_a_line_break_are_refused() {
+    for name in [NEWLINE, "audits/cr\r 2020-12-06.md"] {
+        let env = odd_names_env(&[name]);
+        let out = env
+            .cmd()
+            .args(["build", "-q", "-m", "manifest.toml", "--date", "2021-01-15"])
+            .args(["--out", "odd.zip"])
+            .output()
+            .expect("run evpack build");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("control character"), "{err}");
+        assert!(!env.root().join("odd.zip").exists());
+    }
 }
 
 #[test]
 fn percent_cr_and_lf_are_percent_encoded_in_manifest_lines_as_rfc_8493_says() {
-    let env = odd_names_env(&[PERCENT, NEWLINE, FAKE_ESCAPE, "audits/cr\r 2020-12-06.md"]);
+    let env = odd_names_env(&[PERCENT, FAKE_ESCAPE]);
     build_ok(&env, "odd.zip", &[]);
     let entries = read_pack(&env.root().join("odd.zip"));
     let manifest = text(&entries, "odd/manifest-sha256.txt");
@@ -197,12 +209,11 @@ fn percent_cr_and_lf_are_percent_encoded_in_manifest_lines_as_rfc_8493_says() {
         [
             "data/audits/100%25 audit 2020-12-01.md",
             "data/audits/Plain audit 2020-12-05.md",
-            "data/audits/audit%0Anewline 2020-12-03.md",
-            "data/audits/cr%0D 2020-12-06.md",
             "data/audits/x%250A 2020-12-04.md",
         ]
     );
     // Decoded as the RFC says (only %25, %0A, %0D), every line names its entry and digest.
+    // (Names holding a line break are refused: see `names_with_a_line_break_are_refused`.)
     for line in manifest.lines() {
         let (digest, path) = line.split_once("  ").expect("a manifest line");
         let decoded = path

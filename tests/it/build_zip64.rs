@@ -130,3 +130,60 @@ fn entry_text(zip: &std::path::Path, name: &str) -> String {
         .expect("read an entry");
     s
 }
+
+/// A text file just under 4 GiB that does not compress: deflated, it grows past 4 GiB, so
+/// its entry needs Zip64 although the file itself does not (the build failed with "Large
+/// file option has not been set" when Zip64 was chosen from the file's size).
+#[test]
+#[ignore = "reads, deflates and writes 4 GiB: minutes; run with --ignored"]
+fn a_text_file_under_4_gib_that_deflates_past_4_gib_is_packed_with_zip64() {
+    use std::io::Write;
+    const BIG_TEXT: &str = "improvement plan/Case notes export 2020-12-01.csv";
+    let size: u64 = (4 << 30) - (64 << 20);
+    let env = TestEnv::new();
+    let path = env.evidence().join(BIG_TEXT);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    // One MiB of noise, repeated: deflate only looks 32 KiB back, so it cannot compress.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let block: Vec<u8> = (0..1 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    for _ in 0..size >> 20 {
+        f.write_all(&block).expect("write");
+    }
+    f.into_inner().expect("flush").sync_all().expect("sync");
+    env.manifest(MANIFEST);
+
+    build_ok(&env, "big.zip", &["--quiet"]);
+    let zip = env.root().join("big.zip");
+    let out = env
+        .cmd()
+        .args(["verify", "big.zip", "--quiet"])
+        .output()
+        .expect("run evpack verify");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let file = std::fs::File::open(&zip).expect("open the pack");
+    let z = zip::ZipArchive::new(file).expect("the pack is a zip");
+    let entry = z
+        .index_for_name(&format!("big/data/{BIG_TEXT}"))
+        .expect("the entry");
+    let mut z = z;
+    let e = z.by_index_raw(entry).expect("the entry");
+    assert_eq!(e.size(), size);
+    assert!(
+        e.compressed_size() > u64::from(u32::MAX),
+        "{}",
+        e.compressed_size()
+    );
+}

@@ -1,0 +1,173 @@
+//! Which file names a pack can hold. A pack is unzipped on Windows laptops and Macs and
+//! checked with `bagit.py` and `sha256sum`; a name that any of them would mangle, merge with
+//! another or refuse is refused here, before anything is written, naming the file (escaped)
+//! and saying how to fix it. Renaming on the way in is not an option: the pack must hold
+//! the evidence under the names the drive shows.
+
+use std::collections::HashMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::util::printable;
+
+/// Why a name cannot go in a pack, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub message: String,
+    pub help: &'static str,
+}
+
+/// The names planned so far, by the key under which an unzip would merge them.
+#[derive(Default)]
+pub struct Names {
+    /// Lower-cased NFC form of every file's path -> its spelling.
+    files: HashMap<String, String>,
+    /// Lower-cased NFC form of every folder on the way to a file -> its first spelling.
+    folders: HashMap<String, String>,
+}
+
+impl Names {
+    /// Checks `rel` (`/`-separated, relative to the evidence folder) against the rules and
+    /// the names already added, then adds it.
+    pub fn add(&mut self, rel: &str) -> Result<(), Refusal> {
+        check_characters(rel)?;
+        let key = merge_key(rel);
+        if let Some(other) = self.files.get(&key) {
+            return Err(twins(other, rel));
+        }
+        if let Some(other) = self.folders.get(&key) {
+            return Err(Refusal {
+                message: format!(
+                    "its name differs only in case or accents from the folder `{}`; a Windows or Mac disk cannot hold both",
+                    printable(other)
+                ),
+                help: "rename the file or the folder",
+            });
+        }
+        for (at, _) in rel.match_indices('/') {
+            let folder = &rel[..at];
+            let folder_key = merge_key(folder);
+            if let Some(other) = self.files.get(&folder_key) {
+                return Err(Refusal {
+                    message: format!(
+                        "its folder `{}` differs only in case or accents from the file `{}`; a Windows or Mac disk cannot hold both",
+                        printable(folder),
+                        printable(other)
+                    ),
+                    help: "rename the file or the folder",
+                });
+            }
+            // Folders that differ only in case merge harmlessly on unzipping (their files
+            // keep their own names), so only the first spelling is kept, for messages.
+            self.folders
+                .entry(folder_key)
+                .or_insert_with(|| folder.to_string());
+        }
+        self.files.insert(key, rel.to_string());
+        Ok(())
+    }
+}
+
+/// Two names a case-insensitive, normalising file system (Windows, macOS) would merge.
+fn twins(a: &str, b: &str) -> Refusal {
+    Refusal {
+        message: format!(
+            "its name differs only in case or accents from `{}`; unzipped on Windows or a Mac one would overwrite the other",
+            printable(a)
+        ),
+        help: if a.to_lowercase() == b.to_lowercase() {
+            "rename one of the two"
+        } else {
+            "rename one of the two (they look alike but are spelt with different Unicode forms)"
+        },
+    }
+}
+
+/// The form under which Windows and macOS would treat two names as one: case folded and
+/// Unicode-normalised (NFC), since a Mac writes `é` as `e` plus an accent.
+fn merge_key(name: &str) -> String {
+    name.nfc().collect::<String>().to_lowercase()
+}
+
+/// Characters no pack may hold in a name.
+fn check_characters(rel: &str) -> Result<(), Refusal> {
+    if rel.chars().any(char::is_control) {
+        return Err(Refusal {
+            message: format!(
+                "the name `{}` holds a control character (a tab, line break, escape or delete): bagit.py, sha256sum and unzip tools cannot name it faithfully",
+                printable(rel)
+            ),
+            help: "rename the file (retype the name; such characters come from pasting)",
+        });
+    }
+    if rel.contains('\\') {
+        return Err(Refusal {
+            message:
+                "the file name contains a backslash, which zip tools read as a folder separator"
+                    .into(),
+            help: "rename the file without `\\`",
+        });
+    }
+    for part in rel.split('/') {
+        if part.ends_with(' ') || part.ends_with('.') {
+            return Err(Refusal {
+                message: format!(
+                    "`{}` ends with a space or a dot, which Windows drops when unzipping, so the file would not match its checksum line",
+                    printable(part)
+                ),
+                help: "rename it without the trailing space or dot",
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(names: &[&str]) -> Option<Refusal> {
+        let mut n = Names::default();
+        names.iter().find_map(|name| n.add(name).err())
+    }
+
+    #[test]
+    fn plain_names_pass() {
+        assert_eq!(
+            refused(&["a/b.pdf", "a/c.pdf", "A b/c d.pdf", "é/ü.pdf", "x.y/z"]),
+            None
+        );
+    }
+
+    #[test]
+    fn controls_and_trailing_spaces_or_dots_are_refused() {
+        for bad in [
+            "a\tb.pdf",
+            "a\rb.pdf",
+            "a\nb.pdf",
+            "a\u{1b}b.pdf",
+            "a\u{7f}b.pdf",
+            "a/b.pdf ",
+            "a /b.pdf",
+            "a./b.pdf",
+            "a\\b.pdf",
+        ] {
+            assert!(refused(&[bad]).is_some(), "{bad:?}");
+        }
+        let r = refused(&["a\u{1b}[31mb.pdf"]).expect("refused");
+        assert!(r.message.contains("\\u{1b}[31m"), "{}", r.message);
+    }
+
+    #[test]
+    fn case_and_unicode_twins_are_refused() {
+        assert!(refused(&["a/Plan.pdf", "a/PLAN.pdf"]).is_some());
+        // NFC and NFD spellings of the same name.
+        assert!(refused(&["caf\u{e9}.pdf", "cafe\u{301}.pdf"]).is_some());
+        // A file and a folder that differ only in case, either order.
+        assert!(refused(&["a/plan", "a/Plan/x.pdf"]).is_some());
+        assert!(refused(&["a/Plan/x.pdf", "a/plan"]).is_some());
+        // Folders that differ only in case, holding different files, merge harmlessly.
+        assert_eq!(refused(&["Audits/x.pdf", "audits/y.pdf"]), None);
+        assert!(refused(&["Audits/x.pdf", "audits/X.pdf"]).is_some());
+    }
+}
