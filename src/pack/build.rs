@@ -185,8 +185,7 @@ fn record_paths_by_name(a: &mut Assessment, req: &PackRequest<'_>) {
             .ok()
             .and_then(|abs| {
                 abs.components()
-                    .filter(|c| matches!(c, std::path::Component::Normal(_)))
-                    .next_back()
+                    .rfind(|c| matches!(c, std::path::Component::Normal(_)))
                     .map(|c| c.as_os_str().to_string_lossy().into_owned())
             })
     };
