@@ -64,42 +64,99 @@ pub fn build(
     let bag = bag_name(req.out);
     let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
         plan_payload(req.scan, a, &bag)?.into_iter().unzip();
-    let total_bytes: u64 = files.iter().map(|p| p.size).sum();
-    let mtime = zip_time(req.date)?;
-    let docs = render_documents(req.templates, a, &bag, req.date, mtime)?;
-
+    let plan = Plan {
+        total_bytes: files.iter().map(|p| p.size).sum(),
+        mtime: zip_time(req.date)?,
+        bag,
+        files,
+        serves,
+    };
+    let docs = render_documents(req.templates, a, &plan.bag, req.date, plan.mtime)?;
     let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{bag}."))
+        .prefix(&format!(".{}.", plan.bag))
         .suffix(".part")
         .permissions(crate::util::new_file_permissions())
         .tempfile_in(&dir)
         .map_err(|e| Error::io(&dir, "cannot create the pack's temporary file", e))?;
+    let (files, bytes) = (plan.files.len(), plan.total_bytes);
+    let sha = write_zip(
+        &tmp,
+        req,
+        a,
+        &root,
+        plan,
+        docs,
+        Control { progress, cancel },
+    )?;
+    if cancel.load(Ordering::SeqCst) {
+        return Err(Error::Interrupted);
+    }
+    let sha256 = hex(&sha);
+    let digest_path = put_in_place(tmp, req.out, &dir, &sha256)?;
+    Ok(Built {
+        sha256,
+        files,
+        bytes,
+        digest_path,
+    })
+}
+
+/// What goes in the zip, decided before anything is written.
+struct Plan {
+    /// The top-level folder in the zip.
+    bag: String,
+    /// The payload in pack order, and the requirements each file serves.
+    files: Vec<PayloadFile>,
+    serves: Vec<Vec<String>>,
+    total_bytes: u64,
+    /// Every entry's timestamp.
+    mtime: zip::DateTime,
+}
+
+/// How the caller follows and stops a build.
+struct Control<'a> {
+    progress: &'a dyn Progress,
+    cancel: &'a AtomicBool,
+}
+
+/// Writes the whole zip into `tmp`: tag files and payload in the byte order of their names,
+/// so the zip lists like a sorted folder. Returns the pack's SHA-256; records each payload
+/// file's digest in `a`.
+fn write_zip(
+    tmp: &tempfile::NamedTempFile,
+    req: &PackRequest<'_>,
+    a: &mut Assessment,
+    root: &Dir,
+    plan: Plan,
+    docs: Documents,
+    ctl: Control<'_>,
+) -> Result<[u8; 32]> {
     let file = tmp
         .as_file()
         .try_clone()
         .map_err(|e| Error::io(tmp.path(), "cannot write the pack", e))?;
     // Direct I/O pays off only for large packs; small ones stay in the page cache.
-    let direct = (total_bytes >= DIRECT_IO_FROM)
+    let direct = (plan.total_bytes >= DIRECT_IO_FROM)
         .then(|| zipwrite::open_direct(tmp.path()))
         .flatten();
-    let w = PackWriter::new(file, direct, req.out.to_path_buf(), mtime, cancel)?;
+    let w = PackWriter::new(file, direct, req.out.to_path_buf(), plan.mtime, ctl.cancel)?;
     let mut tags = TagWriter {
         w,
         tags: Vec::new(),
     };
-
-    // Entries in byte order of their names, so the zip lists like a sorted folder.
+    let bag = plan.bag.as_str();
     tags.prepared(bagit::README_MD, docs.readme)?;
-    let info = bag_info(a, req.date, total_bytes, files.len());
-    tags.bytes(&bag, bagit::BAG_INFO, info.as_bytes())?;
-    tags.bytes(&bag, bagit::BAGIT, bagit::BAGIT_TXT.as_bytes())?;
+    let info = bag_info(a, req.date, plan.total_bytes, plan.files.len());
+    tags.bytes(bag, bagit::BAG_INFO, info.as_bytes())?;
+    tags.bytes(bag, bagit::BAGIT, bagit::BAGIT_TXT.as_bytes())?;
 
-    progress.start(total_bytes, files.len());
-    let digests = tags.w.add_files(&root, &files, progress)?;
-    progress.finish();
-    let entries: Vec<PayloadEntry> = files
+    ctl.progress.start(plan.total_bytes, plan.files.len());
+    let digests = tags.w.add_files(root, &plan.files, ctl.progress)?;
+    ctl.progress.finish();
+    let entries: Vec<PayloadEntry> = plan
+        .files
         .iter()
-        .zip(serves)
+        .zip(plan.serves)
         .zip(digests)
         .map(|((p, serves), d)| PayloadEntry {
             path: format!("{}{}", bagit::DATA_DIR, p.shown),
@@ -110,44 +167,32 @@ pub fn build(
         .collect();
     record_digests(a, &entries);
 
-    tags.bytes(&bag, bagit::GAPS_CSV, &report::csv::render(a)?)?;
+    tags.bytes(bag, bagit::GAPS_CSV, &report::csv::render(a)?)?;
     tags.prepared(bagit::INDEX_HTML, docs.index)?;
-    tags.with(&bag, bagit::MANIFEST_SHA256, |out| {
+    tags.with(bag, bagit::MANIFEST_SHA256, |out| {
         for e in &entries {
             out.write_all(bagit::manifest_line(&e.sha256, &e.path).as_bytes())?;
         }
         Ok(())
     })?;
-    tags.bytes(&bag, bagit::MANIFEST_TOML, req.manifest.text.as_bytes())?;
+    tags.bytes(bag, bagit::MANIFEST_TOML, req.manifest.text.as_bytes())?;
     let date_text = req.date.to_string();
     let doc = PackDoc {
         assessment: &*a,
         pack_schema: bagit::PACK_SCHEMA,
         bag: BagJson {
-            name: &bag,
+            name: bag,
             bagging_date: &date_text,
         },
         payload: &entries,
     };
-    tags.json(&bag, bagit::PACK_JSON, &doc)?;
-    let (file, sha) = tags.finish(&bag)?;
+    tags.json(bag, bagit::PACK_JSON, &doc)?;
     // No fsync: forcing gigabytes to the disk would multiply the build time, and the rename
-    // below already guarantees nobody sees a half-written pack while the system runs. After
-    // a power cut, `evpack verify` (or sha256sum -c) tells at once whether the pack is whole.
-    drop(file);
-    if cancel.load(Ordering::SeqCst) {
-        return Err(Error::Interrupted);
-    }
-    let sha256 = hex(&sha);
-    let digest_path = put_in_place(tmp, req.out, &dir, &sha256)?;
-    Ok(Built {
-        sha256,
-        files: files.len(),
-        bytes: total_bytes,
-        digest_path,
-    })
+    // afterwards already guarantees nobody sees a half-written pack while the system runs.
+    // After a power cut, `evpack verify` (or sha256sum -c) tells at once whether it is whole.
+    let (_file, sha) = tags.finish(bag)?;
+    Ok(sha)
 }
-
 /// The folder the pack goes in: it must exist and lie outside the evidence folder (a pack
 /// there would be scanned as evidence next time).
 fn pack_folder(out: &Path, evidence: &Path) -> Result<PathBuf> {

@@ -495,63 +495,22 @@ pub(super) fn start(
     };
     let (digest_tx, digest_rx) = crossbeam_channel::unbounded();
     let failed = Arc::new(Mutex::new(None));
-    let hash_homes = homes.clone();
-    let hash_failed = Arc::clone(&failed);
     // Each sink thread, however it stops (an error, even a panic), goes on taking blocks
     // and handing them back until the stream ends: otherwise the framing side would wait
     // for an empty block forever. It sees the recorded failure at its next block instead.
     // Named, so a profiler or `top -H` shows which stage is busy.
-    let hasher = std::thread::Builder::new()
-        .name("evpack-hash".into())
-        .spawn(move || {
-            let outcome = catch_unwind(AssertUnwindSafe(|| {
-                hash_stream(&hash_rx, &hash_homes, digest_tx)
-            }))
-            .unwrap_or_else(|_| Err("the hashing thread failed".into()));
-            if let Err(why) = &outcome {
-                record_failure(&hash_failed, io::Error::other(why.clone()));
-                for msg in hash_rx.iter() {
-                    if let ToHash::Block(segment) = msg {
-                        hash_homes.release(segment.block);
-                    }
-                }
-            }
-            outcome
-        })?;
-    let write_failed = Arc::clone(&failed);
-    let write_homes = homes.clone();
-    let writer = std::thread::Builder::new()
-        .name("evpack-write".into())
-        .spawn(move || -> io::Result<File> {
-            let mut disk = DiskWriter::new(file, direct);
-            let mut result = Ok(());
-            let mut batch: Vec<Segment> = Vec::with_capacity(BATCH_SEGMENTS);
-            for first in write_rx.iter() {
-                // Whatever else is already waiting goes in the same system call: read chunks
-                // are 256 KiB, and the disk takes large writes best.
-                batch.push(first);
-                while batch.len() < BATCH_SEGMENTS {
-                    match write_rx.try_recv() {
-                        Ok(segment) => batch.push(segment),
-                        Err(_) => break,
-                    }
-                }
-                if result.is_ok() {
-                    result = catch_unwind(AssertUnwindSafe(|| disk.write_segments(&batch)))
-                        .unwrap_or_else(|_| Err(io::Error::other("the writer thread failed")));
-                    if let Err(e) = &result {
-                        record_failure(&write_failed, io::Error::new(e.kind(), e.to_string()));
-                    }
-                }
-                for segment in batch.drain(..) {
-                    write_homes.release(segment.block);
-                }
-            }
-            result?;
-            let mut file = disk.file;
-            file.flush()?;
-            Ok(file)
-        })?;
+    let hasher = {
+        let (homes, failed) = (homes.clone(), Arc::clone(&failed));
+        std::thread::Builder::new()
+            .name("evpack-hash".into())
+            .spawn(move || run_hasher(&hash_rx, &homes, digest_tx, &failed))?
+    };
+    let writer = {
+        let (homes, failed) = (homes.clone(), Arc::clone(&failed));
+        std::thread::Builder::new()
+            .name("evpack-write".into())
+            .spawn(move || run_writer(&write_rx, DiskWriter::new(file, direct), &homes, &failed))?
+    };
     let position = Arc::new(AtomicU64::new(0));
     let channel = ChannelSink(RefCell::new(SinkState {
         buf: Block::new(BLOCK, Home::Stream),
@@ -571,6 +530,64 @@ pub(super) fn start(
         writer,
     };
     Ok((channel, threads))
+}
+
+/// The hashing thread: hashes the stream (and stored files' spans of it); after a failure
+/// it records why and keeps handing blocks back until the stream ends.
+fn run_hasher(
+    rx: &Receiver<ToHash>,
+    homes: &Homes,
+    digests: Sender<(usize, [u8; 32])>,
+    failed: &Mutex<Option<io::Error>>,
+) -> Result<[u8; 32], String> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| hash_stream(rx, homes, digests)))
+        .unwrap_or_else(|_| Err("the hashing thread failed".into()));
+    if let Err(why) = &outcome {
+        record_failure(failed, io::Error::other(why.clone()));
+        for msg in rx.iter() {
+            if let ToHash::Block(segment) = msg {
+                homes.release(segment.block);
+            }
+        }
+    }
+    outcome
+}
+
+/// The writing thread: writes segments to the disk in batches; after a failure it records
+/// why and keeps handing blocks back until the stream ends.
+fn run_writer(
+    rx: &Receiver<Segment>,
+    mut disk: DiskWriter,
+    homes: &Homes,
+    failed: &Mutex<Option<io::Error>>,
+) -> io::Result<File> {
+    let mut result = Ok(());
+    let mut batch: Vec<Segment> = Vec::with_capacity(BATCH_SEGMENTS);
+    for first in rx.iter() {
+        // Whatever else is already waiting goes in the same system call: read chunks are
+        // 256 KiB, and the disk takes large writes best.
+        batch.push(first);
+        while batch.len() < BATCH_SEGMENTS {
+            match rx.try_recv() {
+                Ok(segment) => batch.push(segment),
+                Err(_) => break,
+            }
+        }
+        if result.is_ok() {
+            result = catch_unwind(AssertUnwindSafe(|| disk.write_segments(&batch)))
+                .unwrap_or_else(|_| Err(io::Error::other("the writer thread failed")));
+            if let Err(e) = &result {
+                record_failure(failed, io::Error::new(e.kind(), e.to_string()));
+            }
+        }
+        for segment in batch.drain(..) {
+            homes.release(segment.block);
+        }
+    }
+    result?;
+    let mut file = disk.file;
+    file.flush()?;
+    Ok(file)
 }
 
 impl SinkThreads {
