@@ -1,21 +1,47 @@
-//! The BagIt checks (RFC 8493 section 3) and evpack's own `pack.json` consistency check,
-//! over any [`Store`]. Every check runs whatever the others found, so one run names every
-//! difference.
+//! The BagIt checks (RFC 8493 section 3) over any [`Store`], and what an evpack pack adds:
+//! `pack.json` agrees with the payload ([`super::packjson`]), and every tag file evpack
+//! writes is there and listed in the tag manifest. Every check runs whatever the others
+//! found, so one run names every difference.
+//!
+//! # Memory
+//!
+//! Payload files, and tag files that nothing parses (`index.html`, a manifest of an
+//! algorithm evpack does not check), only stream through the hashers. The tag files that
+//! are parsed (`bagit.txt`, `bag-info.txt`, the sha256/sha512 manifests and tag manifests,
+//! `pack.json`) are read whole, one at a time, parsed and dropped, within one budget for
+//! them all: [`TAG_BYTES_BASE`] plus [`TAG_BYTES_PER_FILE`] for each payload file the
+//! container lists. So any one tag file up to 64 MiB is read in any pack, a pack of
+//! 200,000 files may carry a 121 MB `pack.json`, and what a hostile pack makes the verifier
+//! hold grows with the entries it declares (each costs it a directory record), never with
+//! what its data inflates to. What parsing keeps is bounded too: a tag file names at most
+//! [`NAMED_PER_TAG_FILE`] problems (plus one per payload file) one by one and counts the
+//! rest, and a manifest keeps at most that many lines for files that are not in the pack.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::findings::{Finding, Kind};
+use super::findings::{Capped, Finding, Kind};
 use super::hashing::{Algo, Algos, Digests, Hashers};
+use super::packjson::{self, MAX_PATH_BYTES};
 use super::store::{Buffers, Listing, Member, Problem, Store};
 use crate::bagit;
 
-/// Largest tag file read into memory (`bag-info.txt`, manifests, `pack.json`). A manifest
-/// line is about 100 bytes, so a 20,000-file pack's manifest is 2 MB and its `pack.json`
-/// 11 MB; a tag file near this limit is not a real one but an attempt to exhaust memory.
-pub const TAG_FILE_CAP: u64 = 64 * 1024 * 1024;
+/// Tag bytes read whole in any pack: today's evpack packs need a few megabytes, and this
+/// is the largest single tag file earlier versions read (a `pack.json` near it lists
+/// about 100,000 files).
+pub const TAG_BYTES_BASE: u64 = 64 * 1024 * 1024;
+
+/// Tag bytes read whole for each payload file the container lists: a manifest line is
+/// about 100 bytes per algorithm and `pack.json` about 600 bytes a file (121 MB for
+/// 200,000 files), so a real pack stays well inside this.
+pub const TAG_BYTES_PER_FILE: u64 = 2 * 1024;
+
+/// Problems one tag file names one by one (malformed lines, files it lists that are not in
+/// the pack, `pack.json` claims), beyond one per payload file; the rest are counted.
+pub const NAMED_PER_TAG_FILE: usize = 10_000;
 
 /// What the checks concluded.
 #[derive(Debug, Default)]
@@ -36,6 +62,8 @@ struct ChecksumManifest {
     file: String,
     algo: Algo,
     entries: BTreeMap<String, String>,
+    /// Lines for files not in the pack beyond the [`NAMED_PER_TAG_FILE`] kept.
+    absent_more: u64,
 }
 
 /// What every phase adds to: the findings so far, and the paths already reported and not
@@ -69,6 +97,8 @@ struct Plan {
     payload_hash: Algos,
     /// The manifests of algorithms evpack does not check.
     unsupported: BTreeSet<String>,
+    /// Payload files the container lists.
+    payload_files: u64,
 }
 
 impl Plan {
@@ -78,6 +108,10 @@ impl Plan {
             tag: Algos::default(),
             payload_hash: Algos::default(),
             unsupported: BTreeSet::new(),
+            payload_files: members
+                .iter()
+                .filter(|m| bagit::is_payload(&m.path))
+                .count() as u64,
         };
         for m in members {
             if let Some((tag, alg)) = bagit::manifest_name(&m.path) {
@@ -108,6 +142,11 @@ impl Plan {
         }
     }
 
+    /// Problems one tag file may name one by one.
+    fn named_cap(&self) -> usize {
+        NAMED_PER_TAG_FILE.saturating_add(usize::try_from(self.payload_files).unwrap_or(usize::MAX))
+    }
+
     fn notes(&self) -> Vec<String> {
         self.unsupported
             .iter()
@@ -128,10 +167,19 @@ impl Plan {
     }
 }
 
-/// Tag files whose contents the checks parse, so they are read whole (up to the cap).
-fn is_parsed_tag(path: &str) -> bool {
-    matches!(path, bagit::BAGIT | bagit::BAG_INFO | bagit::PACK_JSON)
-        || bagit::manifest_name(path).is_some()
+/// Where a tag file the checks parse comes in the reading order (`None`: it is not parsed,
+/// only hashed). The budget is spent in this order, so `pack.json`, which is checked last,
+/// is also read last, when every other text has been dropped.
+fn parse_order(path: &str) -> Option<u8> {
+    match path {
+        bagit::BAGIT => Some(0),
+        bagit::BAG_INFO => Some(1),
+        bagit::PACK_JSON => Some(4),
+        _ => match bagit::manifest_name(path) {
+            Some((tag, alg)) if Algo::from_name(alg).is_some() => Some(if tag { 3 } else { 2 }),
+            _ => None,
+        },
+    }
 }
 
 thread_local! {
@@ -153,142 +201,218 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     let mut found = Found { findings, flagged };
     let plan = Plan::of(&members);
 
-    // Read the parsed tag files whole (they are small), then hash everything else.
-    let (parsed, rest): (Vec<&Member>, Vec<&Member>) =
-        members.iter().partition(|m| is_parsed_tag(&m.path));
+    // Hash everything but the tag files that are parsed, on all cores; then read those one
+    // by one, knowing what is in the pack.
+    let (mut parsed, rest): (Vec<&Member>, Vec<&Member>) =
+        members.iter().partition(|m| parse_order(&m.path).is_some());
+    parsed.sort_by(|a, b| (parse_order(&a.path), &a.path).cmp(&(parse_order(&b.path), &b.path)));
     // Keyed by the members' own paths: one allocation fewer per file in a 20,000-file pack.
     let mut digests: HashMap<&str, Digests> = HashMap::new();
-    let mut texts = read_tag_texts(store, &parsed, plan.tag, &mut digests, &mut found);
     let soft = record_hashed(hash_members(store, rest, &plan), &mut digests, &mut found);
+    let pack = InPack::of(&members, &flagged_sizes);
+    let oxum = pack_oxum(&members, &digests, &flagged_sizes);
+    let mut reader = TagReader::new(store, &plan);
+    let tags = read_tags(&mut reader, &parsed, &pack, oxum, &mut digests, &mut found);
 
     let payload: BTreeMap<&str, &Digests> = digests
         .iter()
         .filter(|(p, _)| bagit::is_payload(p))
         .map(|(p, d)| (*p, d))
         .collect();
-    let tag_files = digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64;
-
-    // bagit.txt: the bag declaration.
-    match texts.get(bagit::BAGIT) {
-        Some(t) => check_bagit_txt(t, &mut found.findings),
-        None if found.flagged.contains(bagit::BAGIT) => {}
-        None => found.push(Finding::new(Kind::Missing, "bagit.txt", "missing")),
-    }
-
-    // Payload manifests, one per algorithm, every one checked; then the soft problems
-    // (a CRC that disagrees) of files no comparison named.
-    let (manifests, tagmanifests) = parse_manifests(&mut texts, &mut found);
-    let mut named = compare(
-        &PAYLOAD,
-        &manifests,
-        &|p| payload.get(p).copied(),
-        payload.keys().copied(),
-        &found.flagged,
-        &mut found.findings,
-    );
-    for (path, p) in soft {
-        if !named.contains(&path) {
-            found.push(Finding::new(p.kind, path.clone(), p.message));
-            named.insert(path);
-        }
-    }
-
-    // bag-info.txt and its Payload-Oxum: reported, then the checks go on.
     let (payload_bytes, payload_files) = payload_size(&payload);
-    if let Some(text) = texts.get(bagit::BAG_INFO) {
-        let oxum = pack_oxum(&members, &payload, &flagged_sizes);
-        check_bag_info_and_oxum(text, oxum, &mut found.findings);
-    }
-
-    // Tag manifests: every tag file they list, as listed; and, as bagit.py writes them,
-    // every tag file but the tag manifests themselves is listed.
-    compare(
-        &TAGS,
-        &tagmanifests,
-        &|p| digests.get(p),
-        digests
-            .keys()
-            .copied()
-            .filter(|p| !bagit::is_payload(p))
-            .filter(|p| !bagit::manifest_name(p).is_some_and(|(tag, _)| tag)),
-        &found.flagged,
-        &mut found.findings,
-    );
-
-    if let Some(text) = texts.remove(bagit::PACK_JSON) {
-        check_pack_json(&text, &payload, &named, &found.flagged, &mut found.findings);
+    let named = compare_payload(&tags.manifests, &payload, soft, &mut found);
+    compare_tags(&tags.tagmanifests, &digests, &mut found);
+    if let Some(text) = tags.pack_json {
+        let against = packjson::Payload {
+            read: &payload,
+            named: &named,
+            flagged: &found.flagged,
+        };
+        let evpack = packjson::check(&text, &against, plan.named_cap(), &mut found.findings);
+        drop(text);
+        if evpack {
+            check_evpack_tag_files(&tags.tagmanifests, &digests, &mut found);
+        }
     }
 
     Checked {
         findings: found.findings,
         payload_files,
         payload_bytes,
-        tag_files,
+        tag_files: digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64,
         algorithms: plan.checked(),
         notes: plan.notes(),
     }
 }
 
-/// Reads the tag files the checks parse, each whole up to [`TAG_FILE_CAP`], hashing them
-/// on the way (with the tag manifests' algorithms). Returns their texts by path.
-fn read_tag_texts<'m>(
-    store: &dyn Store,
-    parsed: &[&'m Member],
-    algos: Algos,
-    digests: &mut HashMap<&'m str, Digests>,
-    found: &mut Found,
-) -> HashMap<String, Vec<u8>> {
-    let mut texts = HashMap::new();
-    let mut bufs = Buffers::new();
-    for m in parsed {
-        if m.size > TAG_FILE_CAP {
-            found.not_read(
-                Kind::Tag,
-                &m.path,
-                format!(
-                    "{} bytes: too large for a tag file (limit {TAG_FILE_CAP}); not read",
-                    m.size
-                ),
-            );
-            continue;
-        }
-        match read_whole(store, m, algos, &mut bufs) {
-            Ok((text, d)) => {
-                digests.insert(m.path.as_str(), d);
-                texts.insert(m.path.clone(), text);
-            }
-            Err(p) => found.not_read(p.kind, &m.path, p.message),
-        }
-    }
-    texts
+/// What the parsed tag files gave: the manifests, and `pack.json`'s text (checked once the
+/// payload has been compared).
+struct Tags {
+    manifests: Vec<ChecksumManifest>,
+    tagmanifests: Vec<ChecksumManifest>,
+    pack_json: Option<Vec<u8>>,
 }
 
-/// One tag file's bytes and digests; stops keeping bytes at [`TAG_FILE_CAP`] (a folder
-/// file can grow after it was listed).
-fn read_whole(
-    store: &dyn Store,
-    m: &Member,
-    algos: Algos,
-    bufs: &mut Buffers,
-) -> Result<(Vec<u8>, Digests), Problem> {
-    let mut text = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0));
-    let mut h = Hashers::new(algos);
-    let mut over = false;
-    store.stream(m, bufs, &mut |b| {
-        if text.len() as u64 + b.len() as u64 <= TAG_FILE_CAP {
-            text.extend_from_slice(b);
-        } else {
-            over = true;
+/// Reads and parses the tag files the checks parse, in [`parse_order`]; each text is
+/// dropped once parsed. `oxum` is what the payload holds, for `bag-info.txt`.
+fn read_tags<'m>(
+    reader: &mut TagReader,
+    parsed: &[&'m Member],
+    pack: &InPack,
+    oxum: (u64, u64),
+    digests: &mut HashMap<&'m str, Digests>,
+    found: &mut Found,
+) -> Tags {
+    let mut tags = Tags {
+        manifests: Vec::new(),
+        tagmanifests: Vec::new(),
+        pack_json: None,
+    };
+    let mut saw_bagit = false;
+    for m in parsed {
+        let Some(text) = reader.read(m, digests, found) else {
+            continue;
+        };
+        let mut out = Capped::new(&mut found.findings, &m.path, reader.named_cap);
+        match m.path.as_str() {
+            bagit::BAGIT => {
+                saw_bagit = true;
+                check_bagit_txt(&text, &mut out);
+            }
+            bagit::BAG_INFO => check_bag_info_and_oxum(&text, oxum, &mut out),
+            bagit::PACK_JSON => tags.pack_json = Some(text),
+            path => {
+                let Some((tag, algo)) = bagit::manifest_name(path)
+                    .and_then(|(tag, alg)| Some((tag, Algo::from_name(alg)?)))
+                else {
+                    continue;
+                };
+                let present = |p: &str| pack.has(p);
+                let parsed = parse_manifest(path, algo, &text, tag, &present, &mut out);
+                if tag {
+                    tags.tagmanifests.push(parsed);
+                } else {
+                    tags.manifests.push(parsed);
+                }
+            }
         }
-        h.update(b);
-    })?;
-    if over {
-        return Err(Problem::new(
+    }
+    if !saw_bagit && !found.flagged.contains(bagit::BAGIT) {
+        found.push(Finding::new(Kind::Missing, bagit::BAGIT, "missing"));
+    }
+    let manifest_flagged = found
+        .flagged
+        .iter()
+        .any(|p| bagit::manifest_name(p).is_some_and(|(t, _)| !t));
+    if tags.manifests.is_empty() && !manifest_flagged {
+        found.push(Finding::new(
             Kind::Tag,
-            "grew past the tag file limit while it was read",
+            bagit::MANIFEST_SHA256,
+            "no payload manifest evpack can check (manifest-sha256.txt or manifest-sha512.txt)",
         ));
     }
-    Ok((text, h.finish()))
+    tags
+}
+
+/// The paths in the pack, read or not: whether a manifest line names a file that is there.
+struct InPack<'m>(Vec<&'m str>);
+
+impl<'m> InPack<'m> {
+    fn of(members: &'m [Member], flagged_sizes: &'m [(String, u64)]) -> InPack<'m> {
+        let mut paths: Vec<&str> = members
+            .iter()
+            .map(|m| m.path.as_str())
+            .chain(flagged_sizes.iter().map(|(p, _)| p.as_str()))
+            .collect();
+        paths.sort_unstable();
+        InPack(paths)
+    }
+
+    fn has(&self, path: &str) -> bool {
+        self.0.binary_search(&path).is_ok()
+    }
+}
+
+/// Reads the tag files the checks parse, each whole, within one budget for them all (see
+/// the module docs); each is hashed on the way like every other member.
+struct TagReader<'s> {
+    store: &'s dyn Store,
+    algos: Algos,
+    total: u64,
+    left: u64,
+    payload_files: u64,
+    named_cap: usize,
+    bufs: Buffers,
+}
+
+impl<'s> TagReader<'s> {
+    fn new(store: &'s dyn Store, plan: &Plan) -> TagReader<'s> {
+        let total =
+            TAG_BYTES_BASE.saturating_add(TAG_BYTES_PER_FILE.saturating_mul(plan.payload_files));
+        TagReader {
+            store,
+            algos: plan.tag,
+            total,
+            left: total,
+            payload_files: plan.payload_files,
+            named_cap: plan.named_cap(),
+            bufs: Buffers::new(),
+        }
+    }
+
+    /// The text of `m`, its digests recorded; `None` (reported, and `m` flagged) when it
+    /// does not fit what is left of the budget or cannot be read.
+    fn read<'m>(
+        &mut self,
+        m: &'m Member,
+        digests: &mut HashMap<&'m str, Digests>,
+        found: &mut Found,
+    ) -> Option<Vec<u8>> {
+        match self.read_whole(m) {
+            Ok((text, d)) => {
+                digests.insert(m.path.as_str(), d);
+                Some(text)
+            }
+            Err(p) => {
+                found.not_read(p.kind, &m.path, p.message);
+                None
+            }
+        }
+    }
+
+    fn read_whole(&mut self, m: &Member) -> Result<(Vec<u8>, Digests), Problem> {
+        let room = self.left;
+        if m.size > room {
+            return Err(Problem::new(
+                Kind::Tag,
+                format!(
+                    "{} bytes: more than the tag files of a pack of {} payload files may hold \
+                     ({} bytes in all, {room} left); not read",
+                    m.size, self.payload_files, self.total
+                ),
+            ));
+        }
+        let mut text = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0));
+        let mut h = Hashers::new(self.algos);
+        let mut over = false;
+        // A folder file can grow after it was listed: stop keeping bytes at the budget.
+        self.store.stream(m, &mut self.bufs, &mut |b| {
+            if text.len() as u64 + b.len() as u64 <= room {
+                text.extend_from_slice(b);
+            } else {
+                over = true;
+            }
+            h.update(b);
+        })?;
+        if over {
+            return Err(Problem::new(
+                Kind::Tag,
+                "grew past the tag file budget while it was read",
+            ));
+        }
+        self.left -= text.len() as u64;
+        Ok((text, h.finish()))
+    }
 }
 
 /// One member's hashing: its path, how the read ended, and what it hashed to.
@@ -342,51 +466,50 @@ fn record_hashed<'m>(
     soft
 }
 
-/// Parses the manifests of algorithms evpack checks, dropping each text once parsed (a
-/// 20,000-file manifest is 2 MB). Returns the payload manifests and the tag manifests,
-/// each in algorithm order; says so when no payload manifest can be checked.
-fn parse_manifests(
-    texts: &mut HashMap<String, Vec<u8>>,
+/// The payload against its manifests (one per algorithm, every one checked); then the soft
+/// problems (a CRC that disagrees) of files no comparison named. Returns the paths named.
+fn compare_payload(
+    manifests: &[ChecksumManifest],
+    payload: &BTreeMap<&str, &Digests>,
+    soft: Vec<(String, Problem)>,
     found: &mut Found,
-) -> (Vec<ChecksumManifest>, Vec<ChecksumManifest>) {
-    let mut manifests = Vec::new();
-    let mut tagmanifests = Vec::new();
-    let mut files: Vec<String> = texts
-        .keys()
-        .filter(|p| bagit::manifest_name(p).is_some())
-        .cloned()
-        .collect();
-    files.sort();
-    for path in &files {
-        let Some((tag, algo)) =
-            bagit::manifest_name(path).and_then(|(tag, alg)| Some((tag, Algo::from_name(alg)?)))
-        else {
-            continue;
-        };
-        let Some(text) = texts.remove(path) else {
-            continue;
-        };
-        let m = parse_manifest(path, algo, &text, tag, &mut found.findings);
-        if tag {
-            tagmanifests.push(m);
-        } else {
-            manifests.push(m);
+) -> BTreeSet<String> {
+    let mut named = compare(
+        &PAYLOAD,
+        manifests,
+        &|p| payload.get(p).copied(),
+        payload.keys().copied(),
+        &found.flagged,
+        &mut found.findings,
+    );
+    for (path, p) in soft {
+        if !named.contains(&path) {
+            found.push(Finding::new(p.kind, path.clone(), p.message));
+            named.insert(path);
         }
     }
-    manifests.sort_by_key(|m| m.algo);
-    tagmanifests.sort_by_key(|m| m.algo);
-    let payload_manifest_flagged = found
-        .flagged
-        .iter()
-        .any(|p| bagit::manifest_name(p).is_some_and(|(t, _)| !t));
-    if manifests.is_empty() && !payload_manifest_flagged {
-        found.push(Finding::new(
-            Kind::Tag,
-            bagit::MANIFEST_SHA256,
-            "no payload manifest evpack can check (manifest-sha256.txt or manifest-sha512.txt)",
-        ));
-    }
-    (manifests, tagmanifests)
+    named
+}
+
+/// Tag manifests: every tag file they list, as listed; and, as bagit.py writes them, every
+/// tag file but the tag manifests themselves is listed.
+fn compare_tags(
+    tagmanifests: &[ChecksumManifest],
+    digests: &HashMap<&str, Digests>,
+    found: &mut Found,
+) {
+    compare(
+        &TAGS,
+        tagmanifests,
+        &|p| digests.get(p),
+        digests
+            .keys()
+            .copied()
+            .filter(|p| !bagit::is_payload(p))
+            .filter(|p| !bagit::manifest_name(p).is_some_and(|(tag, _)| tag)),
+        &found.flagged,
+        &mut found.findings,
+    );
 }
 
 /// One side of the bag: the payload against its manifests, or the tag files against the
@@ -457,6 +580,16 @@ fn compare<'a>(
             findings.push(finding);
             named.insert(path.clone());
         }
+        if m.absent_more > 0 {
+            findings.push(Finding::new(
+                Kind::Missing,
+                m.file.clone(),
+                format!(
+                    "lists {} more files that are not in the pack (the first {NAMED_PER_TAG_FILE} are named)",
+                    m.absent_more
+                ),
+            ));
+        }
     }
     for path in present {
         if named.contains(path) {
@@ -493,30 +626,156 @@ fn payload_size(payload: &BTreeMap<&str, &Digests>) -> (u64, u64) {
 /// payload files that were not read.
 fn pack_oxum(
     members: &[Member],
-    payload: &BTreeMap<&str, &Digests>,
+    digests: &HashMap<&str, Digests>,
     flagged_sizes: &[(String, u64)],
 ) -> (u64, u64) {
-    let (mut bytes, mut files) = payload_size(payload);
+    let (mut bytes, mut files) = (0u64, 0u64);
+    let read = digests.iter().filter(|(p, _)| bagit::is_payload(p));
     let unread = members
         .iter()
-        .filter(|m| !payload.contains_key(m.path.as_str()))
+        .filter(|m| !digests.contains_key(m.path.as_str()))
         .map(|m| (m.path.as_str(), m.size))
         .chain(flagged_sizes.iter().map(|(p, s)| (p.as_str(), *s)))
         .filter(|(p, _)| bagit::is_payload(p));
-    for (_, size) in unread {
+    for (_, size) in read.map(|(p, d)| (*p, d.size)).chain(unread) {
         bytes = bytes.saturating_add(size);
         files += 1;
     }
     (bytes, files)
 }
 
+/// An evpack pack (its `pack.json` says so) carries every tag file evpack writes, each
+/// listed in `tagmanifest-sha256.txt`: only the tag manifest covers the dashboard, the gap
+/// register and `pack.json` itself, so without it any of them could be changed unseen.
+fn check_evpack_tag_files(
+    tagmanifests: &[ChecksumManifest],
+    digests: &HashMap<&str, Digests>,
+    found: &mut Found,
+) {
+    let tag_manifest_read = !tagmanifests.is_empty()
+        || found
+            .flagged
+            .iter()
+            .any(|p| bagit::manifest_name(p).is_some_and(|(tag, _)| tag));
+    for name in bagit::EVPACK_TAG_FILES {
+        let named = found.flagged.contains(name)
+            || found
+                .findings
+                .iter()
+                .any(|f| f.path.as_deref() == Some(name));
+        if named {
+            continue;
+        }
+        if !digests.contains_key(name) {
+            found.push(Finding::new(
+                Kind::Missing,
+                name,
+                format!(
+                    "not in the pack, and an evpack pack always has it (pack.json says {})",
+                    bagit::PACK_SCHEMA
+                ),
+            ));
+        } else if !tag_manifest_read && name != bagit::TAGMANIFEST_SHA256 {
+            found.push(Finding::new(
+                Kind::Tag,
+                name,
+                format!(
+                    "cannot be checked: an evpack pack lists it in {}, which is missing",
+                    bagit::TAGMANIFEST_SHA256
+                ),
+            ));
+        }
+    }
+}
+
+/// A line or value from a tag file, printable and cut to a length a person reads: a
+/// hostile line can be megabytes long.
+pub fn excerpt(s: &str) -> String {
+    const SHOWN: usize = 200;
+    match s.char_indices().nth(SHOWN) {
+        None => crate::util::printable(s),
+        Some((at, _)) => format!(
+            "{}... ({} bytes in all)",
+            crate::util::printable(&s[..at]),
+            s.len()
+        ),
+    }
+}
+
+/// Splits a tag file into lines (LF or CRLF), 1-based, without a final empty line.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(move |_| !text.is_empty())
+}
+
+fn utf8<'a>(path: &str, bytes: &'a [u8], out: &mut Capped) -> Option<&'a str> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => Some(t.strip_prefix('\u{feff}').unwrap_or(t)),
+        Err(e) => {
+            out.push(Finding::new(
+                Kind::Tag,
+                path,
+                format!("not valid UTF-8 (at byte {}); not checked", e.valid_up_to()),
+            ));
+            None
+        }
+    }
+}
+
+fn check_bagit_txt(bytes: &[u8], out: &mut Capped) {
+    let Some(text) = utf8(bagit::BAGIT, bytes, out) else {
+        return;
+    };
+    let mut bad = |line: usize, what: &dyn Fn() -> String| {
+        out.push_with(|| Finding::new(Kind::Tag, bagit::BAGIT, format!("line {line}: {}", what())));
+    };
+    let mut all = lines(text).map(|(_, l)| l);
+    let first = all.next();
+    match first.and_then(|l| l.strip_prefix("BagIt-Version: ")) {
+        Some(v) if is_version(v) => {}
+        _ => bad(1, &|| {
+            format!(
+                "expected `BagIt-Version: M.N`, found `{}`",
+                excerpt(first.unwrap_or(""))
+            )
+        }),
+    }
+    match all.next() {
+        Some(l)
+            if l.strip_prefix("Tag-File-Character-Encoding: ")
+                .is_some_and(|e| !e.trim().is_empty()) => {}
+        found => bad(2, &|| {
+            format!(
+                "expected `Tag-File-Character-Encoding: UTF-8`, found `{}`",
+                excerpt(found.unwrap_or(""))
+            )
+        }),
+    }
+    for (n, l) in all.enumerate() {
+        if !l.is_empty() {
+            bad(n + 3, &|| format!("unexpected line `{}`", excerpt(l)));
+        }
+    }
+}
+
+fn is_version(v: &str) -> bool {
+    let mut parts = v.split('.');
+    let ok =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
+}
+
 /// Checks `bag-info.txt` and that its Payload-Oxum, if any, is `oxum` (bytes, files).
-fn check_bag_info_and_oxum(text: &[u8], oxum: (u64, u64), findings: &mut Vec<Finding>) {
-    let Some(said) = check_bag_info(text, findings) else {
+fn check_bag_info_and_oxum(text: &[u8], oxum: (u64, u64), out: &mut Capped) {
+    let Some(said) = check_bag_info(text, out) else {
         return;
     };
     if said != oxum {
-        findings.push(
+        out.push(
             Finding::new(
                 Kind::Tag,
                 bagit::BAG_INFO,
@@ -534,88 +793,10 @@ fn check_bag_info_and_oxum(text: &[u8], oxum: (u64, u64), findings: &mut Vec<Fin
     }
 }
 
-/// Splits a tag file into lines (LF or CRLF), 1-based, without a final empty line.
-fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    text.split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(move |_| !text.is_empty())
-}
-
-fn utf8<'a>(path: &str, bytes: &'a [u8], findings: &mut Vec<Finding>) -> Option<&'a str> {
-    match std::str::from_utf8(bytes) {
-        Ok(t) => Some(t.strip_prefix('\u{feff}').unwrap_or(t)),
-        Err(e) => {
-            findings.push(Finding::new(
-                Kind::Tag,
-                path,
-                format!("not valid UTF-8 (at byte {}); not checked", e.valid_up_to()),
-            ));
-            None
-        }
-    }
-}
-
-fn check_bagit_txt(bytes: &[u8], findings: &mut Vec<Finding>) {
-    let Some(text) = utf8("bagit.txt", bytes, findings) else {
-        return;
-    };
-    let mut bad = |line: usize, what: String| {
-        findings.push(Finding::new(
-            Kind::Tag,
-            "bagit.txt",
-            format!("line {line}: {what}"),
-        ));
-    };
-    let all: Vec<(usize, &str)> = lines(text).collect();
-    let version = all
-        .first()
-        .and_then(|(_, l)| l.strip_prefix("BagIt-Version: "));
-    match version {
-        Some(v) if is_version(v) => {}
-        _ => bad(
-            1,
-            format!(
-                "expected `BagIt-Version: M.N`, found `{}`",
-                crate::util::printable(all.first().map_or("", |(_, l)| l))
-            ),
-        ),
-    }
-    match all.get(1).map(|(_, l)| l) {
-        Some(l)
-            if l.strip_prefix("Tag-File-Character-Encoding: ")
-                .is_some_and(|e| !e.trim().is_empty()) => {}
-        found => bad(
-            2,
-            format!(
-                "expected `Tag-File-Character-Encoding: UTF-8`, found `{}`",
-                crate::util::printable(found.copied().unwrap_or(""))
-            ),
-        ),
-    }
-    for (n, l) in all.iter().skip(2) {
-        if !l.is_empty() {
-            bad(
-                *n,
-                format!("unexpected line `{}`", crate::util::printable(l)),
-            );
-        }
-    }
-}
-
-fn is_version(v: &str) -> bool {
-    let mut parts = v.split('.');
-    let ok =
-        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
-}
-
 /// Checks `bag-info.txt` lines and returns the Payload-Oxum (bytes, files) if there is one
 /// well-formed.
-fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64)> {
-    let text = utf8("bag-info.txt", bytes, findings)?;
+fn check_bag_info(bytes: &[u8], out: &mut Capped) -> Option<(u64, u64)> {
+    let text = utf8(bagit::BAG_INFO, bytes, out)?;
     let mut oxums = Vec::new();
     for (n, line) in lines(text) {
         if line.starts_with([' ', '\t']) || line.is_empty() {
@@ -625,23 +806,22 @@ fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64
         match line.split_once(':') {
             Some((label, value)) if !label.trim().is_empty() => {
                 if label.trim() == "Payload-Oxum" {
-                    oxums.push((n, value.trim().to_string()));
+                    oxums.push((n, value.trim()));
                 }
             }
-            _ => findings.push(Finding::new(
-                Kind::Tag,
-                "bag-info.txt",
-                format!(
-                    "line {n}: not a `Label: value` line: `{}`",
-                    crate::util::printable(line)
-                ),
-            )),
+            _ => out.push_with(|| {
+                Finding::new(
+                    Kind::Tag,
+                    bagit::BAG_INFO,
+                    format!("line {n}: not a `Label: value` line: `{}`", excerpt(line)),
+                )
+            }),
         }
     }
     if oxums.len() > 1 {
-        findings.push(Finding::new(
+        out.push(Finding::new(
             Kind::Tag,
-            "bag-info.txt",
+            bagit::BAG_INFO,
             format!("Payload-Oxum appears {} times", oxums.len()),
         ));
         return None;
@@ -651,12 +831,12 @@ fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64
         .split_once('.')
         .and_then(|(b, f)| Some((b.parse::<u64>().ok()?, f.parse::<u64>().ok()?)));
     if parsed.is_none() {
-        findings.push(Finding::new(
+        out.push(Finding::new(
             Kind::Tag,
-            "bag-info.txt",
+            bagit::BAG_INFO,
             format!(
                 "line {n}: Payload-Oxum `{}` is not `<bytes>.<files>`",
-                crate::util::printable(&value)
+                excerpt(value)
             ),
         ));
     }
@@ -664,24 +844,29 @@ fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64
 }
 
 /// Parses a manifest; malformed lines, duplicates and paths in the wrong place are findings.
+/// Lines for files that are not `present` are kept up to [`NAMED_PER_TAG_FILE`] and then
+/// only counted.
 fn parse_manifest(
     file: &str,
     algo: Algo,
     bytes: &[u8],
     tag: bool,
-    findings: &mut Vec<Finding>,
+    present: &dyn Fn(&str) -> bool,
+    out: &mut Capped,
 ) -> ChecksumManifest {
-    let mut out = ChecksumManifest {
+    let mut manifest = ChecksumManifest {
         file: file.to_string(),
         algo,
         entries: BTreeMap::new(),
+        absent_more: 0,
     };
-    let Some(text) = utf8(file, bytes, findings) else {
-        return out;
+    let Some(text) = utf8(file, bytes, out) else {
+        return manifest;
     };
-    let mut bad = |n: usize, what: String| {
-        findings.push(Finding::new(Kind::Tag, file, format!("line {n}: {what}")));
+    let mut bad = |n: usize, what: &dyn Fn() -> String| {
+        out.push_with(|| Finding::new(Kind::Tag, file, format!("line {n}: {}", what())));
     };
+    let mut absent = 0usize;
     for (n, line) in lines(text) {
         if line.trim().is_empty() {
             continue;
@@ -689,216 +874,94 @@ fn parse_manifest(
         let (digest, path) = match manifest_line(line, algo, tag) {
             Ok(parsed) => parsed,
             Err(what) => {
-                bad(n, what);
+                bad(n, &|| what.describe(line, algo));
                 continue;
             }
         };
-        if out.entries.insert(path.clone(), digest).is_some() {
-            bad(
-                n,
-                format!("lists `{}` a second time", crate::util::printable(&path)),
-            );
+        if !present(&path) {
+            if absent >= NAMED_PER_TAG_FILE {
+                manifest.absent_more += 1;
+                continue;
+            }
+            absent += 1;
+        }
+        // A second line for a path replaces the first (and is reported).
+        match manifest.entries.entry(path) {
+            Entry::Occupied(mut e) => {
+                e.insert(digest);
+                bad(n, &|| format!("lists `{}` a second time", excerpt(e.key())));
+            }
+            Entry::Vacant(e) => {
+                e.insert(digest);
+            }
         }
     }
-    out
+    manifest
+}
+
+/// What is wrong with a manifest line; described only if it is shown.
+enum LineProblem {
+    LineTooLong(usize),
+    Malformed,
+    DigestLength(usize),
+    PathTooLong(String),
+    UnsafePath(String),
+    NotPayload(String),
+}
+
+impl LineProblem {
+    fn describe(&self, line: &str, algo: Algo) -> String {
+        match self {
+            LineProblem::LineTooLong(n) => format!(
+                "a line of {n} bytes, longer than any manifest line: `{}`",
+                excerpt(line)
+            ),
+            LineProblem::Malformed => format!(
+                "malformed (expected `<{}> <path>`): `{}`",
+                algo.name(),
+                excerpt(line)
+            ),
+            LineProblem::DigestLength(n) => format!(
+                "a {} digest has {} hex digits, this one has {n}",
+                algo.name(),
+                algo.hex_len()
+            ),
+            LineProblem::PathTooLong(p) => format!(
+                "a path of {} bytes, longer than any file's: `{}`",
+                p.len(),
+                excerpt(p)
+            ),
+            LineProblem::UnsafePath(p) => format!("unsafe or non-normal path `{}`", excerpt(p)),
+            LineProblem::NotPayload(p) => {
+                format!("lists `{}`, which is not under data/", excerpt(p))
+            }
+        }
+    }
 }
 
 /// One manifest line as (digest, path), or what is wrong with it.
-fn manifest_line(line: &str, algo: Algo, tag: bool) -> Result<(String, String), String> {
-    let printable = crate::util::printable;
-    let Some((digest, path)) = bagit::parse_manifest_line(line) else {
-        return Err(format!(
-            "malformed (expected `<{}> <path>`): `{}`",
-            algo.name(),
-            printable(line)
-        ));
-    };
+fn manifest_line(line: &str, algo: Algo, tag: bool) -> Result<(String, String), LineProblem> {
+    // A digest, a space and a path whose every byte is percent-encoded, with room to spare.
+    const MAX_LINE_BYTES: usize = 3 * MAX_PATH_BYTES + 256;
+    if line.len() > MAX_LINE_BYTES {
+        return Err(LineProblem::LineTooLong(line.len()));
+    }
+    let (digest, path) = bagit::parse_manifest_line(line).ok_or(LineProblem::Malformed)?;
     if digest.len() != algo.hex_len() {
-        return Err(format!(
-            "a {} digest has {} hex digits, this one has {}",
-            algo.name(),
-            algo.hex_len(),
-            digest.len()
-        ));
+        return Err(LineProblem::DigestLength(digest.len()));
+    }
+    if path.len() > MAX_PATH_BYTES {
+        return Err(LineProblem::PathTooLong(path));
     }
     if super::zipstore::unsafe_name(&path).is_some()
         || path.split('/').any(|c| c == "." || c.is_empty())
     {
-        return Err(format!("unsafe or non-normal path `{}`", printable(&path)));
+        return Err(LineProblem::UnsafePath(path));
     }
     if !tag && !bagit::is_payload(&path) {
-        return Err(format!(
-            "lists `{}`, which is not under data/",
-            printable(&path)
-        ));
+        return Err(LineProblem::NotPayload(path));
     }
     Ok((digest, path))
-}
-
-/// `pack.json` against the payload as read: every file it lists for a requirement, and
-/// every file in its `payload` array, is in the payload with the same SHA-256 and size; and
-/// every payload file is in its `payload` array. Files already named by another finding are
-/// not named again.
-///
-/// `pack.json` is read into typed structs ([`bagit::PackJsonRead`]) rather than a
-/// `serde_json::Value`, borrowing its strings from the file's bytes: a 20,000-file pack's
-/// JSON is ~11 MB, and a `Value` tree (or owned copies of every path) would cost several
-/// times that. Everything else is skipped while parsing.
-fn check_pack_json(
-    bytes: &[u8],
-    payload: &BTreeMap<&str, &Digests>,
-    named: &BTreeSet<String>,
-    flagged: &HashSet<String>,
-    findings: &mut Vec<Finding>,
-) {
-    let Some(doc) = parse_pack_json(bytes, findings) else {
-        return;
-    };
-    let mut claims = Claims {
-        payload,
-        named,
-        flagged,
-        findings,
-    };
-    let listed = claims.payload_list(doc.payload.as_deref());
-    claims.requirement_files(&doc.areas, &listed);
-    for path in payload.keys() {
-        if !listed.contains(*path) && !claims.skip(path) {
-            claims.say(*path, "in the payload, not in pack.json's payload list");
-        }
-    }
-}
-
-/// Parses `pack.json` and checks it is an evpack pack's; `None` (with a finding) if not.
-fn parse_pack_json<'b>(
-    bytes: &'b [u8],
-    findings: &mut Vec<Finding>,
-) -> Option<bagit::PackJsonRead<'b>> {
-    let mut say = |msg: String| {
-        findings.push(Finding::new(Kind::Consistency, bagit::PACK_JSON, msg));
-    };
-    let doc = match serde_json::from_slice::<bagit::PackJsonRead>(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            say(format!(
-                "not valid pack JSON: {}",
-                crate::util::printable(&e.to_string())
-            ));
-            return None;
-        }
-    };
-    let schema = doc.pack_schema.as_deref();
-    if schema != Some(bagit::PACK_SCHEMA) {
-        say(format!(
-            "pack_schema is {}, expected {}",
-            schema.map_or("absent".to_string(), |s| format!(
-                "`{}`",
-                crate::util::printable(s)
-            )),
-            bagit::PACK_SCHEMA
-        ));
-        return None;
-    }
-    Some(doc)
-}
-
-/// The claims `pack.json` makes about payload files, judged against what was read. The same
-/// finding from several requirements is merged when the report is assembled.
-struct Claims<'a> {
-    payload: &'a BTreeMap<&'a str, &'a Digests>,
-    named: &'a BTreeSet<String>,
-    flagged: &'a HashSet<String>,
-    findings: &'a mut Vec<Finding>,
-}
-
-impl Claims<'_> {
-    /// Already named by another finding, or not read.
-    fn skip(&self, path: &str) -> bool {
-        self.named.contains(path) || self.flagged.contains(path)
-    }
-
-    fn say(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.findings
-            .push(Finding::new(Kind::Consistency, path, message));
-    }
-
-    /// What is wrong with one claim (`who` says whose: the payload list, a requirement).
-    fn judge(&self, path: &str, sha: Option<&str>, size: Option<u64>, who: &str) -> Option<String> {
-        if self.skip(path) {
-            return None;
-        }
-        let Some(d) = self.payload.get(path) else {
-            return Some(format!("pack.json lists it ({who}), not in the payload"));
-        };
-        let found = d.get(Algo::Sha256).unwrap_or_default();
-        match sha.map(str::to_ascii_lowercase) {
-            None => Some(format!("pack.json lists it ({who}) without a sha256")),
-            Some(s) if s != found => Some(format!(
-                "pack.json ({who}) gives sha256 {s}, the payload file has {found}"
-            )),
-            Some(_) => match size {
-                Some(n) if n != d.size => Some(format!(
-                    "pack.json ({who}) gives {n} bytes, the payload file has {}",
-                    d.size
-                )),
-                _ => None,
-            },
-        }
-    }
-
-    /// Judges the `payload` array; returns the paths it lists.
-    fn payload_list(&mut self, items: Option<&[bagit::PackFileRead]>) -> BTreeSet<String> {
-        let mut listed = BTreeSet::new();
-        let Some(items) = items else {
-            self.say(bagit::PACK_JSON, "has no `payload` array");
-            return listed;
-        };
-        for (i, item) in items.iter().enumerate() {
-            let Some(path) = item.path.as_deref() else {
-                self.say(bagit::PACK_JSON, format!("payload[{i}] has no path"));
-                continue;
-            };
-            listed.insert(path.to_string());
-            if item.size.is_none() && !self.skip(path) {
-                self.say(path, "pack.json lists it (its payload list) without a size");
-            }
-            let who = "its payload list";
-            if let Some(msg) = self.judge(path, item.sha256.as_deref(), item.size, who) {
-                self.say(path, msg);
-            }
-        }
-        listed
-    }
-
-    /// Judges every file a requirement lists (paths relative to `data/`), which must also
-    /// be in the payload list.
-    fn requirement_files(&mut self, areas: &[bagit::PackAreaRead], listed: &BTreeSet<String>) {
-        for req in areas.iter().flat_map(|a| &a.requirements) {
-            let id = req.id.as_deref().unwrap_or("?");
-            for f in &req.files {
-                let Some(rel) = f.path.as_deref() else {
-                    self.say(
-                        bagit::PACK_JSON,
-                        format!("requirement {id} lists a file without a path"),
-                    );
-                    continue;
-                };
-                let path = format!("data/{rel}");
-                if !listed.contains(&path) && !self.skip(&path) {
-                    self.say(
-                        path.clone(),
-                        format!(
-                            "pack.json lists it for requirement {id} but not in its payload list"
-                        ),
-                    );
-                }
-                let who = format!("requirement {id}");
-                if let Some(msg) = self.judge(&path, f.sha256.as_deref(), f.size, &who) {
-                    self.say(path, msg);
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -908,34 +971,42 @@ mod tests {
     #[test]
     fn bagit_txt_rules() {
         let mut f = Vec::new();
-        check_bagit_txt(bagit::BAGIT_TXT.as_bytes(), &mut f);
-        check_bagit_txt(
-            b"BagIt-Version: 0.97\r\nTag-File-Character-Encoding: UTF-8\r\n",
-            &mut f,
-        );
+        {
+            let mut out = Capped::new(&mut f, "bagit.txt", 100);
+            check_bagit_txt(bagit::BAGIT_TXT.as_bytes(), &mut out);
+            check_bagit_txt(
+                b"BagIt-Version: 0.97\r\nTag-File-Character-Encoding: UTF-8\r\n",
+                &mut out,
+            );
+        }
         assert!(f.is_empty(), "{f:?}");
-        check_bagit_txt(
-            b"BagIt-Version: one\nTag-File-Character-Encoding: UTF-8\nX: y\n",
-            &mut f,
-        );
+        {
+            let mut out = Capped::new(&mut f, "bagit.txt", 100);
+            check_bagit_txt(
+                b"BagIt-Version: one\nTag-File-Character-Encoding: UTF-8\nX: y\n",
+                &mut out,
+            );
+        }
         assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f[1].message.starts_with("line 3: "), "{f:?}");
     }
 
     #[test]
     fn bag_info_oxum() {
         let mut f = Vec::new();
+        let mut out = Capped::new(&mut f, "bag-info.txt", 100);
         assert_eq!(
             check_bag_info(
                 b"Source-Organization: Devon\n  County\nPayload-Oxum: 12.3\n",
-                &mut f
+                &mut out
             ),
             Some((12, 3))
         );
-        assert!(f.is_empty());
         assert_eq!(
-            check_bag_info(b"Payload-Oxum: twelve\nno colon\n", &mut f),
+            check_bag_info(b"Payload-Oxum: twelve\nno colon\n", &mut out),
             None
         );
+        drop(out);
         assert_eq!(f.len(), 2, "{f:?}");
     }
 
@@ -944,15 +1015,45 @@ mod tests {
         let mut f = Vec::new();
         let d = "a".repeat(64);
         let text = format!("{d}  data/a b\n{d} data/c%0Ad\nzzz data/x\n{d}  ../x\n{d}  bag-info.txt\n{d}  data/a b\n");
+        let mut out = Capped::new(&mut f, "manifest-sha256.txt", 100);
         let m = parse_manifest(
             "manifest-sha256.txt",
             Algo::Sha256,
             text.as_bytes(),
             false,
-            &mut f,
+            &|_| true,
+            &mut out,
         );
+        drop(out);
         assert_eq!(m.entries.len(), 2);
         assert!(m.entries.contains_key("data/c\nd"));
         assert_eq!(f.len(), 4, "{f:?}");
+    }
+
+    #[test]
+    fn lines_for_absent_files_are_kept_up_to_the_cap() {
+        let d = "a".repeat(64);
+        let text: String = (0..NAMED_PER_TAG_FILE + 5)
+            .map(|i| format!("{d}  data/f{i}\n"))
+            .collect();
+        let mut f = Vec::new();
+        let mut out = Capped::new(&mut f, "manifest-sha256.txt", 100);
+        let m = parse_manifest(
+            "manifest-sha256.txt",
+            Algo::Sha256,
+            text.as_bytes(),
+            false,
+            &|p| p == "data/f10004",
+            &mut out,
+        );
+        assert_eq!(m.entries.len(), NAMED_PER_TAG_FILE + 1);
+        assert_eq!(m.absent_more, 4);
+    }
+
+    #[test]
+    fn long_lines_are_cut_when_shown() {
+        let shown = excerpt(&"\u{1}".repeat(1_000_000));
+        assert!(shown.len() < 2_000, "{}", shown.len());
+        assert!(shown.ends_with("(1000000 bytes in all)"));
     }
 }

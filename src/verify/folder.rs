@@ -175,10 +175,10 @@ impl Store for FolderStore {
                 ),
             )
         };
-        let mut file = std::fs::File::open(path).map_err(unreadable)?;
         // `open` follows symlinks: a file swapped for a link after it was listed would be
-        // read through the link. The open file must be the very file that was listed.
-        let meta = file.metadata().map_err(unreadable)?;
+        // read through the link, and one swapped for a FIFO would block the open. So the
+        // open does not wait, and the open file must be the very file that was listed.
+        let (mut file, meta) = super::source::open_no_wait(path).map_err(unreadable)?;
         if (meta.dev(), meta.ino()) != *id || !meta.is_file() {
             return Err(Problem::new(
                 Kind::Unsafe,

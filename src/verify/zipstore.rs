@@ -328,6 +328,13 @@ impl Judged<'_> {
     }
 }
 
+/// Whether a folder entry declares data. A folder has none; a deflating writer that is
+/// handed a folder still writes the two-byte empty deflate stream, which holds nothing.
+fn carries_data(e: &CdEntry) -> bool {
+    let empty_stream = if e.method == METHOD_DEFLATED { 2 } else { 0 };
+    e.size != 0 || e.compressed_size > empty_stream
+}
+
 /// What makes an entry unsafe or unreadable from its central record alone, if anything.
 fn entry_problem(e: &CdEntry) -> Option<(Kind, String)> {
     let unsafe_ = |why: String| Some((Kind::Unsafe, why));
@@ -348,6 +355,12 @@ fn entry_problem(e: &CdEntry) -> Option<(Kind, String)> {
             ))
         }
         _ => {}
+    }
+    if e.is_dir() && carries_data(e) {
+        return unsafe_(format!(
+            "folder entry that carries data ({} bytes, {} compressed): data hidden in a folder; not read",
+            e.size, e.compressed_size
+        ));
     }
     if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
         return unsafe_("encrypted entry (cannot be checked)".into());

@@ -13,4 +13,5 @@ mod gaps_scan;
 mod report;
 mod support;
 mod verify;
+mod verify_hostile;
 mod verify_interop;
