@@ -559,7 +559,7 @@ fn compare<'a>(
                     path.clone(),
                     format!(
                         "listed in {}, not in the pack",
-                        listing(manifests, path, true).join(" and ")
+                        which_list(manifests, path, true).join(" and ")
                     ),
                 ),
                 Some(d) => match d.get(m.algo) {
@@ -595,7 +595,7 @@ fn compare<'a>(
         if named.contains(path) {
             continue;
         }
-        let lacking = listing(manifests, path, false);
+        let lacking = which_list(manifests, path, false);
         if !lacking.is_empty() {
             findings.push(Finding::new(
                 Kind::Unexpected,
@@ -609,7 +609,7 @@ fn compare<'a>(
 }
 
 /// The manifests (by file name) that list `path` (`lists`), or that do not.
-fn listing<'m>(manifests: &'m [ChecksumManifest], path: &str, lists: bool) -> Vec<&'m str> {
+fn which_list<'m>(manifests: &'m [ChecksumManifest], path: &str, lists: bool) -> Vec<&'m str> {
     manifests
         .iter()
         .filter(|m| m.entries.contains_key(path) == lists)
