@@ -1,21 +1,47 @@
-//! The BagIt checks (RFC 8493 section 3) and evpack's own `pack.json` consistency check,
-//! over any [`Store`]. Every check runs whatever the others found, so one run names every
-//! difference.
+//! The BagIt checks (RFC 8493 section 3) over any [`Store`], and what an evpack pack adds:
+//! `pack.json` agrees with the payload ([`super::packjson`]), and every tag file evpack
+//! writes is there and listed in the tag manifest. Every check runs whatever the others
+//! found, so one run names every difference.
+//!
+//! # Memory
+//!
+//! Payload files, and tag files that nothing parses (`index.html`, a manifest of an
+//! algorithm evpack does not check), only stream through the hashers. The tag files that
+//! are parsed (`bagit.txt`, `bag-info.txt`, the sha256/sha512 manifests and tag manifests,
+//! `pack.json`) are read whole, one at a time, parsed and dropped, within one budget for
+//! them all: [`TAG_BYTES_BASE`] plus [`TAG_BYTES_PER_FILE`] for each payload file the
+//! container lists. So any one tag file up to 64 MiB is read in any pack, a pack of
+//! 200,000 files may carry a 121 MB `pack.json`, and what a hostile pack makes the verifier
+//! hold grows with the entries it declares (each costs it a directory record), never with
+//! what its data inflates to. What parsing keeps is bounded too: a tag file names at most
+//! [`NAMED_PER_TAG_FILE`] problems (plus one per payload file) one by one and counts the
+//! rest, and a manifest keeps at most that many lines for files that are not in the pack.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
-use super::findings::{Finding, Kind};
+use super::findings::{Capped, Finding, Kind};
 use super::hashing::{Algo, Algos, Digests, Hashers};
-use super::store::{Buffers, Listing, Member, Store};
+use super::packjson::{self, MAX_PATH_BYTES};
+use super::store::{Buffers, Listing, Member, Problem, Store};
 use crate::bagit;
 
-/// Largest tag file read into memory (`bag-info.txt`, manifests, `pack.json`). A manifest
-/// line is about 100 bytes, so a 20,000-file pack's manifest is 2 MB and its `pack.json`
-/// 11 MB; a tag file near this limit is not a real one but an attempt to exhaust memory.
-pub const TAG_FILE_CAP: u64 = 64 * 1024 * 1024;
+/// Tag bytes read whole in any pack: today's evpack packs need a few megabytes, and this
+/// is the largest single tag file earlier versions read (a `pack.json` near it lists
+/// about 100,000 files).
+pub const TAG_BYTES_BASE: u64 = 64 * 1024 * 1024;
+
+/// Tag bytes read whole for each payload file the container lists: a manifest line is
+/// about 100 bytes per algorithm and `pack.json` about 600 bytes a file (121 MB for
+/// 200,000 files), so a real pack stays well inside this.
+pub const TAG_BYTES_PER_FILE: u64 = 2 * 1024;
+
+/// Problems one tag file names one by one (malformed lines, files it lists that are not in
+/// the pack, `pack.json` claims), beyond one per payload file; the rest are counted.
+pub const NAMED_PER_TAG_FILE: usize = 10_000;
 
 /// What the checks concluded.
 #[derive(Debug, Default)]
@@ -30,26 +56,130 @@ pub struct Checked {
     pub notes: Vec<String>,
 }
 
-/// A parsed manifest or tag manifest: path -> digest, and its file name.
-/// The manifests (by file name) that do not list `path`.
-fn not_listing<'m>(manifests: &'m [Manifest], path: &str) -> Vec<&'m str> {
-    manifests
-        .iter()
-        .filter(|m| !m.entries.contains_key(path))
-        .map(|m| m.file.as_str())
-        .collect()
-}
-
-struct Manifest {
+/// A BagIt checksum manifest (`manifest-<alg>.txt`) or tag manifest
+/// (`tagmanifest-<alg>.txt`), parsed: path -> hex digest, and its file name.
+struct ChecksumManifest {
     file: String,
     algo: Algo,
     entries: BTreeMap<String, String>,
+    /// Lines for files not in the pack beyond the [`NAMED_PER_TAG_FILE`] kept.
+    absent_more: u64,
 }
 
-/// Tag files whose contents the checks parse, so they are read whole (up to the cap).
-fn is_parsed_tag(path: &str) -> bool {
-    matches!(path, bagit::BAGIT | bagit::BAG_INFO | bagit::PACK_JSON)
-        || bagit::manifest_name(path).is_some()
+/// What every phase adds to: the findings so far, and the paths already reported and not
+/// read, about which the later phases say nothing more (each problem is named once).
+struct Found {
+    findings: Vec<Finding>,
+    flagged: HashSet<String>,
+}
+
+impl Found {
+    fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// Reports a member that was not read (or not to the end).
+    fn not_read(&mut self, kind: Kind, path: &str, message: impl Into<String>) {
+        self.findings.push(Finding::new(kind, path, message));
+        self.flagged.insert(path.to_string());
+    }
+}
+
+/// Which algorithms every member is hashed with, decided from the manifests' names before
+/// anything is read, so each member is read once.
+struct Plan {
+    /// Named by payload manifests.
+    payload: Algos,
+    /// Named by tag manifests; every tag file is hashed with these.
+    tag: Algos,
+    /// What payload files are hashed with: the payload manifests' algorithms, plus SHA-256
+    /// when there is a `pack.json` (it gives each file's SHA-256).
+    payload_hash: Algos,
+    /// The manifests of algorithms evpack does not check.
+    unsupported: BTreeSet<String>,
+    /// Payload files the container lists.
+    payload_files: u64,
+}
+
+impl Plan {
+    fn of(members: &[Member]) -> Plan {
+        let mut plan = Plan {
+            payload: Algos::default(),
+            tag: Algos::default(),
+            payload_hash: Algos::default(),
+            unsupported: BTreeSet::new(),
+            payload_files: members
+                .iter()
+                .filter(|m| bagit::is_payload(&m.path))
+                .count() as u64,
+        };
+        for m in members {
+            if let Some((tag, alg)) = bagit::manifest_name(&m.path) {
+                match Algo::from_name(alg) {
+                    Some(a) if tag => plan.tag = plan.tag.with(a),
+                    Some(a) => plan.payload = plan.payload.with(a),
+                    None => {
+                        plan.unsupported.insert(m.path.clone());
+                    }
+                }
+            }
+        }
+        let has_pack_json = members.iter().any(|m| m.path == bagit::PACK_JSON);
+        plan.payload_hash = if has_pack_json {
+            plan.payload.with(Algo::Sha256)
+        } else {
+            plan.payload
+        };
+        plan
+    }
+
+    /// The algorithms a member is hashed with.
+    fn algos_for(&self, path: &str) -> Algos {
+        if bagit::is_payload(path) {
+            self.payload_hash
+        } else {
+            self.tag
+        }
+    }
+
+    /// Problems one tag file may name one by one.
+    fn named_cap(&self) -> usize {
+        NAMED_PER_TAG_FILE.saturating_add(usize::try_from(self.payload_files).unwrap_or(usize::MAX))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.unsupported
+            .iter()
+            .map(|f| format!("{f} not checked: evpack checks sha256 and sha512 manifests"))
+            .collect()
+    }
+
+    /// The algorithms checked, in order, for the report.
+    fn checked(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self
+            .payload
+            .union(self.tag)
+            .iter()
+            .map(Algo::name)
+            .collect();
+        names.dedup();
+        names
+    }
+}
+
+/// Where a tag file the checks parse comes in the reading order (`None`: it is not parsed,
+/// only hashed). The budget is spent in this order, so `pack.json`, which is checked last,
+/// is also read last, when every other text has been dropped.
+fn parse_order(path: &str) -> Option<u8> {
+    match path {
+        bagit::BAGIT => Some(0),
+        bagit::BAG_INFO => Some(1),
+        bagit::PACK_JSON => Some(4),
+        _ => match bagit::manifest_name(path) {
+            Some((tag, alg)) if Algo::from_name(alg).is_some() => Some(if tag { 3 } else { 2 }),
+            _ => None,
+        },
+    }
 }
 
 thread_local! {
@@ -63,127 +193,265 @@ thread_local! {
 pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     let Listing {
         members,
-        mut findings,
-        mut flagged,
+        findings,
+        flagged,
         flagged_sizes,
         ..
     } = listing;
-    let mut notes = Vec::new();
+    let mut found = Found { findings, flagged };
+    let plan = Plan::of(&members);
 
-    // Which algorithms the manifests name decides what every member is hashed with.
-    let mut payload_algos = Algos::default();
-    let mut tag_algos = Algos::default();
-    let mut unsupported = BTreeSet::new();
-    for m in &members {
-        if let Some((tag, alg)) = bagit::manifest_name(&m.path) {
-            match Algo::from_name(alg) {
-                Some(a) if tag => tag_algos = tag_algos.with(a),
-                Some(a) => payload_algos = payload_algos.with(a),
-                None => {
-                    unsupported.insert(m.path.clone());
+    // Hash everything but the tag files that are parsed, on all cores; then read those one
+    // by one, knowing what is in the pack.
+    let (mut parsed, rest): (Vec<&Member>, Vec<&Member>) =
+        members.iter().partition(|m| parse_order(&m.path).is_some());
+    parsed.sort_by(|a, b| (parse_order(&a.path), &a.path).cmp(&(parse_order(&b.path), &b.path)));
+    // Keyed by the members' own paths: one allocation fewer per file in a 20,000-file pack.
+    let mut digests: HashMap<&str, Digests> = HashMap::new();
+    let soft = record_hashed(hash_members(store, rest, &plan), &mut digests, &mut found);
+    let pack = InPack::of(&members, &flagged_sizes);
+    let oxum = pack_oxum(&members, &digests, &flagged_sizes);
+    let mut reader = TagReader::new(store, &plan);
+    let tags = read_tags(&mut reader, &parsed, &pack, oxum, &mut digests, &mut found);
+
+    let payload: BTreeMap<&str, &Digests> = digests
+        .iter()
+        .filter(|(p, _)| bagit::is_payload(p))
+        .map(|(p, d)| (*p, d))
+        .collect();
+    let (payload_bytes, payload_files) = payload_size(&payload);
+    let named = compare_payload(&tags.manifests, &payload, soft, &mut found);
+    compare_tags(&tags.tagmanifests, &digests, &mut found);
+    if let Some(text) = tags.pack_json {
+        let against = packjson::Payload {
+            read: &payload,
+            named: &named,
+            flagged: &found.flagged,
+        };
+        let evpack = packjson::check(&text, &against, plan.named_cap(), &mut found.findings);
+        drop(text);
+        if evpack {
+            check_evpack_tag_files(&tags.tagmanifests, &digests, &mut found);
+        }
+    }
+
+    Checked {
+        findings: found.findings,
+        payload_files,
+        payload_bytes,
+        tag_files: digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64,
+        algorithms: plan.checked(),
+        notes: plan.notes(),
+    }
+}
+
+/// What the parsed tag files gave: the manifests, and `pack.json`'s text (checked once the
+/// payload has been compared).
+struct Tags {
+    manifests: Vec<ChecksumManifest>,
+    tagmanifests: Vec<ChecksumManifest>,
+    pack_json: Option<Vec<u8>>,
+}
+
+/// Reads and parses the tag files the checks parse, in [`parse_order`]; each text is
+/// dropped once parsed. `oxum` is what the payload holds, for `bag-info.txt`.
+fn read_tags<'m>(
+    reader: &mut TagReader,
+    parsed: &[&'m Member],
+    pack: &InPack,
+    oxum: (u64, u64),
+    digests: &mut HashMap<&'m str, Digests>,
+    found: &mut Found,
+) -> Tags {
+    let mut tags = Tags {
+        manifests: Vec::new(),
+        tagmanifests: Vec::new(),
+        pack_json: None,
+    };
+    let mut saw_bagit = false;
+    for m in parsed {
+        let Some(text) = reader.read(m, digests, found) else {
+            continue;
+        };
+        let mut out = Capped::new(&mut found.findings, &m.path, reader.named_cap);
+        match m.path.as_str() {
+            bagit::BAGIT => {
+                saw_bagit = true;
+                check_bagit_txt(&text, &mut out);
+            }
+            bagit::BAG_INFO => check_bag_info_and_oxum(&text, oxum, &mut out),
+            bagit::PACK_JSON => tags.pack_json = Some(text),
+            path => {
+                let Some((tag, algo)) = bagit::manifest_name(path)
+                    .and_then(|(tag, alg)| Some((tag, Algo::from_name(alg)?)))
+                else {
+                    continue;
+                };
+                let present = |p: &str| pack.has(p);
+                let parsed = parse_manifest(path, algo, &text, tag, &present, &mut out);
+                if tag {
+                    tags.tagmanifests.push(parsed);
+                } else {
+                    tags.manifests.push(parsed);
                 }
             }
         }
     }
-    for f in &unsupported {
-        notes.push(format!(
-            "{f} not checked: evpack checks sha256 and sha512 manifests"
+    if !saw_bagit && !found.flagged.contains(bagit::BAGIT) {
+        found.push(Finding::new(Kind::Missing, bagit::BAGIT, "missing"));
+    }
+    let manifest_flagged = found
+        .flagged
+        .iter()
+        .any(|p| bagit::manifest_name(p).is_some_and(|(t, _)| !t));
+    if tags.manifests.is_empty() && !manifest_flagged {
+        found.push(Finding::new(
+            Kind::Tag,
+            bagit::MANIFEST_SHA256,
+            "no payload manifest evpack can check (manifest-sha256.txt or manifest-sha512.txt)",
         ));
     }
-    let has_pack_json = members.iter().any(|m| m.path == bagit::PACK_JSON);
-    let payload_hash = if has_pack_json {
-        payload_algos.with(Algo::Sha256)
-    } else {
-        payload_algos
-    };
+    tags
+}
 
-    // Read the parsed tag files whole (they are small), then hash everything else on all
-    // cores, largest first so that one big file does not finish last on its own.
-    let mut texts: HashMap<String, Vec<u8>> = HashMap::new();
-    // Keyed by the members' own paths: one allocation fewer per file in a 20,000-file pack.
-    let mut digests: HashMap<&str, Digests> = HashMap::new();
-    let mut bufs = Buffers::new();
-    let mut rest: Vec<&Member> = Vec::with_capacity(members.len());
-    for m in &members {
-        if !is_parsed_tag(&m.path) {
-            rest.push(m);
-            continue;
+/// The paths in the pack, read or not: whether a manifest line names a file that is there.
+struct InPack<'m>(Vec<&'m str>);
+
+impl<'m> InPack<'m> {
+    fn of(members: &'m [Member], flagged_sizes: &'m [(String, u64)]) -> InPack<'m> {
+        let mut paths: Vec<&str> = members
+            .iter()
+            .map(|m| m.path.as_str())
+            .chain(flagged_sizes.iter().map(|(p, _)| p.as_str()))
+            .collect();
+        paths.sort_unstable();
+        InPack(paths)
+    }
+
+    fn has(&self, path: &str) -> bool {
+        self.0.binary_search(&path).is_ok()
+    }
+}
+
+/// Reads the tag files the checks parse, each whole, within one budget for them all (see
+/// the module docs); each is hashed on the way like every other member.
+struct TagReader<'s> {
+    store: &'s dyn Store,
+    algos: Algos,
+    total: u64,
+    left: u64,
+    payload_files: u64,
+    named_cap: usize,
+    bufs: Buffers,
+}
+
+impl<'s> TagReader<'s> {
+    fn new(store: &'s dyn Store, plan: &Plan) -> TagReader<'s> {
+        let total =
+            TAG_BYTES_BASE.saturating_add(TAG_BYTES_PER_FILE.saturating_mul(plan.payload_files));
+        TagReader {
+            store,
+            algos: plan.tag,
+            total,
+            left: total,
+            payload_files: plan.payload_files,
+            named_cap: plan.named_cap(),
+            bufs: Buffers::new(),
         }
-        if m.size > TAG_FILE_CAP {
-            findings.push(Finding::new(
+    }
+
+    /// The text of `m`, its digests recorded; `None` (reported, and `m` flagged) when it
+    /// does not fit what is left of the budget or cannot be read.
+    fn read<'m>(
+        &mut self,
+        m: &'m Member,
+        digests: &mut HashMap<&'m str, Digests>,
+        found: &mut Found,
+    ) -> Option<Vec<u8>> {
+        match self.read_whole(m) {
+            Ok((text, d)) => {
+                digests.insert(m.path.as_str(), d);
+                Some(text)
+            }
+            Err(p) => {
+                found.not_read(p.kind, &m.path, p.message);
+                None
+            }
+        }
+    }
+
+    fn read_whole(&mut self, m: &Member) -> Result<(Vec<u8>, Digests), Problem> {
+        let room = self.left;
+        if m.size > room {
+            return Err(Problem::new(
                 Kind::Tag,
-                m.path.clone(),
                 format!(
-                    "{} bytes: too large for a tag file (limit {TAG_FILE_CAP}); not read",
-                    m.size
+                    "{} bytes: more than the tag files of a pack of {} payload files may hold \
+                     ({} bytes in all, {room} left); not read",
+                    m.size, self.payload_files, self.total
                 ),
             ));
-            flagged.insert(m.path.clone());
-            continue;
         }
         let mut text = Vec::with_capacity(usize::try_from(m.size).unwrap_or(0));
-        let mut h = Hashers::new(tag_algos);
+        let mut h = Hashers::new(self.algos);
         let mut over = false;
-        let res = store.stream(m, &mut bufs, &mut |b| {
-            // A folder file can grow after it was listed: stop keeping bytes at the cap.
-            if text.len() as u64 + b.len() as u64 <= TAG_FILE_CAP {
+        // A folder file can grow after it was listed: stop keeping bytes at the budget.
+        self.store.stream(m, &mut self.bufs, &mut |b| {
+            if text.len() as u64 + b.len() as u64 <= room {
                 text.extend_from_slice(b);
             } else {
                 over = true;
             }
             h.update(b);
-        });
-        match res {
-            Ok(()) if over => {
-                findings.push(Finding::new(
-                    Kind::Tag,
-                    m.path.clone(),
-                    "grew past the tag file limit while it was read",
-                ));
-                flagged.insert(m.path.clone());
-            }
-            Ok(()) => {
-                digests.insert(m.path.as_str(), h.finish());
-                texts.insert(m.path.clone(), text);
-            }
-            Err(p) => {
-                findings.push(Finding::new(p.kind, m.path.clone(), p.message));
-                flagged.insert(m.path.clone());
-            }
+        })?;
+        if over {
+            return Err(Problem::new(
+                Kind::Tag,
+                "grew past the tag file budget while it was read",
+            ));
         }
+        self.left -= text.len() as u64;
+        Ok((text, h.finish()))
     }
+}
+
+/// One member's hashing: its path, how the read ended, and what it hashed to.
+type Hashed<'m> = (&'m str, Result<(), Problem>, Digests);
+
+/// Hashes members on all cores, largest first from one shared queue: each worker takes the
+/// next file when it is free, so one big file does not finish last on its own. (Splitting
+/// the sorted list between workers, as a plain parallel iterator does, would hand one
+/// worker nearly all the bytes.)
+fn hash_members<'m>(store: &dyn Store, mut rest: Vec<&'m Member>, plan: &Plan) -> Vec<Hashed<'m>> {
     rest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
-    // Largest first from one shared queue: each worker takes the next file when it is free.
-    // (Splitting the sorted list between workers, as a plain parallel iterator does, would
-    // hand one worker nearly all the bytes.)
     let next = AtomicUsize::new(0);
-    let hashed: Vec<(&str, Result<(), super::store::Problem>, Digests)> = (0..rest.len())
+    (0..rest.len())
         .into_par_iter()
         .with_max_len(1)
-        .map(|_| {
+        .filter_map(|_| {
             // Every task takes the next file in the queue, not "its" file: so whichever
             // worker is free takes the largest file left.
-            let Some(m) = rest.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                return ("", Ok(()), Hashers::new(Algos::default()).finish());
-            };
-            let algos = if bagit::is_payload(&m.path) {
-                payload_hash
-            } else {
-                tag_algos
-            };
-            let mut h = Hashers::new(algos);
+            let m = rest.get(next.fetch_add(1, Ordering::Relaxed))?;
+            let mut h = Hashers::new(plan.algos_for(&m.path));
             let r = WORKER_BUFFERS.with(|cell| match cell.try_borrow_mut() {
                 Ok(mut bufs) => store.stream(m, &mut bufs, &mut |b| h.update(b)),
                 Err(_) => store.stream(m, &mut Buffers::new(), &mut |b| h.update(b)),
             });
-            (m.path.as_str(), r, h.finish())
+            Some((m.path.as_str(), r, h.finish()))
         })
-        .collect();
+        .collect()
+}
+
+/// Keeps the digests of what was read to the end; reports what was not. Returns the soft
+/// problems (read to the end, only a check value disagreed), reported later only if no
+/// comparison names the file.
+fn record_hashed<'m>(
+    hashed: Vec<Hashed<'m>>,
+    digests: &mut HashMap<&'m str, Digests>,
+    found: &mut Found,
+) -> Vec<(String, Problem)> {
     let mut soft = Vec::new();
     for (path, r, d) in hashed {
-        if path.is_empty() {
-            continue;
-        }
         match r {
             Ok(()) => {
                 digests.insert(path, d);
@@ -192,237 +460,245 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                 digests.insert(path, d);
                 soft.push((path.to_string(), p));
             }
-            Err(p) => {
-                findings.push(Finding::new(p.kind, path, p.message));
-                flagged.insert(path.to_string());
-            }
+            Err(p) => found.not_read(p.kind, path, p.message),
         }
     }
+    soft
+}
 
-    let payload: BTreeMap<&str, &Digests> = digests
-        .iter()
-        .filter(|(p, _)| bagit::is_payload(p))
-        .map(|(p, d)| (*p, d))
-        .collect();
-    let tag_files = digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64;
-
-    // bagit.txt: the bag declaration.
-    match texts.get(bagit::BAGIT) {
-        Some(t) => check_bagit_txt(t, &mut findings),
-        None if flagged.contains(bagit::BAGIT) => {}
-        None => findings.push(Finding::new(Kind::Missing, "bagit.txt", "missing")),
-    }
-
-    // Payload manifests, one per algorithm; every one is checked.
-    let mut manifests = Vec::new();
-    let mut tagmanifests = Vec::new();
-    let mut manifest_files: Vec<String> = texts
-        .keys()
-        .filter(|p| bagit::manifest_name(p).is_some())
-        .cloned()
-        .collect();
-    manifest_files.sort();
-    for path in &manifest_files {
-        // Each text is dropped once parsed: a 20,000-file manifest is 2 MB.
-        let Some(text) = texts.remove(path) else {
-            continue;
-        };
-        if let Some((tag, alg)) = bagit::manifest_name(path) {
-            if let Some(algo) = Algo::from_name(alg) {
-                let m = parse_manifest(path, algo, &text, tag, &mut findings);
-                if tag {
-                    tagmanifests.push(m);
-                } else {
-                    manifests.push(m);
-                }
-            }
+/// The payload against its manifests (one per algorithm, every one checked); then the soft
+/// problems (a CRC that disagrees) of files no comparison named. Returns the paths named.
+fn compare_payload(
+    manifests: &[ChecksumManifest],
+    payload: &BTreeMap<&str, &Digests>,
+    soft: Vec<(String, Problem)>,
+    found: &mut Found,
+) -> BTreeSet<String> {
+    let mut named = compare(
+        &PAYLOAD,
+        manifests,
+        &|p| payload.get(p).copied(),
+        payload.keys().copied(),
+        &found.flagged,
+        &mut found.findings,
+    );
+    for (path, p) in soft {
+        if !named.contains(&path) {
+            found.push(Finding::new(p.kind, path.clone(), p.message));
+            named.insert(path);
         }
     }
-    manifests.sort_by_key(|m| m.algo);
-    tagmanifests.sort_by_key(|m| m.algo);
-    if manifests.is_empty()
-        && !flagged
-            .iter()
-            .any(|p| bagit::manifest_name(p).is_some_and(|(t, _)| !t))
-    {
-        findings.push(Finding::new(
-            Kind::Tag,
-            "manifest-sha256.txt",
-            "no payload manifest evpack can check (manifest-sha256.txt or manifest-sha512.txt)",
-        ));
-    }
+    named
+}
+
+/// Tag manifests: every tag file they list, as listed; and, as bagit.py writes them, every
+/// tag file but the tag manifests themselves is listed.
+fn compare_tags(
+    tagmanifests: &[ChecksumManifest],
+    digests: &HashMap<&str, Digests>,
+    found: &mut Found,
+) {
+    compare(
+        &TAGS,
+        tagmanifests,
+        &|p| digests.get(p),
+        digests
+            .keys()
+            .copied()
+            .filter(|p| !bagit::is_payload(p))
+            .filter(|p| !bagit::manifest_name(p).is_some_and(|(tag, _)| tag)),
+        &found.flagged,
+        &mut found.findings,
+    );
+}
+
+/// One side of the bag: the payload against its manifests, or the tag files against the
+/// tag manifests. The comparison is the same; only the words differ.
+struct Side {
+    /// The kind of a digest mismatch.
+    differs: Kind,
+    /// Said after "<alg> differs from <manifest>".
+    differs_why: &'static str,
+    /// Said of a present file that a manifest does not list, before the manifests' names.
+    unlisted: &'static str,
+}
+
+const PAYLOAD: Side = Side {
+    differs: Kind::Modified,
+    differs_why: ": the file is not as built",
+    unlisted: "in the payload, not listed in",
+};
+
+const TAGS: Side = Side {
+    differs: Kind::Tag,
+    differs_why: "",
+    unlisted: "tag file not listed in",
+};
+
+/// Every file the manifests list is present (`lookup`) with the listed digest, and every
+/// file in `present` is listed in every manifest. Each file is named once, however many
+/// manifests disagree with it; files in `skip` (already reported) are not named again.
+/// Returns the paths named.
+fn compare<'a>(
+    side: &Side,
+    manifests: &[ChecksumManifest],
+    lookup: &dyn Fn(&str) -> Option<&'a Digests>,
+    present: impl Iterator<Item = &'a str>,
+    skip: &HashSet<String>,
+    findings: &mut Vec<Finding>,
+) -> BTreeSet<String> {
     let mut named: BTreeSet<String> = BTreeSet::new();
-    for m in &manifests {
+    for m in manifests {
         for (path, want) in &m.entries {
-            if flagged.contains(path) || named.contains(path) {
+            if skip.contains(path) || named.contains(path) {
                 continue;
             }
-            match payload.get(path.as_str()) {
-                None => {
-                    let lists: Vec<&str> = manifests
-                        .iter()
-                        .filter(|o| o.entries.contains_key(path))
-                        .map(|o| o.file.as_str())
-                        .collect();
-                    findings.push(Finding::new(
-                        Kind::Missing,
+            let finding = match lookup(path) {
+                None => Finding::new(
+                    Kind::Missing,
+                    path.clone(),
+                    format!(
+                        "listed in {}, not in the pack",
+                        which_list(manifests, path, true).join(" and ")
+                    ),
+                ),
+                Some(d) => match d.get(m.algo) {
+                    Some(found) if found != *want => Finding::new(
+                        side.differs,
                         path.clone(),
-                        format!("listed in {}, not in the pack", lists.join(" and ")),
-                    ));
-                    named.insert(path.clone());
-                }
-                Some(d) => {
-                    if let Some(found) = d.get(m.algo) {
-                        if found != *want {
-                            findings.push(
-                                Finding::new(
-                                    Kind::Modified,
-                                    path.clone(),
-                                    format!(
-                                        "{} differs from {}: the file is not as built",
-                                        m.algo.name(),
-                                        m.file
-                                    ),
-                                )
-                                .values(
-                                    m.algo.name(),
-                                    want.clone(),
-                                    found,
-                                ),
-                            );
-                            named.insert(path.clone());
-                        }
-                    }
-                }
-            }
+                        format!(
+                            "{} differs from {}{}",
+                            m.algo.name(),
+                            m.file,
+                            side.differs_why
+                        ),
+                    )
+                    .values(m.algo.name(), want.clone(), found),
+                    _ => continue,
+                },
+            };
+            findings.push(finding);
+            named.insert(path.clone());
+        }
+        if m.absent_more > 0 {
+            findings.push(Finding::new(
+                Kind::Missing,
+                m.file.clone(),
+                format!(
+                    "lists {} more files that are not in the pack (the first {NAMED_PER_TAG_FILE} are named)",
+                    m.absent_more
+                ),
+            ));
         }
     }
-    for path in payload.keys() {
-        if named.contains(*path) {
+    for path in present {
+        if named.contains(path) {
             continue;
         }
-        let lacking = not_listing(&manifests, path);
+        let lacking = which_list(manifests, path, false);
         if !lacking.is_empty() {
             findings.push(Finding::new(
                 Kind::Unexpected,
-                path.to_string(),
-                format!("in the payload, not listed in {}", lacking.join(" or ")),
+                path,
+                format!("{} {}", side.unlisted, lacking.join(" or ")),
             ));
             named.insert(path.to_string());
         }
     }
+    named
+}
 
-    for (path, p) in soft {
-        if !named.contains(&path) {
-            findings.push(Finding::new(p.kind, path.clone(), p.message));
-            named.insert(path);
-        }
-    }
+/// The manifests (by file name) that list `path` (`lists`), or that do not.
+fn which_list<'m>(manifests: &'m [ChecksumManifest], path: &str, lists: bool) -> Vec<&'m str> {
+    manifests
+        .iter()
+        .filter(|m| m.entries.contains_key(path) == lists)
+        .map(|m| m.file.as_str())
+        .collect()
+}
 
-    // bag-info.txt and its Payload-Oxum: reported, then the checks go on. The Oxum counts
-    // what the pack holds: the bytes read, plus the declared size of what was not read.
-    let payload_bytes: u64 = payload.values().map(|d| d.size).sum();
-    let payload_files = payload.len() as u64;
+/// Bytes and files of the payload as read.
+fn payload_size(payload: &BTreeMap<&str, &Digests>) -> (u64, u64) {
+    (payload.values().map(|d| d.size).sum(), payload.len() as u64)
+}
+
+/// The Payload-Oxum of what the pack holds: the bytes read, plus the declared size of the
+/// payload files that were not read.
+fn pack_oxum(
+    members: &[Member],
+    digests: &HashMap<&str, Digests>,
+    flagged_sizes: &[(String, u64)],
+) -> (u64, u64) {
+    let (mut bytes, mut files) = (0u64, 0u64);
+    let read = digests.iter().filter(|(p, _)| bagit::is_payload(p));
     let unread = members
         .iter()
-        .filter(|m| !payload.contains_key(m.path.as_str()))
+        .filter(|m| !digests.contains_key(m.path.as_str()))
         .map(|m| (m.path.as_str(), m.size))
         .chain(flagged_sizes.iter().map(|(p, s)| (p.as_str(), *s)))
         .filter(|(p, _)| bagit::is_payload(p));
-    let (mut oxum_bytes, mut oxum_files) = (payload_bytes, payload_files);
-    for (_, size) in unread {
-        oxum_bytes = oxum_bytes.saturating_add(size);
-        oxum_files += 1;
+    for (_, size) in read.map(|(p, d)| (*p, d.size)).chain(unread) {
+        bytes = bytes.saturating_add(size);
+        files += 1;
     }
-    if let Some(text) = texts.get(bagit::BAG_INFO) {
-        if let Some(oxum) = check_bag_info(text, &mut findings) {
-            if oxum != (oxum_bytes, oxum_files) {
-                findings.push(
-                    Finding::new(
-                        Kind::Tag,
-                        "bag-info.txt",
-                        format!(
-                            "Payload-Oxum says {} bytes in {} files, the payload has {oxum_bytes} bytes in {oxum_files} files",
-                            oxum.0, oxum.1
-                        ),
-                    )
-                    .values(
-                        "Payload-Oxum",
-                        bagit::payload_oxum(oxum.0, oxum.1),
-                        bagit::payload_oxum(oxum_bytes, oxum_files),
-                    ),
-                );
-            }
+    (bytes, files)
+}
+
+/// An evpack pack (its `pack.json` says so) carries every tag file evpack writes, each
+/// listed in `tagmanifest-sha256.txt`: only the tag manifest covers the dashboard, the gap
+/// register and `pack.json` itself, so without it any of them could be changed unseen.
+fn check_evpack_tag_files(
+    tagmanifests: &[ChecksumManifest],
+    digests: &HashMap<&str, Digests>,
+    found: &mut Found,
+) {
+    let tag_manifest_read = !tagmanifests.is_empty()
+        || found
+            .flagged
+            .iter()
+            .any(|p| bagit::manifest_name(p).is_some_and(|(tag, _)| tag));
+    for name in bagit::EVPACK_TAG_FILES {
+        let named = found.flagged.contains(name)
+            || found
+                .findings
+                .iter()
+                .any(|f| f.path.as_deref() == Some(name));
+        if named {
+            continue;
+        }
+        if !digests.contains_key(name) {
+            found.push(Finding::new(
+                Kind::Missing,
+                name,
+                format!(
+                    "not in the pack, and an evpack pack always has it (pack.json says {})",
+                    bagit::PACK_SCHEMA
+                ),
+            ));
+        } else if !tag_manifest_read && name != bagit::TAGMANIFEST_SHA256 {
+            found.push(Finding::new(
+                Kind::Tag,
+                name,
+                format!(
+                    "cannot be checked: an evpack pack lists it in {}, which is missing",
+                    bagit::TAGMANIFEST_SHA256
+                ),
+            ));
         }
     }
+}
 
-    // Tag manifests: every tag file they list, as listed; and, as bagit.py writes them, every
-    // tag file but the tag manifests themselves is listed.
-    for m in &tagmanifests {
-        for (path, want) in &m.entries {
-            if flagged.contains(path) {
-                continue;
-            }
-            match digests.get(path.as_str()) {
-                None => findings.push(Finding::new(
-                    Kind::Missing,
-                    path.clone(),
-                    format!("listed in {}, not in the pack", m.file),
-                )),
-                Some(d) => {
-                    if let Some(found) = d.get(m.algo) {
-                        if found != *want {
-                            findings.push(
-                                Finding::new(
-                                    Kind::Tag,
-                                    path.clone(),
-                                    format!("{} differs from {}", m.algo.name(), m.file),
-                                )
-                                .values(
-                                    m.algo.name(),
-                                    want.clone(),
-                                    found,
-                                ),
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if !tagmanifests.is_empty() {
-        for path in digests.keys().filter(|p| !bagit::is_payload(p)) {
-            if bagit::manifest_name(path).is_some_and(|(tag, _)| tag) {
-                continue;
-            }
-            let lacking = not_listing(&tagmanifests, path);
-            if !lacking.is_empty() {
-                findings.push(Finding::new(
-                    Kind::Unexpected,
-                    *path,
-                    format!("tag file not listed in {}", lacking.join(" or ")),
-                ));
-            }
-        }
-    }
-
-    if let Some(text) = texts.remove(bagit::PACK_JSON) {
-        check_pack_json(text, &payload, &named, &flagged, &mut findings);
-    }
-
-    let mut algorithms: Vec<&'static str> = payload_algos
-        .union(tag_algos)
-        .iter()
-        .map(Algo::name)
-        .collect();
-    algorithms.dedup();
-    Checked {
-        findings,
-        payload_files,
-        payload_bytes,
-        tag_files,
-        algorithms,
-        notes,
+/// A line or value from a tag file, printable and cut to a length a person reads: a
+/// hostile line can be megabytes long.
+pub fn excerpt(s: &str) -> String {
+    const SHOWN: usize = 200;
+    match s.char_indices().nth(SHOWN) {
+        None => crate::util::printable(s),
+        Some((at, _)) => format!(
+            "{}... ({} bytes in all)",
+            crate::util::printable(&s[..at]),
+            s.len()
+        ),
     }
 }
 
@@ -436,11 +712,11 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(move |_| !text.is_empty())
 }
 
-fn utf8<'a>(path: &str, bytes: &'a [u8], findings: &mut Vec<Finding>) -> Option<&'a str> {
+fn utf8<'a>(path: &str, bytes: &'a [u8], out: &mut Capped) -> Option<&'a str> {
     match std::str::from_utf8(bytes) {
         Ok(t) => Some(t.strip_prefix('\u{feff}').unwrap_or(t)),
         Err(e) => {
-            findings.push(Finding::new(
+            out.push(Finding::new(
                 Kind::Tag,
                 path,
                 format!("not valid UTF-8 (at byte {}); not checked", e.valid_up_to()),
@@ -450,49 +726,38 @@ fn utf8<'a>(path: &str, bytes: &'a [u8], findings: &mut Vec<Finding>) -> Option<
     }
 }
 
-fn check_bagit_txt(bytes: &[u8], findings: &mut Vec<Finding>) {
-    let Some(text) = utf8("bagit.txt", bytes, findings) else {
+fn check_bagit_txt(bytes: &[u8], out: &mut Capped) {
+    let Some(text) = utf8(bagit::BAGIT, bytes, out) else {
         return;
     };
-    let mut bad = |line: usize, what: String| {
-        findings.push(Finding::new(
-            Kind::Tag,
-            "bagit.txt",
-            format!("line {line}: {what}"),
-        ));
+    let mut bad = |line: usize, what: &dyn Fn() -> String| {
+        out.push_with(|| Finding::new(Kind::Tag, bagit::BAGIT, format!("line {line}: {}", what())));
     };
-    let all: Vec<(usize, &str)> = lines(text).collect();
-    let version = all
-        .first()
-        .and_then(|(_, l)| l.strip_prefix("BagIt-Version: "));
-    match version {
+    let mut all = lines(text).map(|(_, l)| l);
+    let first = all.next();
+    match first.and_then(|l| l.strip_prefix("BagIt-Version: ")) {
         Some(v) if is_version(v) => {}
-        _ => bad(
-            1,
+        _ => bad(1, &|| {
             format!(
                 "expected `BagIt-Version: M.N`, found `{}`",
-                crate::util::printable(all.first().map_or("", |(_, l)| l))
-            ),
-        ),
+                excerpt(first.unwrap_or(""))
+            )
+        }),
     }
-    match all.get(1).map(|(_, l)| l) {
+    match all.next() {
         Some(l)
             if l.strip_prefix("Tag-File-Character-Encoding: ")
                 .is_some_and(|e| !e.trim().is_empty()) => {}
-        found => bad(
-            2,
+        found => bad(2, &|| {
             format!(
                 "expected `Tag-File-Character-Encoding: UTF-8`, found `{}`",
-                crate::util::printable(found.copied().unwrap_or(""))
-            ),
-        ),
+                excerpt(found.unwrap_or(""))
+            )
+        }),
     }
-    for (n, l) in all.iter().skip(2) {
+    for (n, l) in all.enumerate() {
         if !l.is_empty() {
-            bad(
-                *n,
-                format!("unexpected line `{}`", crate::util::printable(l)),
-            );
+            bad(n + 3, &|| format!("unexpected line `{}`", excerpt(l)));
         }
     }
 }
@@ -504,10 +769,34 @@ fn is_version(v: &str) -> bool {
     ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
+/// Checks `bag-info.txt` and that its Payload-Oxum, if any, is `oxum` (bytes, files).
+fn check_bag_info_and_oxum(text: &[u8], oxum: (u64, u64), out: &mut Capped) {
+    let Some(said) = check_bag_info(text, out) else {
+        return;
+    };
+    if said != oxum {
+        out.push(
+            Finding::new(
+                Kind::Tag,
+                bagit::BAG_INFO,
+                format!(
+                    "Payload-Oxum says {} bytes in {} files, the payload has {} bytes in {} files",
+                    said.0, said.1, oxum.0, oxum.1
+                ),
+            )
+            .values(
+                "Payload-Oxum",
+                bagit::payload_oxum(said.0, said.1),
+                bagit::payload_oxum(oxum.0, oxum.1),
+            ),
+        );
+    }
+}
+
 /// Checks `bag-info.txt` lines and returns the Payload-Oxum (bytes, files) if there is one
 /// well-formed.
-fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64)> {
-    let text = utf8("bag-info.txt", bytes, findings)?;
+fn check_bag_info(bytes: &[u8], out: &mut Capped) -> Option<(u64, u64)> {
+    let text = utf8(bagit::BAG_INFO, bytes, out)?;
     let mut oxums = Vec::new();
     for (n, line) in lines(text) {
         if line.starts_with([' ', '\t']) || line.is_empty() {
@@ -517,23 +806,22 @@ fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64
         match line.split_once(':') {
             Some((label, value)) if !label.trim().is_empty() => {
                 if label.trim() == "Payload-Oxum" {
-                    oxums.push((n, value.trim().to_string()));
+                    oxums.push((n, value.trim()));
                 }
             }
-            _ => findings.push(Finding::new(
-                Kind::Tag,
-                "bag-info.txt",
-                format!(
-                    "line {n}: not a `Label: value` line: `{}`",
-                    crate::util::printable(line)
-                ),
-            )),
+            _ => out.push_with(|| {
+                Finding::new(
+                    Kind::Tag,
+                    bagit::BAG_INFO,
+                    format!("line {n}: not a `Label: value` line: `{}`", excerpt(line)),
+                )
+            }),
         }
     }
     if oxums.len() > 1 {
-        findings.push(Finding::new(
+        out.push(Finding::new(
             Kind::Tag,
-            "bag-info.txt",
+            bagit::BAG_INFO,
             format!("Payload-Oxum appears {} times", oxums.len()),
         ));
         return None;
@@ -543,12 +831,12 @@ fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64
         .split_once('.')
         .and_then(|(b, f)| Some((b.parse::<u64>().ok()?, f.parse::<u64>().ok()?)));
     if parsed.is_none() {
-        findings.push(Finding::new(
+        out.push(Finding::new(
             Kind::Tag,
-            "bag-info.txt",
+            bagit::BAG_INFO,
             format!(
                 "line {n}: Payload-Oxum `{}` is not `<bytes>.<files>`",
-                crate::util::printable(&value)
+                excerpt(value)
             ),
         ));
     }
@@ -556,214 +844,124 @@ fn check_bag_info(bytes: &[u8], findings: &mut Vec<Finding>) -> Option<(u64, u64
 }
 
 /// Parses a manifest; malformed lines, duplicates and paths in the wrong place are findings.
+/// Lines for files that are not `present` are kept up to [`NAMED_PER_TAG_FILE`] and then
+/// only counted.
 fn parse_manifest(
     file: &str,
     algo: Algo,
     bytes: &[u8],
     tag: bool,
-    findings: &mut Vec<Finding>,
-) -> Manifest {
-    let mut out = Manifest {
+    present: &dyn Fn(&str) -> bool,
+    out: &mut Capped,
+) -> ChecksumManifest {
+    let mut manifest = ChecksumManifest {
         file: file.to_string(),
         algo,
         entries: BTreeMap::new(),
+        absent_more: 0,
     };
-    let Some(text) = utf8(file, bytes, findings) else {
-        return out;
+    let Some(text) = utf8(file, bytes, out) else {
+        return manifest;
     };
-    let mut bad = |n: usize, what: String| {
-        findings.push(Finding::new(Kind::Tag, file, format!("line {n}: {what}")));
+    let mut bad = |n: usize, what: &dyn Fn() -> String| {
+        out.push_with(|| Finding::new(Kind::Tag, file, format!("line {n}: {}", what())));
     };
+    let mut absent = 0usize;
     for (n, line) in lines(text) {
         if line.trim().is_empty() {
             continue;
         }
-        let Some((digest, path)) = bagit::parse_manifest_line(line) else {
-            bad(
-                n,
-                format!(
-                    "malformed (expected `<{}> <path>`): `{}`",
-                    algo.name(),
-                    crate::util::printable(line)
-                ),
-            );
-            continue;
+        let (digest, path) = match manifest_line(line, algo, tag) {
+            Ok(parsed) => parsed,
+            Err(what) => {
+                bad(n, &|| what.describe(line, algo));
+                continue;
+            }
         };
-        if digest.len() != algo.hex_len() {
-            bad(
-                n,
-                format!(
-                    "a {} digest has {} hex digits, this one has {}",
-                    algo.name(),
-                    algo.hex_len(),
-                    digest.len()
-                ),
-            );
-            continue;
+        if !present(&path) {
+            if absent >= NAMED_PER_TAG_FILE {
+                manifest.absent_more += 1;
+                continue;
+            }
+            absent += 1;
         }
-        if super::zipstore::unsafe_name(&path).is_some()
-            || path.split('/').any(|c| c == "." || c.is_empty())
-        {
-            bad(
-                n,
-                format!(
-                    "unsafe or non-normal path `{}`",
-                    crate::util::printable(&path)
-                ),
-            );
-            continue;
-        }
-        if !tag && !bagit::is_payload(&path) {
-            bad(
-                n,
-                format!(
-                    "lists `{}`, which is not under data/",
-                    crate::util::printable(&path)
-                ),
-            );
-            continue;
-        }
-        if out.entries.insert(path.clone(), digest).is_some() {
-            bad(
-                n,
-                format!("lists `{}` a second time", crate::util::printable(&path)),
-            );
+        // A second line for a path replaces the first (and is reported).
+        match manifest.entries.entry(path) {
+            Entry::Occupied(mut e) => {
+                e.insert(digest);
+                bad(n, &|| format!("lists `{}` a second time", excerpt(e.key())));
+            }
+            Entry::Vacant(e) => {
+                e.insert(digest);
+            }
         }
     }
-    out
+    manifest
 }
 
-/// The parts of `pack.json` the consistency check reads. Typed rather than a
-/// `serde_json::Value`, and borrowing its strings from the file's bytes: a 20,000-file
-/// pack's JSON is ~11 MB, and a `Value` tree (or owned copies of every path) would cost
-/// several times that. Everything else is skipped while parsing.
-/// `pack.json` against the payload as read: every file it lists for a requirement, and
-/// every file in its `payload` array, is in the payload with the same SHA-256 and size; and
-/// every payload file is in its `payload` array. Files already named by another finding are
-/// not named again.
-fn check_pack_json(
-    bytes: Vec<u8>,
-    payload: &BTreeMap<&str, &Digests>,
-    named: &BTreeSet<String>,
-    flagged: &std::collections::HashSet<String>,
-    findings: &mut Vec<Finding>,
-) {
-    let mut say = |path: String, msg: String| {
-        findings.push(Finding::new(Kind::Consistency, path, msg));
-    };
-    let doc = match serde_json::from_slice::<bagit::PackJsonRead>(&bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            say(
-                "pack.json".into(),
-                format!(
-                    "not valid pack JSON: {}",
-                    crate::util::printable(&e.to_string())
-                ),
-            );
-            return;
-        }
-    };
-    let schema = doc.pack_schema.as_deref();
-    if schema != Some(crate::bagit::PACK_SCHEMA) {
-        say(
-            "pack.json".into(),
-            format!(
-                "pack_schema is {}, expected {}",
-                schema.map_or("absent".to_string(), |s| format!(
-                    "`{}`",
-                    crate::util::printable(s)
-                )),
-                crate::bagit::PACK_SCHEMA
-            ),
-        );
-        return;
-    }
-    let skip = |p: &str| named.contains(p) || flagged.contains(p);
+/// What is wrong with a manifest line; described only if it is shown.
+enum LineProblem {
+    LineTooLong(usize),
+    Malformed,
+    DigestLength(usize),
+    PathTooLong(String),
+    UnsafePath(String),
+    NotPayload(String),
+}
 
-    // Each claim is judged as it is read; the same finding from several requirements is
-    // merged when the report is assembled.
-    let judge = |path: &str, sha: Option<&str>, size: Option<u64>, who: &str| -> Option<String> {
-        if skip(path) {
-            return None;
-        }
-        let Some(d) = payload.get(path) else {
-            return Some(format!("pack.json lists it ({who}), not in the payload"));
-        };
-        let found = d.get(Algo::Sha256).unwrap_or_default();
-        match sha.map(str::to_ascii_lowercase) {
-            None => Some(format!("pack.json lists it ({who}) without a sha256")),
-            Some(s) if s != found => Some(format!(
-                "pack.json ({who}) gives sha256 {s}, the payload file has {found}"
-            )),
-            Some(_) => match size {
-                Some(n) if n != d.size => Some(format!(
-                    "pack.json ({who}) gives {n} bytes, the payload file has {}",
-                    d.size
-                )),
-                _ => None,
-            },
-        }
-    };
-    let mut listed: BTreeSet<String> = BTreeSet::new();
-    match &doc.payload {
-        None => say("pack.json".into(), "has no `payload` array".into()),
-        Some(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let Some(path) = item.path.as_deref() else {
-                    say("pack.json".into(), format!("payload[{i}] has no path"));
-                    continue;
-                };
-                listed.insert(path.to_string());
-                if item.size.is_none() && !skip(path) {
-                    say(
-                        path.to_string(),
-                        "pack.json lists it (its payload list) without a size".into(),
-                    );
-                }
-                if let Some(msg) =
-                    judge(path, item.sha256.as_deref(), item.size, "its payload list")
-                {
-                    say(path.to_string(), msg);
-                }
+impl LineProblem {
+    fn describe(&self, line: &str, algo: Algo) -> String {
+        match self {
+            LineProblem::LineTooLong(n) => format!(
+                "a line of {n} bytes, longer than any manifest line: `{}`",
+                excerpt(line)
+            ),
+            LineProblem::Malformed => format!(
+                "malformed (expected `<{}> <path>`): `{}`",
+                algo.name(),
+                excerpt(line)
+            ),
+            LineProblem::DigestLength(n) => format!(
+                "a {} digest has {} hex digits, this one has {n}",
+                algo.name(),
+                algo.hex_len()
+            ),
+            LineProblem::PathTooLong(p) => format!(
+                "a path of {} bytes, longer than any file's: `{}`",
+                p.len(),
+                excerpt(p)
+            ),
+            LineProblem::UnsafePath(p) => format!("unsafe or non-normal path `{}`", excerpt(p)),
+            LineProblem::NotPayload(p) => {
+                format!("lists `{}`, which is not under data/", excerpt(p))
             }
         }
     }
-    for area in &doc.areas {
-        for req in &area.requirements {
-            let id = req.id.as_deref().unwrap_or("?");
-            for f in &req.files {
-                let Some(rel) = f.path.as_deref() else {
-                    say(
-                        "pack.json".into(),
-                        format!("requirement {id} lists a file without a path"),
-                    );
-                    continue;
-                };
-                let path = format!("data/{rel}");
-                if !listed.contains(&path) && !skip(&path) {
-                    say(
-                        path.clone(),
-                        format!(
-                            "pack.json lists it for requirement {id} but not in its payload list"
-                        ),
-                    );
-                }
-                let who = format!("requirement {id}");
-                if let Some(msg) = judge(&path, f.sha256.as_deref(), f.size, &who) {
-                    say(path, msg);
-                }
-            }
-        }
+}
+
+/// One manifest line as (digest, path), or what is wrong with it.
+fn manifest_line(line: &str, algo: Algo, tag: bool) -> Result<(String, String), LineProblem> {
+    // A digest, a space and a path whose every byte is percent-encoded, with room to spare.
+    const MAX_LINE_BYTES: usize = 3 * MAX_PATH_BYTES + 256;
+    if line.len() > MAX_LINE_BYTES {
+        return Err(LineProblem::LineTooLong(line.len()));
     }
-    for path in payload.keys() {
-        if !listed.contains(*path) && !skip(path) {
-            say(
-                path.to_string(),
-                "in the payload, not in pack.json's payload list".into(),
-            );
-        }
+    let (digest, path) = bagit::parse_manifest_line(line).ok_or(LineProblem::Malformed)?;
+    if digest.len() != algo.hex_len() {
+        return Err(LineProblem::DigestLength(digest.len()));
     }
+    if path.len() > MAX_PATH_BYTES {
+        return Err(LineProblem::PathTooLong(path));
+    }
+    if super::zipstore::unsafe_name(&path).is_some()
+        || path.split('/').any(|c| c == "." || c.is_empty())
+    {
+        return Err(LineProblem::UnsafePath(path));
+    }
+    if !tag && !bagit::is_payload(&path) {
+        return Err(LineProblem::NotPayload(path));
+    }
+    Ok((digest, path))
 }
 
 #[cfg(test)]
@@ -773,34 +971,42 @@ mod tests {
     #[test]
     fn bagit_txt_rules() {
         let mut f = Vec::new();
-        check_bagit_txt(bagit::BAGIT_TXT.as_bytes(), &mut f);
-        check_bagit_txt(
-            b"BagIt-Version: 0.97\r\nTag-File-Character-Encoding: UTF-8\r\n",
-            &mut f,
-        );
+        {
+            let mut out = Capped::new(&mut f, "bagit.txt", 100);
+            check_bagit_txt(bagit::BAGIT_TXT.as_bytes(), &mut out);
+            check_bagit_txt(
+                b"BagIt-Version: 0.97\r\nTag-File-Character-Encoding: UTF-8\r\n",
+                &mut out,
+            );
+        }
         assert!(f.is_empty(), "{f:?}");
-        check_bagit_txt(
-            b"BagIt-Version: one\nTag-File-Character-Encoding: UTF-8\nX: y\n",
-            &mut f,
-        );
+        {
+            let mut out = Capped::new(&mut f, "bagit.txt", 100);
+            check_bagit_txt(
+                b"BagIt-Version: one\nTag-File-Character-Encoding: UTF-8\nX: y\n",
+                &mut out,
+            );
+        }
         assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f[1].message.starts_with("line 3: "), "{f:?}");
     }
 
     #[test]
     fn bag_info_oxum() {
         let mut f = Vec::new();
+        let mut out = Capped::new(&mut f, "bag-info.txt", 100);
         assert_eq!(
             check_bag_info(
                 b"Source-Organization: Devon\n  County\nPayload-Oxum: 12.3\n",
-                &mut f
+                &mut out
             ),
             Some((12, 3))
         );
-        assert!(f.is_empty());
         assert_eq!(
-            check_bag_info(b"Payload-Oxum: twelve\nno colon\n", &mut f),
+            check_bag_info(b"Payload-Oxum: twelve\nno colon\n", &mut out),
             None
         );
+        drop(out);
         assert_eq!(f.len(), 2, "{f:?}");
     }
 
@@ -809,15 +1015,45 @@ mod tests {
         let mut f = Vec::new();
         let d = "a".repeat(64);
         let text = format!("{d}  data/a b\n{d} data/c%0Ad\nzzz data/x\n{d}  ../x\n{d}  bag-info.txt\n{d}  data/a b\n");
+        let mut out = Capped::new(&mut f, "manifest-sha256.txt", 100);
         let m = parse_manifest(
             "manifest-sha256.txt",
             Algo::Sha256,
             text.as_bytes(),
             false,
-            &mut f,
+            &|_| true,
+            &mut out,
         );
+        drop(out);
         assert_eq!(m.entries.len(), 2);
         assert!(m.entries.contains_key("data/c\nd"));
         assert_eq!(f.len(), 4, "{f:?}");
+    }
+
+    #[test]
+    fn lines_for_absent_files_are_kept_up_to_the_cap() {
+        let d = "a".repeat(64);
+        let text: String = (0..NAMED_PER_TAG_FILE + 5)
+            .map(|i| format!("{d}  data/f{i}\n"))
+            .collect();
+        let mut f = Vec::new();
+        let mut out = Capped::new(&mut f, "manifest-sha256.txt", 100);
+        let m = parse_manifest(
+            "manifest-sha256.txt",
+            Algo::Sha256,
+            text.as_bytes(),
+            false,
+            &|p| p == "data/f10004",
+            &mut out,
+        );
+        assert_eq!(m.entries.len(), NAMED_PER_TAG_FILE + 1);
+        assert_eq!(m.absent_more, 4);
+    }
+
+    #[test]
+    fn long_lines_are_cut_when_shown() {
+        let shown = excerpt(&"\u{1}".repeat(1_000_000));
+        assert!(shown.len() < 2_000, "{}", shown.len());
+        assert!(shown.ends_with("(1000000 bytes in all)"));
     }
 }

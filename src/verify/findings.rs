@@ -107,3 +107,65 @@ impl Finding {
         self
     }
 }
+
+/// The findings one tag file's contents give, at most a cap of them one by one; the rest
+/// are counted and said in one finding when this is dropped. A hostile tag file can hold
+/// millions of bad lines in a few kilobytes of zip, and each finding costs more memory
+/// than its line.
+pub struct Capped<'a> {
+    out: &'a mut Vec<Finding>,
+    file: &'a str,
+    left: usize,
+    more: u64,
+    more_kind: Kind,
+}
+
+impl<'a> Capped<'a> {
+    pub fn new(out: &'a mut Vec<Finding>, file: &'a str, cap: usize) -> Capped<'a> {
+        Capped {
+            out,
+            file,
+            left: cap,
+            more: 0,
+            more_kind: Kind::Tag,
+        }
+    }
+
+    pub fn push(&mut self, finding: Finding) {
+        self.push_with(|| finding);
+    }
+
+    /// Pushes the finding `make` builds, building it only if it is named (a hostile file's
+    /// millions of counted findings cost no message each).
+    pub fn push_with(&mut self, make: impl FnOnce() -> Finding) {
+        if self.left > 0 {
+            self.left -= 1;
+            self.out.push(make());
+        } else {
+            if self.more == 0 {
+                self.more_kind = make().kind;
+            }
+            self.more += 1;
+        }
+    }
+
+    /// True once further findings are only counted.
+    pub fn is_full(&self) -> bool {
+        self.left == 0
+    }
+}
+
+impl Drop for Capped<'_> {
+    fn drop(&mut self) {
+        if self.more > 0 {
+            self.out.push(Finding::new(
+                self.more_kind,
+                self.file,
+                format!(
+                    "{} more problems in this file are not listed one by one",
+                    self.more
+                ),
+            ));
+        }
+    }
+}

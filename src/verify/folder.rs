@@ -17,144 +17,54 @@ pub struct FolderStore {
 
 /// Lists the bag folder. `Err` when it has no `bagit.txt` or cannot be listed at all.
 pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
-    match std::fs::symlink_metadata(root.join("bagit.txt")) {
-        Ok(m) if m.is_file() => {}
-        Ok(_) => {
-            return Err(crate::Error::input(
-                root,
-                "bagit.txt is not a regular file",
-                "a bag folder holds a bagit.txt file at its top",
-            ))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(crate::Error::input(
-                root,
-                "no bagit.txt: this folder is not a BagIt bag",
-                "give the pack zip, or the folder that holds bagit.txt",
-            ))
-        }
-        Err(e) => return Err(crate::Error::io(root.join("bagit.txt"), "cannot read", e)),
-    }
-
+    require_bagit_txt(root)?;
     let mut listing = Listing {
         root: root.display().to_string(),
         ..Listing::default()
     };
     let mut files = Vec::new();
-    // Every file name (links included), for the letter-case check.
-    let mut all_names: Vec<String> = Vec::new();
+    // The names of links and special files, for the letter-case check with the members.
+    let mut other_names: Vec<String> = Vec::new();
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .sort_by_file_name()
         .min_depth(1);
     for item in walker {
-        let item = match item {
-            Ok(i) => i,
-            Err(e) => {
-                let rel = e
-                    .path()
-                    .and_then(|p| p.strip_prefix(root).ok())
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                listing.findings.push(Finding::new(
-                    Kind::Unreadable,
-                    rel.clone(),
-                    format!("cannot list: {e}"),
-                ));
-                listing.flagged.insert(rel);
-                continue;
+        match look_at(root, item) {
+            Seen::Nothing => {}
+            Seen::Flagged(finding, other_name) => {
+                let path = finding.path.clone().unwrap_or_default();
+                listing.findings.push(finding);
+                if other_name {
+                    other_names.push(path.clone());
+                }
+                listing.flagged.insert(path);
             }
-        };
-        let Ok(rel_path) = item.path().strip_prefix(root) else {
-            continue;
-        };
-        let Some(rel) = rel_path.to_str().map(str::to_string) else {
-            let rel = rel_path.to_string_lossy().into_owned();
-            listing.findings.push(Finding::new(
-                Kind::Unsafe,
-                rel.clone(),
-                "the name is not valid UTF-8 (a manifest cannot list it)",
-            ));
-            listing.flagged.insert(rel);
-            continue;
-        };
-        let ft = item.file_type();
-        if ft.is_dir() {
-            continue;
-        }
-        if !ft.is_file() {
-            all_names.push(rel.clone());
-        }
-        if ft.is_symlink() {
-            listing.findings.push(Finding::new(
-                Kind::Unsafe,
-                rel.clone(),
-                "symbolic link (not followed)",
-            ));
-            listing.flagged.insert(rel);
-            continue;
-        }
-        if !ft.is_file() {
-            listing.findings.push(Finding::new(
-                Kind::Unsafe,
-                rel.clone(),
-                "special file (not a regular file); not read",
-            ));
-            listing.flagged.insert(rel);
-            continue;
-        }
-        let size = match item.metadata() {
-            Ok(m) => m.len(),
-            Err(e) => {
-                listing.findings.push(Finding::new(
-                    Kind::Unreadable,
-                    rel.clone(),
-                    format!("cannot read: {e}"),
-                ));
-                listing.flagged.insert(rel);
-                continue;
+            Seen::File {
+                rel,
+                size,
+                id,
+                path,
+            } => {
+                listing.members.push(Member {
+                    path: rel,
+                    size,
+                    key: files.len(),
+                });
+                files.push((path, id));
             }
-        };
-        let id = match item.metadata() {
-            Ok(m) => (m.dev(), m.ino()),
-            Err(_) => (0, 0),
-        };
-        listing.members.push(Member {
-            path: rel,
-            size,
-            key: files.len(),
-        });
-        files.push((item.into_path(), id));
+        }
     }
-    let names: Vec<(&str, usize)> = listing
+    let names: Vec<&str> = listing
         .members
         .iter()
         .map(|m| m.path.as_str())
-        .chain(all_names.iter().map(String::as_str))
-        .enumerate()
-        .map(|(i, n)| (n, i))
+        .chain(other_names.iter().map(String::as_str))
         .collect();
-    let mut case_findings = Vec::new();
-    for group in store::case_groups(&names) {
-        let group: Vec<&str> = group.iter().map(|&i| names[i].0).collect();
-        for me in &group {
-            let others: Vec<String> = group
-                .iter()
-                .filter(|n| *n != me)
-                .map(|n| crate::util::printable(n))
-                .collect();
-            case_findings.push(Finding::new(
-                Kind::Unsafe,
-                *me,
-                format!(
-                    "name differs only in letter case from {} (one would overwrite the other on Windows or macOS)",
-                    others.join(", ")
-                ),
-            ));
-        }
-    }
-    drop(names);
-    listing.findings.extend(case_findings);
+    let keyed: Vec<(&str, usize)> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let twins = store::case_twin_findings(&keyed, |i| names[i].to_string(), "");
+    drop((keyed, names));
+    listing.findings.extend(twins);
     Ok((
         FolderStore {
             root: root.to_path_buf(),
@@ -162,6 +72,87 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
         },
         listing,
     ))
+}
+
+/// A bag folder holds a `bagit.txt` file at its top; anything else is not a bag (exit 2).
+fn require_bagit_txt(root: &Path) -> crate::Result<()> {
+    match std::fs::symlink_metadata(root.join("bagit.txt")) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(_) => Err(crate::Error::input(
+            root,
+            "bagit.txt is not a regular file",
+            "a bag folder holds a bagit.txt file at its top",
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(crate::Error::input(
+            root,
+            "no bagit.txt: this folder is not a BagIt bag",
+            "give the pack zip, or the folder that holds bagit.txt",
+        )),
+        Err(e) => Err(crate::Error::io(root.join("bagit.txt"), "cannot read", e)),
+    }
+}
+
+/// What the walk saw at one path.
+enum Seen {
+    /// A folder: nothing to list.
+    Nothing,
+    /// Reported and not read; `true` when it is a link or special file, whose name can
+    /// still collide with a member's.
+    Flagged(Finding, bool),
+    /// A regular file, with the (device, inode) it had when listed.
+    File {
+        rel: String,
+        size: u64,
+        id: (u64, u64),
+        path: PathBuf,
+    },
+}
+
+fn look_at(root: &Path, item: walkdir::Result<walkdir::DirEntry>) -> Seen {
+    let flag =
+        |kind, rel: String, message: String| Seen::Flagged(Finding::new(kind, rel, message), false);
+    let item = match item {
+        Ok(i) => i,
+        Err(e) => {
+            let rel = e
+                .path()
+                .and_then(|p| p.strip_prefix(root).ok())
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return flag(Kind::Unreadable, rel, format!("cannot list: {e}"));
+        }
+    };
+    let Ok(rel_path) = item.path().strip_prefix(root) else {
+        return Seen::Nothing;
+    };
+    let Some(rel) = rel_path.to_str().map(str::to_string) else {
+        return flag(
+            Kind::Unsafe,
+            rel_path.to_string_lossy().into_owned(),
+            "the name is not valid UTF-8 (a manifest cannot list it)".into(),
+        );
+    };
+    let ft = item.file_type();
+    if ft.is_dir() {
+        return Seen::Nothing;
+    }
+    if !ft.is_file() {
+        let message = if ft.is_symlink() {
+            "symbolic link (not followed)"
+        } else {
+            "special file (not a regular file); not read"
+        };
+        return Seen::Flagged(Finding::new(Kind::Unsafe, rel, message), true);
+    }
+    match item.metadata() {
+        Ok(m) => Seen::File {
+            rel,
+            size: m.len(),
+            id: (m.dev(), m.ino()),
+            path: item.into_path(),
+        },
+        Err(e) => flag(Kind::Unreadable, rel, format!("cannot read: {e}")),
+    }
 }
 
 impl Store for FolderStore {
@@ -184,10 +175,10 @@ impl Store for FolderStore {
                 ),
             )
         };
-        let mut file = std::fs::File::open(path).map_err(unreadable)?;
         // `open` follows symlinks: a file swapped for a link after it was listed would be
-        // read through the link. The open file must be the very file that was listed.
-        let meta = file.metadata().map_err(unreadable)?;
+        // read through the link, and one swapped for a FIFO would block the open. So the
+        // open does not wait, and the open file must be the very file that was listed.
+        let (mut file, meta) = super::source::open_no_wait(path).map_err(unreadable)?;
         if (meta.dev(), meta.ino()) != *id || !meta.is_file() {
             return Err(Problem::new(
                 Kind::Unsafe,

@@ -8,12 +8,17 @@
 //! they pass their declared size. Then the BagIt checks run over what was read ([`bag`]),
 //! the same for a zip and for an unzipped folder.
 //!
-//! Memory does not grow with file sizes: two 256 KiB buffers per worker, plus what is
-//! listed per entry (its name and digests: about 1.5 KB per file in all, 50 MB at peak for
-//! a 20,000-file pack) and the parsed tag files, each capped at [`bag::TAG_FILE_CAP`]; the
-//! entry count is capped at [`zipdir::MAX_ENTRIES`] and the central directory at
-//! [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: rayon workers take files
-//! largest first from one queue, each reading by position from one shared file handle.
+//! Memory does not grow with file sizes, nor with what a hostile pack's data inflates to:
+//! two 256 KiB buffers per worker, plus what is listed per entry (its name and digests:
+//! about 1.5 KB per file in all, 50 MB at peak for a 20,000-file pack), plus the tag files
+//! that are parsed, read one at a time within one budget that grows with the payload files
+//! the pack lists (see [`bag`]); the entry count is capped at [`zipdir::MAX_ENTRIES`] and
+//! the central directory at [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: rayon
+//! workers take files largest first from one queue, each reading by position from one
+//! shared file handle.
+//!
+//! A path that is neither a regular file nor a folder (a FIFO, a device) is refused, not
+//! waited on: every file is opened without blocking and judged by what was opened.
 //!
 //! The command layer maps the verdict to an exit code ([`crate::exit`]): 0 intact, 1 any
 //! finding, 2 not a readable pack (an error from here: not a zip, truncated so that no
@@ -62,19 +67,23 @@
 //! ```
 //!
 //! Kinds: `digest` (the whole zip does not match `--digest`), `modified` (payload bytes
-//! differ from a manifest), `missing` (listed in a manifest or tag manifest, absent),
-//! `unexpected` (present, listed in no manifest; or a zip entry outside the bag folder),
-//! `tag` (tag manifest mismatch, malformed `bagit.txt` / `bag-info.txt` / manifest line,
-//! `Payload-Oxum` mismatch, oversize tag file), `unsafe` (unsafe name, symlink, duplicate or
-//! case-duplicate name, encrypted, local header disagreeing with the central directory,
-//! overlapping entries, data that disagrees with its declared size or CRC), `unreadable`
-//! (unsupported compression, permission denied), `consistency` (`pack.json` disagrees with
-//! the payload).
+//! differ from a manifest), `missing` (listed in a manifest or tag manifest, absent; or,
+//! in an evpack pack, a tag file evpack always writes), `unexpected` (present, listed in no
+//! manifest; or a zip entry outside the bag folder), `tag` (tag manifest mismatch,
+//! malformed `bagit.txt` / `bag-info.txt` / manifest line, `Payload-Oxum` mismatch, a tag
+//! file over the budget, an evpack pack's tag file that no tag manifest covers), `unsafe`
+//! (unsafe name, symlink, duplicate or case-duplicate name, encrypted, local header
+//! disagreeing with the central directory, overlapping entries, data that disagrees with
+//! its declared size or CRC, a folder entry that carries data), `unreadable` (unsupported
+//! compression, permission denied), `consistency` (`pack.json` disagrees with the
+//! payload). A tag file names at most [`bag::NAMED_PER_TAG_FILE`] problems (plus one per
+//! payload file) one by one; one more finding counts the rest.
 
 mod bag;
 mod findings;
 mod folder;
 mod hashing;
+mod packjson;
 pub mod render;
 mod source;
 mod store;
@@ -294,9 +303,11 @@ pub fn verify_folder(path: &std::path::Path) -> Result<Verification> {
 }
 
 /// Verifies what `path` names: a folder or a zip; `digest` is the SHA-256 (lower-case hex)
-/// the whole zip should have.
+/// the whole zip should have. Anything else (a FIFO, a device) is refused without waiting
+/// on it.
 pub fn verify_path(path: &std::path::Path, digest: Option<&str>) -> Result<Verification> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
+    let (file, meta) =
+        source::open_no_wait(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
     if meta.is_dir() {
         if digest.is_some() {
             return Err(Error::Usage(format!(
@@ -306,9 +317,38 @@ pub fn verify_path(path: &std::path::Path, digest: Option<&str>) -> Result<Verif
         }
         return verify_folder(path);
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
+    if !meta.is_file() {
+        return Err(Error::input(
+            path,
+            "not a regular file or folder (a FIFO, socket or device); not read",
+            "give the pack zip that `evpack build` wrote, or an unzipped bag folder",
+        ));
+    }
     let src = FileSource::new(file).map_err(|e| Error::io(path, "cannot read the pack", e))?;
     verify_zip_source(&src, &path.display().to_string(), digest)
+}
+
+/// Reads the start of a small regular file (at most `limit` bytes), such as a
+/// `PACK.zip.sha256` digest file; a FIFO or device is refused without waiting on it.
+/// `action` names the failure ("cannot read the digest file").
+pub fn read_small_file(
+    path: &std::path::Path,
+    limit: u64,
+    action: &'static str,
+) -> Result<Vec<u8>> {
+    let (file, meta) = source::open_no_wait(path).map_err(|e| Error::io(path, action, e))?;
+    if !meta.is_file() {
+        return Err(Error::input(
+            path,
+            "not a regular file (a folder, FIFO, socket or device); not read",
+            "give the PACK.zip.sha256 file that `evpack build` wrote",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, action, e))?;
+    Ok(bytes)
 }
 
 fn whole_digest(src: &dyn Source, want: &str) -> std::io::Result<DigestCheck> {

@@ -10,52 +10,8 @@ use crate::util::printable;
 pub fn text(r: &Verification, quiet: bool) -> String {
     let mut out = String::new();
     if !quiet {
-        let _ = writeln!(
-            out,
-            "Verifying {} ({}{}; {})",
-            printable(&r.pack),
-            r.container,
-            if r.container == "zip" {
-                format!(
-                    ", bag folder {}",
-                    if r.bag_root.is_empty() {
-                        "at the top level".to_string()
-                    } else {
-                        printable(&r.bag_root)
-                    }
-                )
-            } else {
-                String::new()
-            },
-            if r.algorithms.is_empty() {
-                "no manifest algorithm evpack checks".to_string()
-            } else {
-                r.algorithms.join(" and ")
-            }
-        );
-        for kind in Kind::ALL {
-            let group: Vec<_> = r.findings.iter().filter(|f| f.kind == kind).collect();
-            if group.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "\n{} ({}):", kind.name(), group.len());
-            for f in group {
-                let path = f.path.as_deref().map_or_else(
-                    || "(whole pack)".to_string(),
-                    |p| {
-                        if p.is_empty() {
-                            "(bag folder)".to_string()
-                        } else {
-                            printable(p)
-                        }
-                    },
-                );
-                let _ = writeln!(out, "  {path}: {}", f.message);
-                if let (Some(a), Some(e), Some(g)) = (f.algorithm, &f.expected, &f.found) {
-                    let _ = writeln!(out, "    {a} expected {e}\n    {a} found    {g}");
-                }
-            }
-        }
+        heading(&mut out, r);
+        finding_groups(&mut out, r);
         if !r.notes.is_empty() {
             out.push('\n');
             for n in &r.notes {
@@ -63,49 +19,97 @@ pub fn text(r: &Verification, quiet: bool) -> String {
             }
         }
         out.push('\n');
+        summary(&mut out, r);
+    }
+    verdict(&mut out, r);
+    out
+}
+
+/// What is verified: the pack, its container and bag folder, and the algorithms.
+fn heading(out: &mut String, r: &Verification) {
+    let bag_folder = if r.container != "zip" {
+        String::new()
+    } else if r.bag_root.is_empty() {
+        ", bag folder at the top level".to_string()
+    } else {
+        format!(", bag folder {}", printable(&r.bag_root))
+    };
+    let algorithms = if r.algorithms.is_empty() {
+        "no manifest algorithm evpack checks".to_string()
+    } else {
+        r.algorithms.join(" and ")
+    };
+    let _ = writeln!(
+        out,
+        "Verifying {} ({}{bag_folder}; {algorithms})",
+        printable(&r.pack),
+        r.container,
+    );
+}
+
+/// One group per kind of finding, each finding with its path, message and values.
+fn finding_groups(out: &mut String, r: &Verification) {
+    for kind in Kind::ALL {
+        let group: Vec<_> = r.findings.iter().filter(|f| f.kind == kind).collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{} ({}):", kind.name(), group.len());
+        for f in group {
+            let path = match f.path.as_deref() {
+                None => "(whole pack)".to_string(),
+                Some("") => "(bag folder)".to_string(),
+                Some(p) => printable(p),
+            };
+            let _ = writeln!(out, "  {path}: {}", f.message);
+            if let (Some(a), Some(e), Some(g)) = (f.algorithm, &f.expected, &f.found) {
+                let _ = writeln!(out, "    {a} expected {e}\n    {a} found    {g}");
+            }
+        }
+    }
+}
+
+/// What was checked, the whole-zip digest, and the count of each kind of finding.
+fn summary(out: &mut String, r: &Verification) {
+    let _ = writeln!(
+        out,
+        "Checked {} payload files ({}) and {} tag files.",
+        r.counts.payload_files,
+        human_bytes(r.counts.payload_bytes),
+        r.counts.tag_files
+    );
+    if let Some(d) = &r.digest {
         let _ = writeln!(
             out,
-            "Checked {} payload files ({}) and {} tag files.",
-            r.counts.payload_files,
-            human_bytes(r.counts.payload_bytes),
-            r.counts.tag_files
+            "Whole zip SHA-256 {} the recorded digest.",
+            if d.matches {
+                "matches"
+            } else {
+                "does NOT match"
+            }
         );
-        if let Some(d) = &r.digest {
-            let _ = writeln!(
-                out,
-                "Whole zip SHA-256 {} the recorded digest.",
-                if d.matches {
-                    "matches"
-                } else {
-                    "does NOT match"
-                }
-            );
-        }
-        let counts: Vec<String> = Kind::ALL
-            .iter()
-            .map(|k| format!("{} {}", r.counts.of(*k), k.name()))
-            .collect();
-        let _ = writeln!(out, "Findings: {}.", counts.join(", "));
     }
-    match r.verdict {
-        Verdict::Intact => {
-            let _ = writeln!(
-                out,
-                "OK: {} is intact: every file as built, nothing missing, nothing added.",
-                printable(&r.pack)
-            );
-        }
-        Verdict::Differs => {
-            let _ = writeln!(
-                out,
-                "FAILED: {} differs from what was built ({} finding{}).",
-                printable(&r.pack),
-                r.counts.findings,
-                if r.counts.findings == 1 { "" } else { "s" }
-            );
-        }
-    }
-    out
+    let counts: Vec<String> = Kind::ALL
+        .iter()
+        .map(|k| format!("{} {}", r.counts.of(*k), k.name()))
+        .collect();
+    let _ = writeln!(out, "Findings: {}.", counts.join(", "));
+}
+
+fn verdict(out: &mut String, r: &Verification) {
+    let pack = printable(&r.pack);
+    let _ = match r.verdict {
+        Verdict::Intact => writeln!(
+            out,
+            "OK: {pack} is intact: every file as built, nothing missing, nothing added."
+        ),
+        Verdict::Differs => writeln!(
+            out,
+            "FAILED: {pack} differs from what was built ({} finding{}).",
+            r.counts.findings,
+            if r.counts.findings == 1 { "" } else { "s" }
+        ),
+    };
 }
 
 pub fn json(r: &Verification) -> crate::Result<Vec<u8>> {

@@ -67,6 +67,21 @@ impl Source for FileSource {
     }
 }
 
+/// Opens `path` for reading without waiting, and returns it with the metadata of what was
+/// opened. Opened the ordinary way, a FIFO blocks until something writes to it (a device
+/// may too); with `O_NONBLOCK` the open returns at once, and the caller judges the type
+/// from the open handle, so what is read is what was judged, whatever the path names a
+/// moment later. The one platform-specific step of opening a pack.
+pub fn open_no_wait(path: &std::path::Path) -> io::Result<(std::fs::File, std::fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    Ok((file, meta))
+}
+
 /// A zip held in memory.
 pub struct ByteSource<'a>(pub &'a [u8]);
 

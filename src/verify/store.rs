@@ -119,6 +119,36 @@ pub fn case_groups(names: &[(&str, usize)]) -> Vec<Vec<usize>> {
     groups
 }
 
+/// One `unsafe` finding per name that differs from another only in letter case, naming the
+/// others. `names` pairs each name with a key that `shown` turns into the path to report;
+/// `where_` says when one would overwrite the other ("when unzipped ", or "").
+pub fn case_twin_findings(
+    names: &[(&str, usize)],
+    shown: impl Fn(usize) -> String,
+    where_: &str,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for group in case_groups(names) {
+        let group: Vec<String> = group.into_iter().map(&shown).collect();
+        for me in &group {
+            let others: Vec<String> = group
+                .iter()
+                .filter(|n| *n != me)
+                .map(|n| crate::util::printable(n))
+                .collect();
+            findings.push(Finding::new(
+                Kind::Unsafe,
+                me.clone(),
+                format!(
+                    "name differs only in letter case from {} (one would overwrite the other {where_}on Windows or macOS)",
+                    others.join(", ")
+                ),
+            ));
+        }
+    }
+    findings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

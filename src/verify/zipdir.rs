@@ -120,6 +120,48 @@ fn io_reason(e: &io::Error) -> String {
 /// Finds and parses the end of central directory record (and Zip64 record), then every
 /// central record. Fails only when the file as a whole cannot be a readable zip.
 pub fn read_central_dir(src: &dyn Source) -> Result<CentralDir, NotAZip> {
+    let mut end = find_end_record(src)?;
+    read_zip64_end(src, &mut end)?;
+    end.check()?;
+    let reader = RangeReader {
+        src,
+        pos: end.cd_offset,
+        end: end.cd_offset + end.cd_size,
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let count = end.count;
+    let mut entries = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let entry = read_central_entry(&mut reader).map_err(|why| {
+            NotAZip(format!(
+                "central directory record {} of {count}: {why} (corrupt or truncated zip)",
+                i + 1
+            ))
+        })?;
+        entries.push(entry);
+    }
+    Ok(CentralDir {
+        entries,
+        cd_start: end.cd_offset,
+    })
+}
+
+/// What the end record (or the Zip64 end record) declares about the central directory.
+struct EndRecord {
+    /// Where the end record starts.
+    pos: u64,
+    disk: u16,
+    cd_disk: u16,
+    count: u64,
+    cd_size: u64,
+    cd_offset: u64,
+    /// The central directory must end by here: the (Zip64) end record.
+    cd_end_limit: u64,
+}
+
+/// Finds the end record: 22 bytes plus a comment of at most 65,535, so the tail is
+/// searched from the end for a signature whose comment fits in what follows it.
+fn find_end_record(src: &dyn Source) -> Result<EndRecord, NotAZip> {
     let len = src.len();
     if len == 0 {
         return Err(NotAZip("the file is empty, not a zip".into()));
@@ -139,121 +181,100 @@ pub fn read_central_dir(src: &dyn Source) -> Result<CentralDir, NotAZip> {
     if len < EOCD_LEN {
         return Err(no_end());
     }
-
-    // The end record is 22 bytes plus a comment of at most 65,535: search that tail, from the
-    // end, for a signature whose comment fits in what follows it.
     let tail_len = len.min(EOCD_LEN + 0xFFFF);
     let tail_start = len - tail_len;
     let mut tail = vec![0u8; tail_len as usize];
     read_exact_at(src, &mut tail, tail_start).map_err(|e| NotAZip(io_reason(&e)))?;
-    let mut eocd_at = None;
-    let mut i = tail.len() - EOCD_LEN as usize;
-    loop {
-        if le32(&tail, i) == SIG_EOCD {
-            let comment = le16(&tail, i + 20) as usize;
-            if i + EOCD_LEN as usize + comment <= tail.len() {
-                eocd_at = Some(i);
-                break;
-            }
-        }
-        if i == 0 {
-            break;
-        }
-        i -= 1;
-    }
-    let Some(e) = eocd_at else {
-        return Err(no_end());
+    let fits = |i: usize| {
+        le32(&tail, i) == SIG_EOCD
+            && i + EOCD_LEN as usize + le16(&tail, i + 20) as usize <= tail.len()
     };
-    let eocd_pos = tail_start + e as u64;
+    let e = (0..=tail.len() - EOCD_LEN as usize)
+        .rev()
+        .find(|&i| fits(i))
+        .ok_or_else(no_end)?;
     let eocd = &tail[e..e + EOCD_LEN as usize];
-    let disk = le16(eocd, 4);
-    let cd_disk = le16(eocd, 6);
-    let mut count = u64::from(le16(eocd, 10));
-    let mut cd_size = u64::from(le32(eocd, 12));
-    let mut cd_offset = u64::from(le32(eocd, 16));
-    let mut cd_end_limit = eocd_pos;
+    let pos = tail_start + e as u64;
+    Ok(EndRecord {
+        pos,
+        disk: le16(eocd, 4),
+        cd_disk: le16(eocd, 6),
+        count: u64::from(le16(eocd, 10)),
+        cd_size: u64::from(le32(eocd, 12)),
+        cd_offset: u64::from(le32(eocd, 16)),
+        cd_end_limit: pos,
+    })
+}
 
-    // Zip64: a locator just before the end record points at the Zip64 end record, whose
-    // 64-bit fields replace the 16/32-bit ones.
-    if eocd_pos >= 20 {
-        let mut loc = [0u8; 20];
-        if read_exact_at(src, &mut loc, eocd_pos - 20).is_ok() && le32(&loc, 0) == SIG_ZIP64_LOCATOR
-        {
-            let z64_pos = le64(&loc, 8);
-            let mut rec = [0u8; 56];
-            if z64_pos
-                .checked_add(56)
-                .is_none_or(|end| end > eocd_pos - 20)
-            {
-                return Err(NotAZip(
-                    "the Zip64 end record is not where its locator says (corrupt or truncated zip)"
-                        .into(),
-                ));
-            }
-            read_exact_at(src, &mut rec, z64_pos).map_err(|e| NotAZip(io_reason(&e)))?;
-            if le32(&rec, 0) != SIG_ZIP64_EOCD {
-                return Err(NotAZip(
-                    "the Zip64 end record is missing (corrupt or truncated zip)".into(),
-                ));
-            }
-            if le32(&rec, 16) != 0 || le32(&rec, 20) != 0 {
-                return Err(NotAZip("multi-volume zips are not supported".into()));
-            }
-            count = le64(&rec, 32);
-            cd_size = le64(&rec, 40);
-            cd_offset = le64(&rec, 48);
-            cd_end_limit = z64_pos;
-        }
+/// Zip64: a locator just before the end record points at the Zip64 end record, whose
+/// 64-bit fields replace the 16/32-bit ones.
+fn read_zip64_end(src: &dyn Source, end: &mut EndRecord) -> Result<(), NotAZip> {
+    if end.pos < 20 {
+        return Ok(());
     }
-    if disk != 0 || cd_disk != 0 {
+    let mut loc = [0u8; 20];
+    if read_exact_at(src, &mut loc, end.pos - 20).is_err() || le32(&loc, 0) != SIG_ZIP64_LOCATOR {
+        return Ok(());
+    }
+    let z64_pos = le64(&loc, 8);
+    let mut rec = [0u8; 56];
+    if z64_pos
+        .checked_add(56)
+        .is_none_or(|rec_end| rec_end > end.pos - 20)
+    {
+        return Err(NotAZip(
+            "the Zip64 end record is not where its locator says (corrupt or truncated zip)".into(),
+        ));
+    }
+    read_exact_at(src, &mut rec, z64_pos).map_err(|e| NotAZip(io_reason(&e)))?;
+    if le32(&rec, 0) != SIG_ZIP64_EOCD {
+        return Err(NotAZip(
+            "the Zip64 end record is missing (corrupt or truncated zip)".into(),
+        ));
+    }
+    if le32(&rec, 16) != 0 || le32(&rec, 20) != 0 {
         return Err(NotAZip("multi-volume zips are not supported".into()));
     }
-    if count > MAX_ENTRIES {
-        return Err(NotAZip(format!(
-            "the zip declares {count} entries, more than the {MAX_ENTRIES} a pack may hold"
-        )));
-    }
-    if cd_size > MAX_CENTRAL_DIR {
-        return Err(NotAZip(format!(
-            "the central directory is {cd_size} bytes, more than the {MAX_CENTRAL_DIR} a pack may have"
-        )));
-    }
-    if cd_offset
-        .checked_add(cd_size)
-        .is_none_or(|end| end > cd_end_limit)
-    {
-        return Err(NotAZip(format!(
-            "the central directory (offset {cd_offset}, {cd_size} bytes) runs past the end \
-             record at {cd_end_limit} (corrupt or truncated zip)"
-        )));
-    }
-    if count.saturating_mul(CENTRAL_LEN as u64) > cd_size {
-        return Err(NotAZip(format!(
-            "the zip declares {count} entries but its central directory has room for fewer \
-             (corrupt zip)"
-        )));
-    }
+    end.count = le64(&rec, 32);
+    end.cd_size = le64(&rec, 40);
+    end.cd_offset = le64(&rec, 48);
+    end.cd_end_limit = z64_pos;
+    Ok(())
+}
 
-    let reader = RangeReader {
-        src,
-        pos: cd_offset,
-        end: cd_offset + cd_size,
-    };
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
-    let mut entries = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        let entry = read_central_entry(&mut reader).map_err(|why| {
-            NotAZip(format!(
-                "central directory record {} of {count}: {why} (corrupt or truncated zip)",
-                i + 1
-            ))
-        })?;
-        entries.push(entry);
+impl EndRecord {
+    /// Refuses what no pack can be before anything is allocated for it: several volumes,
+    /// too many entries, a directory too large or not where the end record says.
+    fn check(&self) -> Result<(), NotAZip> {
+        let (count, cd_size, cd_offset, limit) =
+            (self.count, self.cd_size, self.cd_offset, self.cd_end_limit);
+        if self.disk != 0 || self.cd_disk != 0 {
+            return Err(NotAZip("multi-volume zips are not supported".into()));
+        }
+        if count > MAX_ENTRIES {
+            return Err(NotAZip(format!(
+                "the zip declares {count} entries, more than the {MAX_ENTRIES} a pack may hold"
+            )));
+        }
+        if cd_size > MAX_CENTRAL_DIR {
+            return Err(NotAZip(format!(
+                "the central directory is {cd_size} bytes, more than the {MAX_CENTRAL_DIR} a pack may have"
+            )));
+        }
+        if cd_offset.checked_add(cd_size).is_none_or(|end| end > limit) {
+            return Err(NotAZip(format!(
+                "the central directory (offset {cd_offset}, {cd_size} bytes) runs past the end \
+                 record at {limit} (corrupt or truncated zip)"
+            )));
+        }
+        if count.saturating_mul(CENTRAL_LEN as u64) > cd_size {
+            return Err(NotAZip(format!(
+                "the zip declares {count} entries but its central directory has room for fewer \
+                 (corrupt zip)"
+            )));
+        }
+        Ok(())
     }
-    Ok(CentralDir {
-        entries,
-        cd_start: cd_offset,
-    })
 }
 
 /// A `Read` over `[pos, end)` of a source, for the central directory.

@@ -87,133 +87,94 @@ fn find_root(entries: &[CdEntry]) -> Result<String, String> {
     }
 }
 
-/// Findings so far, and which entries must not be read.
-struct Judged {
-    findings: Vec<Finding>,
-    bad: Vec<bool>,
-}
-
-impl Judged {
-    fn flag(&mut self, i: usize, path: String, kind: Kind, message: String) {
-        self.findings.push(Finding::new(kind, path, message));
-        self.bad[i] = true;
-    }
-
-    /// Marks both sides of every overlap (once per entry).
-    fn overlaps(&mut self, ranges: Vec<(u64, u64, usize)>, shown: &dyn Fn(usize) -> String) {
-        for (i, j) in zipdir::overlaps(ranges) {
-            for (a, b) in [(i, j), (j, i)] {
-                if !self.bad[a] {
-                    self.flag(
-                        a,
-                        shown(a),
-                        Kind::Unsafe,
-                        format!(
-                            "overlaps entry {} in the zip (an overlapping-entry zip bomb or a corrupt zip); not read",
-                            crate::util::printable(&shown(b))
-                        ),
-                    );
-                }
-            }
-        }
-    }
-}
-
 /// Opens a zip: reads the central directory, judges every entry, and lists the members
 /// that may be read. `Err` when the file is not a readable pack at all.
 pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
     let cd = zipdir::read_central_dir(src).map_err(|NotAZip(why)| why)?;
-    let entries = cd.entries;
-    let root = find_root(&entries)?;
-    let n = entries.len();
+    let root = find_root(&cd.entries)?;
+    let mut j = Judged {
+        entries: &cd.entries,
+        root: &root,
+        findings: Vec::new(),
+        bad: vec![false; cd.entries.len()],
+    };
+    j.each_entry();
+    j.duplicates();
+    j.case_twins();
+    j.central_overlaps(cd.cd_start);
+    let data_start = j.local_headers(src, cd.cd_start);
+    let listing = j.listing();
+    let data_start = data_start
+        .into_iter()
+        .zip(&j.bad)
+        .map(|(start, &bad)| start.filter(|_| !bad))
+        .collect();
+    drop(j);
+    Ok((
+        ZipStore {
+            src,
+            entries: cd.entries,
+            data_start,
+        },
+        listing,
+    ))
+}
 
-    // The display path is relative to the bag folder when the entry is inside it.
-    let shown = |i: usize| -> String {
-        let name = entries[i].display_name();
-        match name.strip_prefix(root.as_str()) {
+/// The judging of a zip's entries, phase by phase: findings so far, and which entries must
+/// not be read.
+struct Judged<'a> {
+    entries: &'a [CdEntry],
+    /// The bag folder (`NAME/`, or empty).
+    root: &'a str,
+    findings: Vec<Finding>,
+    bad: Vec<bool>,
+}
+
+impl Judged<'_> {
+    /// The path shown for entry `i`: relative to the bag folder when it is inside it.
+    fn shown(&self, i: usize) -> String {
+        let name = self.entries[i].display_name();
+        match name.strip_prefix(self.root) {
             Some(rel) if !rel.is_empty() => rel.to_string(),
             _ => name,
         }
-    };
-    let mut j = Judged {
-        findings: Vec::new(),
-        bad: vec![false; n],
-    };
+    }
 
-    for (i, e) in entries.iter().enumerate() {
-        if let Some(p) = &e.problem {
-            j.flag(i, shown(i), Kind::Unsafe, format!("unsafe entry: {p}"));
-            continue;
-        }
-        let Some(name) = e.name() else {
-            j.flag(
-                i,
-                shown(i),
-                Kind::Unsafe,
-                "unsafe entry: the name is not valid UTF-8".into(),
-            );
-            continue;
-        };
-        if let Some(why) = unsafe_name(name) {
-            j.flag(i, shown(i), Kind::Unsafe, format!("unsafe name: it {why}"));
-            continue;
-        }
-        match e.unix_type() {
-            Some(0o120_000) => {
-                j.flag(
-                    i,
-                    shown(i),
-                    Kind::Unsafe,
-                    "symbolic link entry (not followed)".into(),
-                );
-                continue;
-            }
-            Some(t) if t != 0 && t != 0o100_000 && t != 0o040_000 => {
-                j.flag(
-                    i,
-                    shown(i),
-                    Kind::Unsafe,
-                    format!("special file entry (unix type {t:o}), not a regular file"),
-                );
-                continue;
-            }
-            _ => {}
-        }
-        if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
-            j.flag(
-                i,
-                shown(i),
-                Kind::Unsafe,
-                "encrypted entry (cannot be checked)".into(),
-            );
-            continue;
-        }
-        if !e.is_dir() && e.method != METHOD_STORED && e.method != METHOD_DEFLATED {
-            j.flag(
-                i,
-                shown(i),
-                Kind::Unreadable,
-                format!(
-                    "compression method {} is not supported (packs use stored or deflated)",
-                    e.method
-                ),
-            );
+    fn flag(&mut self, i: usize, kind: Kind, message: String) {
+        self.findings
+            .push(Finding::new(kind, self.shown(i), message));
+        self.bad[i] = true;
+    }
+
+    /// Flags `i` unless an earlier phase already did (each entry is named once).
+    fn flag_once(&mut self, i: usize, kind: Kind, message: String) {
+        if !self.bad[i] {
+            self.flag(i, kind, message);
         }
     }
 
-    // Duplicate names: which copy an unzip tool keeps varies, so neither is trusted. Found
-    // by sorting indices (no map of a million names).
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| entries[a].name_raw.cmp(&entries[b].name_raw));
-    for run in order.chunk_by(|&a, &b| entries[a].name_raw == entries[b].name_raw) {
-        if run.len() < 2 {
-            continue;
+    /// What each entry's own record says: its name, type, encryption and compression.
+    fn each_entry(&mut self) {
+        for i in 0..self.entries.len() {
+            if let Some((kind, message)) = entry_problem(&self.entries[i]) {
+                self.flag(i, kind, message);
+            }
         }
-        for &i in run {
-            if !j.bad[i] {
-                j.flag(
+    }
+
+    /// Duplicate names: which copy an unzip tool keeps varies, so neither is trusted. Found
+    /// by sorting indices (no map of a million names).
+    fn duplicates(&mut self) {
+        let entries = self.entries;
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by(|&a, &b| entries[a].name_raw.cmp(&entries[b].name_raw));
+        for run in order.chunk_by(|&a, &b| entries[a].name_raw == entries[b].name_raw) {
+            if run.len() < 2 {
+                continue;
+            }
+            for &i in run {
+                self.flag_once(
                     i,
-                    shown(i),
                     Kind::Unsafe,
                     format!(
                         "duplicate name: {} entries in the zip have this name; none is read",
@@ -223,150 +184,197 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
             }
         }
     }
-    drop(order);
 
-    // Names equal ignoring case overwrite each other when unzipped on Windows or macOS.
-    // Both are still read and checked: each is a distinct file in the manifest.
-    let names: Vec<(&str, usize)> = entries
-        .iter()
-        .enumerate()
-        .filter_map(|(i, e)| e.name().map(|n| (n, i)))
-        .collect();
-    for group in store::case_groups(&names) {
-        let shown_names: Vec<String> = group.iter().map(|&i| shown(i)).collect();
-        for me in &shown_names {
-            let others: Vec<String> = shown_names
-                .iter()
-                .filter(|n| *n != me)
-                .map(|n| crate::util::printable(n))
-                .collect();
-            j.findings.push(Finding::new(
-                Kind::Unsafe,
-                me.clone(),
-                format!(
-                    "name differs only in letter case from {} (one would overwrite the other when unzipped on Windows or macOS)",
-                    others.join(", ")
-                ),
-            ));
-        }
+    /// Names equal ignoring case overwrite each other when unzipped on Windows or macOS.
+    /// Both are still read and checked: each is a distinct file in the manifest.
+    fn case_twins(&mut self) {
+        let names: Vec<(&str, usize)> = self
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.name().map(|n| (n, i)))
+            .collect();
+        let twins = store::case_twin_findings(&names, |i| self.shown(i), "when unzipped ");
+        self.findings.extend(twins);
     }
-    drop(names);
 
-    // Overlapping entries, first from the central directory alone (before any local header
-    // is read), then again with the real local header lengths.
-    let mut ranges = Vec::with_capacity(n);
-    for (i, e) in entries.iter().enumerate() {
-        let end = e
-            .header_offset
-            .saturating_add(zipdir::min_header_len(e))
-            .saturating_add(e.compressed_size);
-        if end > cd.cd_start {
-            if !j.bad[i] {
-                j.flag(
+    /// Overlapping entries, judged from the central directory alone (before any local
+    /// header is read); and data that runs into the central directory.
+    fn central_overlaps(&mut self, cd_start: u64) {
+        let mut ranges = Vec::with_capacity(self.entries.len());
+        for (i, e) in self.entries.iter().enumerate() {
+            let end = e
+                .header_offset
+                .saturating_add(zipdir::min_header_len(e))
+                .saturating_add(e.compressed_size);
+            if end > cd_start {
+                self.flag_once(
                     i,
-                    shown(i),
                     Kind::Unsafe,
                     format!(
                         "its data ({} bytes at offset {}) runs past the start of the central directory (truncated or forged entry)",
                         e.compressed_size, e.header_offset
                     ),
                 );
+                continue;
             }
-            continue;
+            ranges.push((e.header_offset, end, i));
         }
-        ranges.push((e.header_offset, end, i));
+        self.overlaps(ranges);
     }
-    j.overlaps(ranges, &shown);
 
-    // Local headers: small reads, in parallel since a pack has thousands of them.
-    let bad = &j.bad;
-    let locals: Vec<Option<Result<zipdir::Local, String>>> = entries
-        .par_iter()
-        .enumerate()
-        .map(|(i, e)| (!bad[i]).then(|| zipdir::read_local(src, e)))
-        .collect();
-    let mut data_start = vec![None; n];
-    let mut ranges = Vec::with_capacity(n);
-    for (i, local) in locals.into_iter().enumerate() {
-        match local {
-            None => {}
-            Some(Err(why)) => j.flag(
-                i,
-                shown(i),
-                Kind::Unsafe,
-                format!("local header disagrees with the central directory: {why}; not read"),
-            ),
-            Some(Ok(l)) => {
-                let end = l.data_start.saturating_add(entries[i].compressed_size);
-                if end > cd.cd_start {
-                    j.flag(
-                        i,
-                        shown(i),
-                        Kind::Unsafe,
-                        "its data runs past the start of the central directory (truncated or forged entry)".into(),
-                    );
-                } else {
-                    data_start[i] = Some(l.data_start);
-                    ranges.push((entries[i].header_offset, end, i));
-                }
-            }
-        }
-    }
-    j.overlaps(ranges, &shown);
-
-    let mut listing = Listing {
-        root: root.clone(),
-        ..Listing::default()
-    };
-    for (i, e) in entries.iter().enumerate() {
-        let name = e.display_name();
-        let inside = name
-            .strip_prefix(root.as_str())
-            .filter(|rel| !rel.is_empty());
-        if j.bad[i] {
-            data_start[i] = None;
-            if let Some(rel) = inside {
-                listing
-                    .flagged
-                    .insert(rel.trim_end_matches('/').to_string());
-                if !e.is_dir() {
-                    listing.flagged_sizes.push((rel.to_string(), e.size));
-                }
-            }
-            continue;
-        }
-        if e.is_dir() {
-            continue;
-        }
-        match inside {
-            Some(rel) => listing.members.push(Member {
-                path: rel.to_string(),
-                size: e.size,
-                key: i,
-            }),
-            None => j.findings.push(Finding::new(
-                Kind::Unexpected,
-                name.clone(),
-                format!(
-                    "outside the bag folder {}",
-                    if root.is_empty() {
-                        "(top level)".to_string()
-                    } else {
-                        crate::util::printable(&root)
-                    }
+    /// Reads the local headers of the entries still trusted (small reads, in parallel
+    /// since a pack has thousands of them), compares each with its central record, and
+    /// checks overlaps again with the real header lengths. Returns each entry's data start.
+    fn local_headers(&mut self, src: &dyn Source, cd_start: u64) -> Vec<Option<u64>> {
+        let bad = &self.bad;
+        let locals: Vec<Option<Result<zipdir::Local, String>>> = self
+            .entries
+            .par_iter()
+            .enumerate()
+            .map(|(i, e)| (!bad[i]).then(|| zipdir::read_local(src, e)))
+            .collect();
+        let mut data_start = vec![None; self.entries.len()];
+        let mut ranges = Vec::with_capacity(self.entries.len());
+        for (i, local) in locals.into_iter().enumerate() {
+            match local {
+                None => {}
+                Some(Err(why)) => self.flag(
+                    i,
+                    Kind::Unsafe,
+                    format!("local header disagrees with the central directory: {why}; not read"),
                 ),
-            )),
+                Some(Ok(l)) => {
+                    let end = l.data_start.saturating_add(self.entries[i].compressed_size);
+                    if end > cd_start {
+                        self.flag(
+                            i,
+                            Kind::Unsafe,
+                            "its data runs past the start of the central directory (truncated or forged entry)".into(),
+                        );
+                    } else {
+                        data_start[i] = Some(l.data_start);
+                        ranges.push((self.entries[i].header_offset, end, i));
+                    }
+                }
+            }
+        }
+        self.overlaps(ranges);
+        data_start
+    }
+
+    /// Marks both sides of every overlap (once per entry).
+    fn overlaps(&mut self, ranges: Vec<(u64, u64, usize)>) {
+        for (i, j) in zipdir::overlaps(ranges) {
+            for (a, b) in [(i, j), (j, i)] {
+                let other = crate::util::printable(&self.shown(b));
+                self.flag_once(
+                    a,
+                    Kind::Unsafe,
+                    format!(
+                        "overlaps entry {other} in the zip (an overlapping-entry zip bomb or a corrupt zip); not read"
+                    ),
+                );
+            }
         }
     }
-    listing.findings = j.findings;
-    Ok((
-        ZipStore {
-            src,
-            entries,
-            data_start,
-        },
-        listing,
-    ))
+
+    /// The members that may be read (files inside the bag folder that passed every
+    /// judgement), what was flagged inside the bag folder, and every finding so far.
+    fn listing(&mut self) -> Listing {
+        let mut listing = Listing {
+            root: self.root.to_string(),
+            ..Listing::default()
+        };
+        for (i, e) in self.entries.iter().enumerate() {
+            let name = e.display_name();
+            let inside = name.strip_prefix(self.root).filter(|rel| !rel.is_empty());
+            if self.bad[i] {
+                if let Some(rel) = inside {
+                    listing
+                        .flagged
+                        .insert(rel.trim_end_matches('/').to_string());
+                    if !e.is_dir() {
+                        listing.flagged_sizes.push((rel.to_string(), e.size));
+                    }
+                }
+                continue;
+            }
+            if e.is_dir() {
+                continue;
+            }
+            match inside {
+                Some(rel) => listing.members.push(Member {
+                    path: rel.to_string(),
+                    size: e.size,
+                    key: i,
+                }),
+                None => self.findings.push(Finding::new(
+                    Kind::Unexpected,
+                    name.clone(),
+                    format!(
+                        "outside the bag folder {}",
+                        if self.root.is_empty() {
+                            "(top level)".to_string()
+                        } else {
+                            crate::util::printable(self.root)
+                        }
+                    ),
+                )),
+            }
+        }
+        listing.findings = std::mem::take(&mut self.findings);
+        listing
+    }
+}
+
+/// Whether a folder entry declares data. A folder has none; a deflating writer that is
+/// handed a folder still writes the two-byte empty deflate stream, which holds nothing.
+fn carries_data(e: &CdEntry) -> bool {
+    let empty_stream = if e.method == METHOD_DEFLATED { 2 } else { 0 };
+    e.size != 0 || e.compressed_size > empty_stream
+}
+
+/// What makes an entry unsafe or unreadable from its central record alone, if anything.
+fn entry_problem(e: &CdEntry) -> Option<(Kind, String)> {
+    let unsafe_ = |why: String| Some((Kind::Unsafe, why));
+    if let Some(p) = &e.problem {
+        return unsafe_(format!("unsafe entry: {p}"));
+    }
+    let Some(name) = e.name() else {
+        return unsafe_("unsafe entry: the name is not valid UTF-8".into());
+    };
+    if let Some(why) = unsafe_name(name) {
+        return unsafe_(format!("unsafe name: it {why}"));
+    }
+    match e.unix_type() {
+        Some(0o120_000) => return unsafe_("symbolic link entry (not followed)".into()),
+        Some(t) if t != 0 && t != 0o100_000 && t != 0o040_000 => {
+            return unsafe_(format!(
+                "special file entry (unix type {t:o}), not a regular file"
+            ))
+        }
+        _ => {}
+    }
+    if e.is_dir() && carries_data(e) {
+        return unsafe_(format!(
+            "folder entry that carries data ({} bytes, {} compressed): data hidden in a folder; not read",
+            e.size, e.compressed_size
+        ));
+    }
+    if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
+        return unsafe_("encrypted entry (cannot be checked)".into());
+    }
+    if !e.is_dir() && e.method != METHOD_STORED && e.method != METHOD_DEFLATED {
+        return Some((
+            Kind::Unreadable,
+            format!(
+                "compression method {} is not supported (packs use stored or deflated)",
+                e.method
+            ),
+        ));
+    }
+    None
 }
 
 impl Store for ZipStore<'_> {
@@ -470,40 +478,27 @@ fn stream_deflated(
 ) -> Result<(), Problem> {
     use flate2::{Decompress, FlushDecompress, Status};
     let mut inflater = Decompress::new(false);
-    let end = start + e.compressed_size;
-    let mut pos = start;
-    let (mut in_off, mut in_len) = (0usize, 0usize);
+    let mut input = Compressed {
+        src,
+        pos: start,
+        end: start + e.compressed_size,
+        off: 0,
+        len: 0,
+    };
     let mut produced_total = 0u64;
     loop {
-        if in_off == in_len && pos < end {
-            let want = bufs
-                .input
-                .len()
-                .min(usize::try_from(end - pos).unwrap_or(usize::MAX));
-            let n = src
-                .read_at(&mut bufs.input[..want], pos)
-                .map_err(|e| read_err(&e))?;
-            if n == 0 {
-                return Err(Problem::new(
-                    Kind::Unsafe,
-                    "the data ends before its declared compressed size (truncated zip)",
-                ));
-            }
-            pos += n as u64;
-            in_off = 0;
-            in_len = n;
-        }
+        input.refill(&mut bufs.input)?;
         let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
         let status = inflater
             .decompress(
-                &bufs.input[in_off..in_len],
+                &bufs.input[input.off..input.len],
                 &mut bufs.output,
                 FlushDecompress::None,
             )
             .map_err(|err| Problem::new(Kind::Unsafe, format!("corrupt deflate data: {err}")))?;
         let consumed = (inflater.total_in() - before_in) as usize;
         let produced = (inflater.total_out() - before_out) as usize;
-        in_off += consumed;
+        input.off += consumed;
         produced_total += produced as u64;
         if produced_total > e.size {
             return Err(Problem::new(
@@ -518,36 +513,85 @@ fn stream_deflated(
         if status == Status::StreamEnd {
             break;
         }
-        if consumed == 0 && produced == 0 && in_off == in_len && pos >= end {
+        if consumed == 0 && produced == 0 {
+            input.stalled()?;
+        }
+    }
+    input.finished(produced_total, e.size)
+}
+
+/// The compressed bytes of one entry, read a buffer at a time: `[pos, end)` is still in the
+/// file, `[off, len)` of the buffer is read and not yet inflated.
+struct Compressed<'a> {
+    src: &'a dyn Source,
+    pos: u64,
+    end: u64,
+    off: usize,
+    len: usize,
+}
+
+impl Compressed<'_> {
+    /// Reads the next buffer when the last one is used up and there is more.
+    fn refill(&mut self, buf: &mut [u8]) -> Result<(), Problem> {
+        if self.off < self.len || self.pos >= self.end {
+            return Ok(());
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.end - self.pos).unwrap_or(usize::MAX));
+        let n = self
+            .src
+            .read_at(&mut buf[..want], self.pos)
+            .map_err(|e| read_err(&e))?;
+        if n == 0 {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                "the data ends before its declared compressed size (truncated zip)",
+            ));
+        }
+        self.pos += n as u64;
+        self.off = 0;
+        self.len = n;
+        Ok(())
+    }
+
+    /// The inflater neither took input nor gave output: the stream is cut short or corrupt.
+    fn stalled(&self) -> Result<(), Problem> {
+        if self.off == self.len && self.pos >= self.end {
             return Err(Problem::new(
                 Kind::Unsafe,
                 "the deflate data ends before the end of its stream (truncated or corrupt entry)",
             ));
         }
-        if consumed == 0 && produced == 0 && in_off < in_len {
+        if self.off < self.len {
             return Err(Problem::new(
                 Kind::Unsafe,
                 "corrupt deflate data (no progress)",
             ));
         }
+        Ok(())
     }
-    let unused = (in_len - in_off) as u64 + (end - pos);
-    if unused > 0 {
-        return Err(Problem::new(
-            Kind::Unsafe,
-            format!("{unused} compressed bytes follow the end of the deflate stream (forged size)"),
-        ));
+
+    /// At the end of the deflate stream: no compressed bytes may follow it, and the output
+    /// must be the declared size.
+    fn finished(&self, produced: u64, declared: u64) -> Result<(), Problem> {
+        let unused = (self.len - self.off) as u64 + (self.end - self.pos);
+        if unused > 0 {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                format!(
+                    "{unused} compressed bytes follow the end of the deflate stream (forged size)"
+                ),
+            ));
+        }
+        if produced != declared {
+            return Err(Problem::new(
+                Kind::Unsafe,
+                format!("inflates to {produced} bytes, the central directory says {declared}"),
+            ));
+        }
+        Ok(())
     }
-    if produced_total != e.size {
-        return Err(Problem::new(
-            Kind::Unsafe,
-            format!(
-                "inflates to {produced_total} bytes, the central directory says {}",
-                e.size
-            ),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

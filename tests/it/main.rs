@@ -14,4 +14,5 @@ mod report;
 mod scan_race;
 mod support;
 mod verify;
+mod verify_hostile;
 mod verify_interop;
