@@ -6,7 +6,7 @@
 //! validated model the rest of the program sees.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -188,163 +188,14 @@ impl Manifest {
 
     /// Validates manifest text; `path` is only used in error messages.
     pub fn parse(path: &Path, text: String) -> Result<Manifest> {
-        let at = |span: Range<usize>, message: String, help: &str| {
-            let (line, column) = line_col(&text, span.start);
-            Error::Manifest {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message,
-                help: help.to_string(),
-            }
-        };
-
+        let src = Source { path, text: &text };
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
             let help = help_for_toml_error(&message);
-            at(span, message, help)
+            src.error(e.span().unwrap_or(0..0), message, help)
         })?;
-
-        let rv = raw.visit.into_inner();
-        let name = non_empty(&rv.name, "visit.name", &at)?;
-        let authority = non_empty(&rv.authority, "visit.authority", &at)?;
-        let date = toml_date(&rv.date, &at)?;
-        let lookback_months = match rv.lookback_months {
-            None => 6,
-            Some(m) => {
-                let v = *m.get_ref();
-                if !(1..=60).contains(&v) {
-                    return Err(at(
-                        m.span(),
-                        format!("lookback_months = {v} is out of range"),
-                        "use a whole number of months from 1 to 60 (a focused visit looks back 6)",
-                    ));
-                }
-                v as u32
-            }
-        };
-        let visit = Visit {
-            name,
-            authority,
-            date,
-            lookback_months,
-        };
-
-        if raw.area.is_empty() {
-            return Err(at(
-                0..0,
-                "the manifest has no [[area]]".into(),
-                "add at least one [[area]] with an id, kind, title and [[area.requirement]]",
-            ));
-        }
-
-        let mut area_ids: HashMap<String, Range<usize>> = HashMap::new();
-        let mut req_ids: HashMap<String, Range<usize>> = HashMap::new();
-        let mut areas = Vec::with_capacity(raw.area.len());
-        for ra in raw.area {
-            let area_span = ra.span();
-            let ra = ra.into_inner();
-            let id = identifier(&ra.id, "area id", &at)?;
-            if let Some(first) = area_ids.get(&id) {
-                let (line, _) = line_col(&text, first.start);
-                return Err(at(
-                    ra.id.span(),
-                    format!("duplicate area id `{id}` (first used on line {line})"),
-                    "give every [[area]] its own id",
-                ));
-            }
-            area_ids.insert(id.clone(), ra.id.span());
-            let title = non_empty(&ra.title, "area title", &at)?;
-            if ra.requirement.is_empty() {
-                return Err(at(
-                    area_span,
-                    format!("area `{id}` has no requirements"),
-                    "add at least one [[area.requirement]] under it",
-                ));
-            }
-            let mut requirements = Vec::with_capacity(ra.requirement.len());
-            for rr in ra.requirement {
-                let rr = rr.into_inner();
-                let rid = identifier(&rr.id, "requirement id", &at)?;
-                if let Some(first) = req_ids.get(&rid) {
-                    let (line, _) = line_col(&text, first.start);
-                    return Err(at(
-                        rr.id.span(),
-                        format!("duplicate requirement id `{rid}` (first used on line {line})"),
-                        "requirement ids must be unique across the whole manifest",
-                    ));
-                }
-                req_ids.insert(rid.clone(), rr.id.span());
-                let rtitle = non_empty(&rr.title, "requirement title", &at)?;
-                if rr.paths.get_ref().is_empty() {
-                    return Err(at(
-                        rr.paths.span(),
-                        format!("requirement `{rid}` has empty `paths`"),
-                        "list at least one glob relative to the evidence folder, e.g. paths = [\"audits/**/*pathway*\"]",
-                    ));
-                }
-                let mut paths = Vec::new();
-                for p in rr.paths.get_ref() {
-                    check_glob(p.get_ref()).map_err(|msg| {
-                        at(
-                            p.span(),
-                            format!("invalid glob {:?} in `{rid}`: {msg}", p.get_ref()),
-                            "globs are relative to the evidence folder: `*` matches within a folder, `**` across folders, `?` one character, `[abc]` a set",
-                        )
-                    })?;
-                    paths.push(p.get_ref().clone());
-                }
-                let min_files = match rr.min_files {
-                    None => 1,
-                    Some(m) => {
-                        let v = *m.get_ref();
-                        if !(1..=10_000).contains(&v) {
-                            return Err(at(
-                                m.span(),
-                                format!("min_files = {v} is out of range"),
-                                "use a whole number of at least 1",
-                            ));
-                        }
-                        v as u32
-                    }
-                };
-                let max_age_days = match rr.max_age_days {
-                    None => None,
-                    Some(m) => {
-                        let v = *m.get_ref();
-                        if !(1..=36_500).contains(&v) {
-                            return Err(at(
-                                m.span(),
-                                format!("max_age_days = {v} is out of range"),
-                                "use a whole number of days of at least 1, or leave it out to use the look-back window",
-                            ));
-                        }
-                        Some(v as u32)
-                    }
-                };
-                requirements.push(Requirement {
-                    id: rid,
-                    title: rtitle,
-                    evidence: rr.evidence,
-                    paths,
-                    min_files,
-                    max_age_days,
-                    cadence: rr.cadence,
-                    required: rr.required,
-                    owner: rr.owner.filter(|o| !o.trim().is_empty()),
-                    notes: rr.notes.filter(|o| !o.trim().is_empty()),
-                });
-            }
-            areas.push(Area {
-                id,
-                kind: ra.kind,
-                title,
-                source: ra.source.filter(|s| !s.trim().is_empty()),
-                requirements,
-            });
-        }
-
+        let visit = visit(&src, raw.visit.into_inner())?;
+        let areas = areas(&src, raw.area)?;
         Ok(Manifest {
             path: path.to_path_buf(),
             text,
@@ -386,6 +237,219 @@ impl Manifest {
     }
 }
 
+/// The manifest text being validated, to turn a byte span into an error at its line and
+/// column.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn error(&self, span: Range<usize>, message: impl Into<String>, help: &str) -> Error {
+        let (line, column) = line_col(self.text, span.start);
+        Error::Manifest {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            help: help.to_string(),
+        }
+    }
+
+    fn line(&self, span: &Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+}
+
+/// Ids seen so far, with where each was first written: a second use is an error pointing
+/// at both places.
+#[derive(Default)]
+struct SeenIds(HashMap<String, Range<usize>>);
+
+impl SeenIds {
+    fn claim(
+        &mut self,
+        src: &Source<'_>,
+        id: &str,
+        span: Range<usize>,
+        what: &str,
+        help: &str,
+    ) -> Result<()> {
+        if let Some(first) = self.0.get(id) {
+            return Err(src.error(
+                span,
+                format!(
+                    "duplicate {what} `{id}` (first used on line {})",
+                    src.line(first)
+                ),
+                help,
+            ));
+        }
+        self.0.insert(id.to_string(), span);
+        Ok(())
+    }
+}
+
+fn visit(src: &Source<'_>, rv: RawVisit) -> Result<Visit> {
+    let name = non_empty(src, &rv.name, "visit.name")?;
+    let authority = non_empty(src, &rv.authority, "visit.authority")?;
+    let date = toml_date(src, &rv.date)?;
+    let lookback_months = whole_number(
+        src,
+        rv.lookback_months.as_ref(),
+        "lookback_months",
+        1..=60,
+        "use a whole number of months from 1 to 60 (a focused visit looks back 6)",
+    )?
+    .unwrap_or(6);
+    Ok(Visit {
+        name,
+        authority,
+        date,
+        lookback_months,
+    })
+}
+
+fn areas(src: &Source<'_>, raw: Vec<Spanned<RawArea>>) -> Result<Vec<Area>> {
+    if raw.is_empty() {
+        return Err(src.error(
+            0..0,
+            "the manifest has no [[area]]",
+            "add at least one [[area]] with an id, kind, title and [[area.requirement]]",
+        ));
+    }
+    let mut area_ids = SeenIds::default();
+    let mut requirement_ids = SeenIds::default();
+    raw.into_iter()
+        .map(|ra| area(src, ra, &mut area_ids, &mut requirement_ids))
+        .collect()
+}
+
+fn area(
+    src: &Source<'_>,
+    ra: Spanned<RawArea>,
+    area_ids: &mut SeenIds,
+    requirement_ids: &mut SeenIds,
+) -> Result<Area> {
+    let area_span = ra.span();
+    let ra = ra.into_inner();
+    let id = identifier(src, &ra.id, "area id")?;
+    area_ids.claim(
+        src,
+        &id,
+        ra.id.span(),
+        "area id",
+        "give every [[area]] its own id",
+    )?;
+    let title = non_empty(src, &ra.title, "area title")?;
+    if ra.requirement.is_empty() {
+        return Err(src.error(
+            area_span,
+            format!("area `{id}` has no requirements"),
+            "add at least one [[area.requirement]] under it",
+        ));
+    }
+    let requirements = ra
+        .requirement
+        .into_iter()
+        .map(|rr| requirement(src, rr.into_inner(), requirement_ids))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Area {
+        id,
+        kind: ra.kind,
+        title,
+        source: ra.source.filter(|s| !s.trim().is_empty()),
+        requirements,
+    })
+}
+
+fn requirement(
+    src: &Source<'_>,
+    rr: RawRequirement,
+    requirement_ids: &mut SeenIds,
+) -> Result<Requirement> {
+    let id = identifier(src, &rr.id, "requirement id")?;
+    requirement_ids.claim(
+        src,
+        &id,
+        rr.id.span(),
+        "requirement id",
+        "requirement ids must be unique across the whole manifest",
+    )?;
+    let title = non_empty(src, &rr.title, "requirement title")?;
+    let paths = globs(src, &rr.paths, &id)?;
+    let min_files = whole_number(
+        src,
+        rr.min_files.as_ref(),
+        "min_files",
+        1..=10_000,
+        "use a whole number of at least 1",
+    )?
+    .unwrap_or(1);
+    let max_age_days = whole_number(
+        src,
+        rr.max_age_days.as_ref(),
+        "max_age_days",
+        1..=36_500,
+        "use a whole number of days of at least 1, or leave it out to use the look-back window",
+    )?;
+    Ok(Requirement {
+        id,
+        title,
+        evidence: rr.evidence,
+        paths,
+        min_files,
+        max_age_days,
+        cadence: rr.cadence,
+        required: rr.required,
+        owner: rr.owner.filter(|o| !o.trim().is_empty()),
+        notes: rr.notes.filter(|o| !o.trim().is_empty()),
+    })
+}
+
+/// A requirement's `paths`: at least one, each a valid glob inside the evidence folder.
+fn globs(src: &Source<'_>, paths: &Spanned<Vec<Spanned<String>>>, id: &str) -> Result<Vec<String>> {
+    if paths.get_ref().is_empty() {
+        return Err(src.error(
+            paths.span(),
+            format!("requirement `{id}` has empty `paths`"),
+            "list at least one glob relative to the evidence folder, e.g. paths = [\"audits/**/*pathway*\"]",
+        ));
+    }
+    paths
+        .get_ref()
+        .iter()
+        .map(|p| {
+            check_glob(p.get_ref()).map_err(|msg| {
+                src.error(
+                    p.span(),
+                    format!("invalid glob {:?} in `{id}`: {msg}", p.get_ref()),
+                    "globs are relative to the evidence folder: `*` matches within a folder, `**` across folders, `?` one character, `[abc]` a set",
+                )
+            })?;
+            Ok(p.get_ref().clone())
+        })
+        .collect()
+}
+
+/// An optional whole number that must lie in `range`: `None` when the key is left out.
+fn whole_number(
+    src: &Source<'_>,
+    value: Option<&Spanned<i64>>,
+    key: &str,
+    range: RangeInclusive<i64>,
+    help: &str,
+) -> Result<Option<u32>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let v = *value.get_ref();
+    match u32::try_from(v) {
+        Ok(n) if range.contains(&v) => Ok(Some(n)),
+        _ => Err(src.error(value.span(), format!("{key} = {v} is out of range"), help)),
+    }
+}
+
 /// Globs match the whole relative path, case-insensitively (shared drives are inconsistent
 /// about case), and `*` stays within one folder.
 fn build_glob(pattern: &str) -> std::result::Result<globset::Glob, globset::Error> {
@@ -411,13 +475,10 @@ fn check_glob(pattern: &str) -> std::result::Result<(), String> {
         .map_err(|e| e.kind().to_string())
 }
 
-fn non_empty<F>(value: &Spanned<String>, what: &str, at: &F) -> Result<String>
-where
-    F: Fn(Range<usize>, String, &str) -> Error,
-{
+fn non_empty(src: &Source<'_>, value: &Spanned<String>, what: &str) -> Result<String> {
     let v = value.get_ref().trim();
     if v.is_empty() {
-        return Err(at(
+        return Err(src.error(
             value.span(),
             format!("{what} is empty"),
             "write a short human-readable text",
@@ -426,17 +487,14 @@ where
     Ok(v.to_string())
 }
 
-fn identifier<F>(value: &Spanned<String>, what: &str, at: &F) -> Result<String>
-where
-    F: Fn(Range<usize>, String, &str) -> Error,
-{
+fn identifier(src: &Source<'_>, value: &Spanned<String>, what: &str) -> Result<String> {
     let v = value.get_ref();
     let ok = !v.is_empty()
         && v.len() <= 64
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if !ok {
-        return Err(at(
+        return Err(src.error(
             value.span(),
             format!("{what} {v:?} is not a valid id"),
             "use letters, digits, `.`, `-` or `_` (at most 64), e.g. \"P1\" or \"P1.2\"",
@@ -445,16 +503,13 @@ where
     Ok(v.clone())
 }
 
-fn toml_date<F>(value: &Spanned<toml::value::Datetime>, at: &F) -> Result<NaiveDate>
-where
-    F: Fn(Range<usize>, String, &str) -> Error,
-{
+fn toml_date(src: &Source<'_>, value: &Spanned<toml::value::Datetime>) -> Result<NaiveDate> {
     let dt = value.get_ref();
     let help = "write the visit date as a bare TOML date, e.g. date = 2021-01-18";
     match (dt.date, dt.time) {
         (Some(d), None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
-            .ok_or_else(|| at(value.span(), format!("{dt} is not a real date"), help)),
-        _ => Err(at(
+            .ok_or_else(|| src.error(value.span(), format!("{dt} is not a real date"), help)),
+        _ => Err(src.error(
             value.span(),
             format!("visit date {dt} must be a date without a time"),
             help,
