@@ -15,7 +15,7 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use crate::assess::{
-    cadence_periods, AreaResult, Assessment, Counts, Rag, RequirementResult, Status,
+    cadence_periods, AreaResult, Assessment, Rag, RequirementResult, Status, StatusCounts,
 };
 use crate::dating::DateSource;
 use crate::error::{Error, Result};
@@ -244,20 +244,15 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
 
 fn area_view(area: &AreaResult, href: &dyn Fn(&str) -> String, anchors: &mut Anchors) -> Value {
     let mut v = fields!(area; id, kind, kind_label, title, source, rag);
-    let mut required = Counts::default();
-    let mut advisory = Counts::default();
+    let mut required = StatusCounts::default();
+    let mut advisory = StatusCounts::default();
     for r in &area.requirements {
         let c = if r.required {
             &mut required
         } else {
             &mut advisory
         };
-        match r.status {
-            Status::Met => c.met += 1,
-            Status::Partial => c.partial += 1,
-            Status::Stale => c.stale += 1,
-            Status::Missing => c.missing += 1,
-        }
+        c.add(r.status);
     }
     let reqs: Vec<Value> = area
         .requirements
@@ -520,7 +515,7 @@ fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
     Value::Array(grids)
 }
 
-fn counts_row(label: &str, c: &Counts) -> Value {
+fn counts_row(label: &str, c: &StatusCounts) -> Value {
     json!({
         "label": label,
         "met": c.met,
@@ -550,7 +545,7 @@ fn rag_words(r: Rag) -> (&'static str, &'static str) {
 }
 
 /// "1 partial, 2 stale" for an area's required items not met; empty when all are met.
-fn not_met_words(c: &Counts) -> String {
+fn not_met_words(c: &StatusCounts) -> String {
     [
         (c.partial, "partial"),
         (c.stale, "stale"),
@@ -665,14 +660,14 @@ mod tests {
 
     #[test]
     fn words_for_counts_and_periods() {
-        let c = Counts {
+        let c = StatusCounts {
             met: 3,
             partial: 1,
             stale: 0,
             missing: 2,
         };
         assert_eq!(not_met_words(&c), "1 partial, 2 missing");
-        assert_eq!(not_met_words(&Counts::default()), "");
+        assert_eq!(not_met_words(&StatusCounts::default()), "");
         let oct = NaiveDate::from_ymd_opt(2020, 10, 1).unwrap();
         assert_eq!(period_heading(Cadence::Monthly, oct), "Oct 2020");
         assert_eq!(period_heading(Cadence::Quarterly, oct), "Q4 2020");
