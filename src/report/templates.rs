@@ -341,8 +341,6 @@ fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
         .collect()
 }
 
-/// Areas in fixed kind order (priorities first, as Ofsted reads them), each group holding
-/// the already-built area views in manifest order; empty groups are left out.
 /// An area's tile: the area view without its requirements (the sections list those from
 /// the top-level `areas`, so the requirement views are not held twice).
 fn tile(area: &Value) -> Value {
@@ -380,6 +378,8 @@ fn grouped(a: &Assessment, areas: Vec<Value>) -> Vec<Value> {
     ranked.into_iter().map(|(_, v)| v).collect()
 }
 
+/// Areas in fixed kind order (priorities first, as Ofsted reads them), each group holding
+/// the already-built area views in manifest order; empty groups are left out.
 fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
     const ORDER: [(AreaKind, &str, &str); 4] = [
         (
@@ -427,92 +427,128 @@ fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
 /// requirement with that cadence, a cell per period saying whether a file covers it and
 /// which. Columns come from the window, not from the rows, so every row lines up.
 fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
-    let mut grids = Vec::new();
-    for (cadence, heading, anchor) in [
+    [
         (Cadence::Monthly, "Monthly evidence", "grid-monthly"),
         (Cadence::Quarterly, "Quarterly evidence", "grid-quarterly"),
-    ] {
+    ]
+    .into_iter()
+    .filter_map(|(cadence, heading, anchor)| {
         let columns = cadence_periods(cadence, a.window);
-        let mut rows = Vec::new();
-        for (area, area_v) in a.areas.iter().zip(areas) {
-            let req_views = area_v.get("requirements").and_then(Value::as_array);
-            for (r, rv) in area
-                .requirements
-                .iter()
-                .zip(req_views.into_iter().flatten())
-            {
-                if r.cadence != cadence {
-                    continue;
-                }
-                let periods = rv.get("periods").and_then(Value::as_array);
-                let cells: Vec<Value> = columns
-                    .iter()
-                    .map(|(label, start, _)| {
-                        let p = periods
-                            .into_iter()
-                            .flatten()
-                            .find(|p| p.get("label").and_then(Value::as_str) == Some(label));
-                        let covered = p
-                            .and_then(|p| p.get("covered"))
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false);
-                        let mut cell = json!({
-                            "label": label,
-                            "heading": period_heading(cadence, *start),
-                            "covered": covered,
-                            "word": if covered { "Covered" } else { "Not covered" },
-                            "class": if covered { "cell-covered" } else { "cell-gap" },
-                        });
-                        cell["files"] = p
-                            .and_then(|p| p.get("file_links"))
-                            .cloned()
-                            .unwrap_or_else(|| json!([]));
-                        cell
-                    })
-                    .collect();
-                let covered = cells.iter().filter(|c| c["covered"] == true).count();
-                let mut row = json!({
-                    "id": r.id,
-                    "title": r.title,
-                    "area_id": area.id,
-                    "required": r.required,
-                    "required_word": rv.get("required_word"),
-                    "anchor": rv.get("anchor"),
-                    "status": r.status,
-                    "status_word": rv.get("status_word"),
-                    "status_class": rv.get("status_class"),
-                    "covered": covered,
-                });
-                row["cells"] = Value::Array(cells);
-                rows.push(row);
+        let rows = grid_rows(a, areas, cadence, &columns);
+        (!rows.is_empty()).then(|| grid(cadence, heading, anchor, &columns, rows))
+    })
+    .collect()
+}
+
+/// A grid's columns and rows, with its heading and anchor.
+fn grid(
+    cadence: Cadence,
+    heading: &str,
+    anchor: &str,
+    columns: &[(String, NaiveDate, NaiveDate)],
+    rows: Vec<Value>,
+) -> Value {
+    let cols: Vec<Value> = columns
+        .iter()
+        .map(|(label, start, end)| {
+            json!({
+                "label": label,
+                "heading": period_heading(cadence, *start),
+                "start": start,
+                "end": end,
+            })
+        })
+        .collect();
+    let mut grid = json!({
+        "cadence": cadence,
+        "heading": heading,
+        "anchor": anchor,
+        "period_word": if cadence == Cadence::Monthly { "month" } else { "quarter" },
+        "column_count": cols.len(),
+    });
+    grid["columns"] = Value::Array(cols);
+    grid["rows"] = Value::Array(rows);
+    grid
+}
+
+/// A row per requirement with `cadence`, in manifest order, from the requirement views
+/// already built (`areas`).
+fn grid_rows(
+    a: &Assessment,
+    areas: &[Value],
+    cadence: Cadence,
+    columns: &[(String, NaiveDate, NaiveDate)],
+) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for (area, area_v) in a.areas.iter().zip(areas) {
+        let req_views = area_v.get("requirements").and_then(Value::as_array);
+        for (r, rv) in area
+            .requirements
+            .iter()
+            .zip(req_views.into_iter().flatten())
+        {
+            if r.cadence == cadence {
+                rows.push(grid_row(area, r, rv, cadence, columns));
             }
         }
-        if rows.is_empty() {
-            continue;
-        }
-        let cols: Vec<Value> = columns
-            .iter()
-            .map(|(label, start, end)| {
-                json!({
-                    "label": label,
-                    "heading": period_heading(cadence, *start),
-                    "start": start,
-                    "end": end,
-                })
-            })
-            .collect();
-        let mut grid = json!({
-            "cadence": cadence,
-            "heading": heading,
-            "anchor": anchor,
-            "period_word": if cadence == Cadence::Monthly { "month" } else { "quarter" },
-            "column_count": cols.len(),
-        });
-        grid["columns"] = Value::Array(cols);
-        grid["rows"] = Value::Array(rows);
-        grids.push(grid);
     }
-    Value::Array(grids)
+    rows
+}
+
+fn grid_row(
+    area: &AreaResult,
+    r: &RequirementResult,
+    rv: &Value,
+    cadence: Cadence,
+    columns: &[(String, NaiveDate, NaiveDate)],
+) -> Value {
+    let periods = rv.get("periods").and_then(Value::as_array);
+    let cells: Vec<Value> = columns
+        .iter()
+        .map(|(label, start, _)| {
+            let period = periods
+                .into_iter()
+                .flatten()
+                .find(|p| p.get("label").and_then(Value::as_str) == Some(label));
+            grid_cell(label, period_heading(cadence, *start), period)
+        })
+        .collect();
+    let covered = cells.iter().filter(|c| c["covered"] == true).count();
+    let mut row = json!({
+        "id": r.id,
+        "title": r.title,
+        "area_id": area.id,
+        "required": r.required,
+        "required_word": rv.get("required_word"),
+        "anchor": rv.get("anchor"),
+        "status": r.status,
+        "status_word": rv.get("status_word"),
+        "status_class": rv.get("status_class"),
+        "covered": covered,
+    });
+    row["cells"] = Value::Array(cells);
+    row
+}
+
+/// One period of a row: covered or not, in words and as a class, with the files dated in
+/// it (`period` is the requirement's period view, if it has that period).
+fn grid_cell(label: &str, heading: String, period: Option<&Value>) -> Value {
+    let covered = period
+        .and_then(|p| p.get("covered"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut cell = json!({
+        "label": label,
+        "heading": heading,
+        "covered": covered,
+        "word": if covered { "Covered" } else { "Not covered" },
+        "class": if covered { "cell-covered" } else { "cell-gap" },
+    });
+    cell["files"] = period
+        .and_then(|p| p.get("file_links"))
+        .cloned()
+        .unwrap_or_else(|| json!([]));
+    cell
 }
 
 fn counts_row(label: &str, c: &StatusCounts) -> Value {
