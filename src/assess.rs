@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use crate::dating::{last_day_of_month, DateSource, Precision};
 use crate::error::Result;
-use crate::manifest::{Area, AreaKind, Cadence, EvidenceKind, Manifest, Requirement, Visit};
+use crate::manifest::{
+    Area, AreaKind, Cadence, EvidenceKind, Manifest, Matcher, Requirement, Visit,
+};
 use crate::scan::{FileRecord, Scan, Skipped};
-use globset::GlobSet;
 
 /// The JSON schema identifier; bump on any incompatible change.
 pub const SCHEMA: &str = "evpack.assessment.v1";
@@ -249,16 +250,16 @@ pub struct AssessOptions {
 pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<Assessment> {
     let reference = opts.as_of.unwrap_or(manifest.visit.date);
     let window = look_back(reference, manifest.visit.lookback_months);
-    let globs = manifest.glob_set()?;
-    let matched = match_files(&globs, scan, manifest.requirements().count());
+    let mut matcher = manifest.matcher()?;
+    let matched = match_files(&mut matcher, scan, manifest.requirements().count())?;
     let mut tally = Tally::default();
     let areas = manifest
         .areas
         .iter()
         .zip(matched.per_area(manifest))
-        .map(|(area, files)| assess_area(area, &files, scan, window, &mut tally))
+        .map(|(area, files)| assess_area(area, files, scan, window, &mut tally))
         .collect();
-    let skipped = skipped_entries(manifest, &globs, scan);
+    let skipped = skipped_entries(manifest, &mut matcher, scan)?;
     let summary = tally.summary(scan, &matched);
     Ok(Assessment {
         schema: SCHEMA,
@@ -316,33 +317,27 @@ impl Matched {
     }
 }
 
-/// Matches every file against every requirement in one pass over the files.
-fn match_files(globs: &(GlobSet, Vec<usize>), scan: &Scan, requirements: usize) -> Matched {
-    let (set, owner) = globs;
+/// Matches every file against every requirement.
+fn match_files(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Result<Matched> {
     let mut files = vec![Vec::new(); requirements];
     let mut unmatched = Vec::new();
-    let mut hits = Vec::new();
     let mut files_matched = 0;
     for (fi, f) in scan.files.iter().enumerate() {
-        set.matches_into(f.rel.as_str(), &mut hits);
-        if hits.is_empty() {
+        let reqs = matcher.requirements_matching(&f.rel)?;
+        if reqs.is_empty() {
             unmatched.push(f.rel.clone());
             continue;
         }
         files_matched += 1;
-        let mut reqs: Vec<usize> = hits.iter().map(|&g| owner[g]).collect();
-        reqs.dedup();
         for r in reqs {
-            if files[r].last() != Some(&fi) {
-                files[r].push(fi);
-            }
+            files[r].push(fi);
         }
     }
-    Matched {
+    Ok(Matched {
         files,
         unmatched,
         files_matched,
-    }
+    })
 }
 
 /// Requirements by status and areas by RAG rating, counted as they are assessed.
@@ -427,29 +422,25 @@ fn rag_of(results: &[RequirementResult]) -> Rag {
 /// The skipped entries, each with the requirements whose globs match its path.
 fn skipped_entries(
     manifest: &Manifest,
-    globs: &(GlobSet, Vec<usize>),
+    matcher: &mut Matcher,
     scan: &Scan,
-) -> Vec<SkippedEntry> {
-    let (set, owner) = globs;
+) -> Result<Vec<SkippedEntry>> {
     let req_ids: Vec<&str> = manifest
         .requirements()
         .map(|(_, r)| r.id.as_str())
         .collect();
-    let mut hits = Vec::new();
     scan.skipped
         .iter()
         .map(|sk: &Skipped| {
-            set.matches_into(sk.path.as_str(), &mut hits);
-            let mut serves: Vec<String> = hits
-                .iter()
-                .map(|&g| req_ids[owner[g]].to_string())
-                .collect();
-            serves.dedup();
-            SkippedEntry {
+            Ok(SkippedEntry {
                 path: sk.path.clone(),
                 reason: sk.reason.clone(),
-                serves,
-            }
+                serves: matcher
+                    .requirements_matching(&sk.path)?
+                    .into_iter()
+                    .map(|r| req_ids[r].to_string())
+                    .collect(),
+            })
         })
         .collect()
 }
