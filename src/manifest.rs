@@ -4,6 +4,10 @@
 //! a misspelt `max_age_day` must not silently fall back to a default) and every error points
 //! at the line and column with a fix. Raw serde structs keep their spans; [`Manifest`] is the
 //! validated model the rest of the program sees.
+//!
+//! The globs' meaning lives here too: `build_glob` states it (globset's syntax, ASCII case
+//! ignored, `*` within one folder) and [`Matcher`] matches paths against every requirement's
+//! globs in memory that stays bounded however many requirements a manifest has.
 
 use std::collections::HashMap;
 use std::ops::{Range, RangeInclusive};
@@ -224,14 +228,16 @@ impl Manifest {
 /// Every requirement's globs, compiled to match many paths.
 ///
 /// One combined `globset::GlobSet` for all globs grew its state with the number of globs
-/// (4,000 requirements took 6.4 GB), so each glob is matched on its own, by a lazy DFA of
-/// the regex globset makes of it (the same semantics, by construction). Memory is bounded:
-/// each DFA's cache by [`CACHE_PER_GLOB`], all of them together by [`ENGINE_BUDGET`]. Time
-/// per path is at worst its length times the number of globs. Three cheap steps keep the
-/// globs actually run few: most globs hold plain text that any match must contain, in
-/// order (`audits`, `pathway plans` in `audits/pathway plans/**/*.pdf`); one Aho-Corasick
-/// pass over a path finds the globs whose rarest such text it holds, a substring check
-/// keeps those with all of it, and a glob's DFA is built only when a path first needs it.
+/// (4,000 requirements took 6.4 GB), so each distinct glob is matched on its own, by a lazy
+/// DFA of the regex globset makes of it (the same semantics, by construction). Memory is
+/// bounded: each DFA's cache by `CACHE_PER_GLOB`, all DFAs together by `ENGINE_BUDGET`,
+/// the rest by the manifest's size. Time grows at worst with paths times globs: each pair
+/// costs the path's length (times the glob's, when a DFA's cache keeps overflowing). Three
+/// cheap steps keep the globs actually run few: most globs hold plain text that any match
+/// must contain, in order (`audits`, `pathway plans` in `audits/pathway plans/**/*.pdf`);
+/// one Aho-Corasick pass over a path finds the globs whose rarest such text it holds, a
+/// substring check keeps those with all of it, and a glob's DFA is built only when a path
+/// first needs it.
 pub struct Matcher {
     /// The distinct globs (the same glob in two requirements is matched once).
     globs: Vec<GlobEntry>,

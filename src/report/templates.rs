@@ -5,6 +5,9 @@
 //! replaces any of them with a file of the same name. HTML escaping is always on in the
 //! HTML registry and a Markdown escape in the Markdown one: file names and manifest text
 //! can hold anything, including markup.
+//!
+//! A custom template is code the program runs, so its depth is bounded (the `guard`
+//! module): a partial that includes itself is an error naming the file, not a crash.
 
 use std::path::Path;
 
