@@ -184,7 +184,7 @@ fn report_links_lead_to_the_evidence_files() {
     let html = sample_report(&out);
     let mut checked = 0;
     for href in hrefs(&html).into_iter().filter(|h| !h.starts_with('#')) {
-        let target = dir.path().join(percent_decode(&href));
+        let target = dir.path().join(crate::support::pack::percent_decode(&href));
         assert!(target.is_file(), "link {href} leads nowhere");
         checked += 1;
     }
@@ -403,24 +403,6 @@ fn hrefs(html: &str) -> Vec<String> {
         .filter_map(|rest| rest.split('"').next())
         .map(|h| h.replace("&#x3D;", "=").replace("&amp;", "&"))
         .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).expect("utf-8 path")
 }
 
 // Issue 10, item 8: `report --out` could overwrite an evidence file.
