@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::dating::{last_day_of_month, DateSource, Precision};
 use crate::error::Result;
-use crate::manifest::{AreaKind, Cadence, EvidenceKind, Manifest, Visit};
-use crate::scan::{Scan, Skipped};
+use crate::manifest::{
+    Area, AreaKind, Cadence, EvidenceKind, Manifest, Matcher, Requirement, Visit,
+};
+use crate::scan::{FileRecord, Scan, Skipped};
 
 /// The JSON schema identifier; bump on any incompatible change.
 pub const SCHEMA: &str = "evpack.assessment.v1";
@@ -113,16 +115,17 @@ impl Window {
     }
 }
 
+/// Requirements counted by status.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Counts {
+pub struct StatusCounts {
     pub met: usize,
     pub partial: usize,
     pub stale: usize,
     pub missing: usize,
 }
 
-impl Counts {
-    fn add(&mut self, s: Status) {
+impl StatusCounts {
+    pub fn add(&mut self, s: Status) {
         match s {
             Status::Met => self.met += 1,
             Status::Partial => self.partial += 1,
@@ -143,6 +146,16 @@ pub struct RagCounts {
     pub red: usize,
 }
 
+impl RagCounts {
+    fn add(&mut self, r: Rag) {
+        match r {
+            Rag::Green => self.green += 1,
+            Rag::Amber => self.amber += 1,
+            Rag::Red => self.red += 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     /// Met required requirements / all required requirements, rounded down to a whole
@@ -150,8 +163,8 @@ pub struct Summary {
     pub readiness_percent: u32,
     pub required_total: usize,
     pub required_met: usize,
-    pub required: Counts,
-    pub advisory: Counts,
+    pub required: StatusCounts,
+    pub advisory: StatusCounts,
     pub areas: RagCounts,
     pub files_scanned: usize,
     pub files_matched: usize,
@@ -236,117 +249,18 @@ pub struct AssessOptions {
 
 pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<Assessment> {
     let reference = opts.as_of.unwrap_or(manifest.visit.date);
-    let start = reference
-        .checked_sub_months(Months::new(manifest.visit.lookback_months))
-        .unwrap_or(NaiveDate::MIN);
-    let window = Window {
-        start,
-        end: reference,
-    };
-
-    // Match every file against every requirement in one pass over the files.
-    let (globs, glob_owner) = manifest.glob_set()?;
-    let req_count = manifest.requirements().count();
-    let mut matched: Vec<Vec<usize>> = vec![Vec::new(); req_count];
-    let mut unmatched = Vec::new();
-    let mut hits = Vec::new();
-    let mut files_matched = 0;
-    for (fi, f) in scan.files.iter().enumerate() {
-        globs.matches_into(f.rel.as_str(), &mut hits);
-        if hits.is_empty() {
-            unmatched.push(f.rel.clone());
-            continue;
-        }
-        files_matched += 1;
-        let mut reqs: Vec<usize> = hits.iter().map(|&g| glob_owner[g]).collect();
-        reqs.dedup();
-        for r in reqs {
-            if matched[r].last() != Some(&fi) {
-                matched[r].push(fi);
-            }
-        }
-    }
-
-    let mut required = Counts::default();
-    let mut advisory = Counts::default();
-    let mut rag_counts = RagCounts::default();
-    let mut areas = Vec::with_capacity(manifest.areas.len());
-    let mut ri = 0;
-    for area in &manifest.areas {
-        let mut results = Vec::with_capacity(area.requirements.len());
-        for req in &area.requirements {
-            let files: Vec<&crate::scan::FileRecord> =
-                matched[ri].iter().map(|&i| &scan.files[i]).collect();
-            ri += 1;
-            let r = assess_requirement(req, &files, window);
-            if r.required {
-                required.add(r.status);
-            } else {
-                advisory.add(r.status);
-            }
-            results.push(r);
-        }
-        let required_results = || results.iter().filter(|r| r.required);
-        let rag = if required_results().all(|r| r.status == Status::Met) {
-            Rag::Green
-        } else if required_results().any(|r| r.status == Status::Missing) {
-            Rag::Red
-        } else {
-            Rag::Amber
-        };
-        match rag {
-            Rag::Green => rag_counts.green += 1,
-            Rag::Amber => rag_counts.amber += 1,
-            Rag::Red => rag_counts.red += 1,
-        }
-        areas.push(AreaResult {
-            id: area.id.clone(),
-            kind: area.kind,
-            kind_label: area.kind.label(),
-            title: area.title.clone(),
-            source: area.source.clone(),
-            rag,
-            requirements: results,
-        });
-    }
-
-    let req_ids: Vec<&str> = manifest
-        .requirements()
-        .map(|(_, r)| r.id.as_str())
-        .collect();
-    let skipped = scan
-        .skipped
+    let window = look_back(reference, manifest.visit.lookback_months);
+    let mut matcher = manifest.matcher()?;
+    let matched = match_files(&mut matcher, scan, manifest.requirements().count())?;
+    let mut tally = Tally::default();
+    let areas = manifest
+        .areas
         .iter()
-        .map(|sk: &Skipped| {
-            globs.matches_into(sk.path.as_str(), &mut hits);
-            let mut serves: Vec<String> = hits
-                .iter()
-                .map(|&g| req_ids[glob_owner[g]].to_string())
-                .collect();
-            serves.dedup();
-            SkippedEntry {
-                path: sk.path.clone(),
-                reason: sk.reason.clone(),
-                serves,
-            }
-        })
+        .zip(matched.per_area(manifest))
+        .map(|(area, files)| assess_area(area, files, scan, window, &mut tally))
         .collect();
-    let required_total = required.total();
-    let readiness_percent = (required.met * 100)
-        .checked_div(required_total)
-        .map_or(100, |p| p as u32);
-    let summary = Summary {
-        readiness_percent,
-        required_total,
-        required_met: required.met,
-        required,
-        advisory,
-        areas: rag_counts,
-        files_scanned: scan.files.len(),
-        files_matched,
-        files_unmatched: unmatched.len(),
-        files_skipped: scan.skipped.len(),
-    };
+    let skipped = skipped_entries(manifest, &mut matcher, scan)?;
+    let summary = tally.summary(scan, &matched);
     Ok(Assessment {
         schema: SCHEMA,
         tool: crate::Tool::EVPACK,
@@ -360,9 +274,175 @@ pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<
         window,
         summary,
         areas,
-        unmatched,
+        unmatched: matched.unmatched,
         skipped,
     })
+}
+
+/// The look-back window: `months` back from the reference date, both ends included.
+fn look_back(reference: NaiveDate, months: u32) -> Window {
+    let start = reference
+        .checked_sub_months(Months::new(months))
+        .unwrap_or(NaiveDate::MIN);
+    Window {
+        start,
+        end: reference,
+    }
+}
+
+/// Which files each requirement's globs match.
+struct Matched {
+    /// Per requirement (in [`Manifest::requirements`] order), indices into the scan's
+    /// files, in file order.
+    files: Vec<Vec<usize>>,
+    /// Files no requirement matches.
+    unmatched: Vec<String>,
+    /// Files at least one requirement matches.
+    files_matched: usize,
+}
+
+impl Matched {
+    /// The per-requirement file lists, one slice per area in manifest order.
+    fn per_area<'a>(&'a self, manifest: &Manifest) -> Vec<&'a [Vec<usize>]> {
+        let mut rest = self.files.as_slice();
+        manifest
+            .areas
+            .iter()
+            .map(|area| {
+                let (this, next) = rest.split_at(area.requirements.len());
+                rest = next;
+                this
+            })
+            .collect()
+    }
+}
+
+/// Matches every file against every requirement.
+fn match_files(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Result<Matched> {
+    let mut files = vec![Vec::new(); requirements];
+    let mut unmatched = Vec::new();
+    let mut files_matched = 0;
+    for (fi, f) in scan.files.iter().enumerate() {
+        let reqs = matcher.requirements_matching(&f.rel)?;
+        if reqs.is_empty() {
+            unmatched.push(f.rel.clone());
+            continue;
+        }
+        files_matched += 1;
+        for r in reqs {
+            files[r].push(fi);
+        }
+    }
+    Ok(Matched {
+        files,
+        unmatched,
+        files_matched,
+    })
+}
+
+/// Requirements by status and areas by RAG rating, counted as they are assessed.
+#[derive(Default)]
+struct Tally {
+    required: StatusCounts,
+    advisory: StatusCounts,
+    areas: RagCounts,
+}
+
+impl Tally {
+    fn summary(self, scan: &Scan, matched: &Matched) -> Summary {
+        let required_total = self.required.total();
+        let readiness_percent = (self.required.met * 100)
+            .checked_div(required_total)
+            .map_or(100, |p| p as u32);
+        Summary {
+            readiness_percent,
+            required_total,
+            required_met: self.required.met,
+            required: self.required,
+            advisory: self.advisory,
+            areas: self.areas,
+            files_scanned: scan.files.len(),
+            files_matched: matched.files_matched,
+            files_unmatched: matched.unmatched.len(),
+            files_skipped: scan.skipped.len(),
+        }
+    }
+}
+
+/// One area: each requirement over the files it matched (`files`, one list per
+/// requirement), then the area's RAG rating.
+fn assess_area(
+    area: &Area,
+    files: &[Vec<usize>],
+    scan: &Scan,
+    window: Window,
+    tally: &mut Tally,
+) -> AreaResult {
+    let results: Vec<RequirementResult> = area
+        .requirements
+        .iter()
+        .zip(files)
+        .map(|(req, matched)| {
+            let files: Vec<&FileRecord> = matched.iter().map(|&i| &scan.files[i]).collect();
+            let r = assess_requirement(req, &files, window);
+            if r.required {
+                tally.required.add(r.status);
+            } else {
+                tally.advisory.add(r.status);
+            }
+            r
+        })
+        .collect();
+    let rag = rag_of(&results);
+    tally.areas.add(rag);
+    AreaResult {
+        id: area.id.clone(),
+        kind: area.kind,
+        kind_label: area.kind.label(),
+        title: area.title.clone(),
+        source: area.source.clone(),
+        rag,
+        requirements: results,
+    }
+}
+
+/// Green when every required requirement is met, red when one is missing, else amber.
+/// Advisory requirements never change it.
+fn rag_of(results: &[RequirementResult]) -> Rag {
+    let required = || results.iter().filter(|r| r.required);
+    if required().all(|r| r.status == Status::Met) {
+        Rag::Green
+    } else if required().any(|r| r.status == Status::Missing) {
+        Rag::Red
+    } else {
+        Rag::Amber
+    }
+}
+
+/// The skipped entries, each with the requirements whose globs match its path.
+fn skipped_entries(
+    manifest: &Manifest,
+    matcher: &mut Matcher,
+    scan: &Scan,
+) -> Result<Vec<SkippedEntry>> {
+    let req_ids: Vec<&str> = manifest
+        .requirements()
+        .map(|(_, r)| r.id.as_str())
+        .collect();
+    scan.skipped
+        .iter()
+        .map(|sk: &Skipped| {
+            Ok(SkippedEntry {
+                path: sk.path.clone(),
+                reason: sk.reason.clone(),
+                serves: matcher
+                    .requirements_matching(&sk.path)?
+                    .into_iter()
+                    .map(|r| req_ids[r].to_string())
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
@@ -371,40 +451,75 @@ fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn assess_requirement(
-    req: &crate::manifest::Requirement,
-    files: &[&crate::scan::FileRecord],
+    req: &Requirement,
+    files: &[&FileRecord],
     window: Window,
 ) -> RequirementResult {
-    let mut sorted: Vec<&crate::scan::FileRecord> = files.to_vec();
+    let mut sorted: Vec<&FileRecord> = files.to_vec();
     // Newest first; ties by path so output is stable.
     sorted.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel)));
-
-    let mut reasons = Vec::new();
     let reference = window.end;
-    // Files count towards `min_files` when dated in the look-back window, or within
-    // `max_age_days` when that reaches further back: a policy reviewed ten months ago is
-    // fresh under `max_age_days = 365`, so it must not be reported as "0 files dated".
-    let counted = Window {
+    let counted = counted_window(req, window);
+    let in_window = sorted
+        .iter()
+        .filter(|f| counted.contains(as_of(f, reference)))
+        .count();
+    // Files dated after the reference date (e.g. with --as-of in the past) did not exist
+    // "as of" then, so they neither freshen nor fill the window.
+    let newest = sorted
+        .iter()
+        .copied()
+        .find(|f| as_of(f, reference) <= reference);
+    let periods = periods(req.cadence, window, &sorted);
+    let (status, reasons) = if sorted.is_empty() {
+        (Status::Missing, vec![no_match_reason(req)])
+    } else if let Some(stale_reason) = staleness(req, newest, window) {
+        (Status::Stale, vec![stale_reason])
+    } else {
+        shortfall(req, in_window, counted, &periods)
+    };
+    RequirementResult {
+        id: req.id.clone(),
+        title: req.title.clone(),
+        evidence: req.evidence,
+        required: req.required,
+        owner: req.owner.clone(),
+        notes: req.notes.clone(),
+        paths: req.paths.clone(),
+        min_files: req.min_files,
+        max_age_days: req.max_age_days,
+        cadence: req.cadence,
+        status,
+        reasons,
+        newest: newest.map(|f| f.date.display()),
+        files_in_window: in_window,
+        periods,
+        files: sorted.iter().map(|f| file_ref(f)).collect(),
+    }
+}
+
+/// The dates whose files count towards `min_files`: the look-back window, or `max_age_days`
+/// back from the reference date when that reaches further. A policy reviewed ten months
+/// ago is fresh under `max_age_days = 365`, so it must not be reported as "0 files dated".
+fn counted_window(req: &Requirement, window: Window) -> Window {
+    let reference = window.end;
+    Window {
         start: req
             .max_age_days
             .and_then(|d| reference.checked_sub_days(chrono::Days::new(u64::from(d))))
             .map_or(window.start, |s| s.min(window.start)),
         end: reference,
-    };
-    let in_window: Vec<&&crate::scan::FileRecord> = sorted
-        .iter()
-        .filter(|f| counted.contains(as_of(f, reference)))
-        .collect();
-    // Files dated after the reference date (e.g. with --as-of in the past) did not exist
-    // "as of" then, so they neither freshen nor fill the window.
-    let newest = sorted.iter().find(|f| as_of(f, reference) <= reference);
+    }
+}
 
-    // A period needs a file dated in it, even one dated before the window opened: the
-    // window can start mid-month, and that month's file is still that month's evidence.
-    let periods = cadence_periods(req.cadence, window)
+/// The cadence periods of the window, each with the files dated in it (`files` newest
+/// first). A period needs a file dated in it, even one dated before the window opened: the
+/// window can start mid-month, and that month's file is still that month's evidence.
+fn periods(cadence: Cadence, window: Window, files: &[&FileRecord]) -> Vec<Period> {
+    cadence_periods(cadence, window)
         .into_iter()
         .map(|(label, start, end)| {
-            let files: Vec<String> = sorted
+            let files: Vec<String> = files
                 .iter()
                 .filter(|f| {
                     let d = f.date.effective();
@@ -420,76 +535,65 @@ fn assess_requirement(
                 files,
             }
         })
-        .collect::<Vec<_>>();
+        .collect()
+}
 
-    let status = if sorted.is_empty() {
-        reasons.push(format!(
-            "no file matches {}",
-            req.paths
-                .iter()
-                .map(|p| format!("`{p}`"))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ));
-        Status::Missing
-    } else if let Some(stale_reason) = staleness(req, newest.copied(), window) {
-        reasons.push(stale_reason);
-        Status::Stale
-    } else {
-        if in_window.len() < req.min_files as usize {
-            reasons.push(format!(
-                "{} file{} dated in the window {} to {}, {} needed",
-                in_window.len(),
-                if in_window.len() == 1 { "" } else { "s" },
-                counted.start,
-                counted.end,
-                req.min_files
-            ));
-        }
-        for p in periods.iter().filter(|p| !p.covered) {
-            reasons.push(format!("no file dated {}", p.label));
-        }
-        if reasons.is_empty() {
-            Status::Met
-        } else {
-            Status::Partial
-        }
-    };
-
-    RequirementResult {
-        id: req.id.clone(),
-        title: req.title.clone(),
-        evidence: req.evidence,
-        required: req.required,
-        owner: req.owner.clone(),
-        notes: req.notes.clone(),
-        paths: req.paths.clone(),
-        min_files: req.min_files,
-        max_age_days: req.max_age_days,
-        cadence: req.cadence,
-        status,
-        reasons,
-        newest: newest.map(|f| f.date.display()),
-        files_in_window: in_window.len(),
-        periods,
-        files: sorted
+fn no_match_reason(req: &Requirement) -> String {
+    format!(
+        "no file matches {}",
+        req.paths
             .iter()
-            .map(|f| FileRef {
-                path: f.rel.clone(),
-                date: f.date.display(),
-                date_precision: f.date.precision,
-                date_source: f.date_source,
-                size: f.size,
-                sha256: None,
-            })
-            .collect(),
+            .map(|p| format!("`{p}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    )
+}
+
+/// For fresh evidence: met, or partial with what falls short (too few files in the counted
+/// window, cadence periods without a file).
+fn shortfall(
+    req: &Requirement,
+    in_window: usize,
+    counted: Window,
+    periods: &[Period],
+) -> (Status, Vec<String>) {
+    let mut reasons = Vec::new();
+    if in_window < req.min_files as usize {
+        reasons.push(format!(
+            "{} file{} dated in the window {} to {}, {} needed",
+            in_window,
+            if in_window == 1 { "" } else { "s" },
+            counted.start,
+            counted.end,
+            req.min_files
+        ));
+    }
+    for p in periods.iter().filter(|p| !p.covered) {
+        reasons.push(format!("no file dated {}", p.label));
+    }
+    let status = if reasons.is_empty() {
+        Status::Met
+    } else {
+        Status::Partial
+    };
+    (status, reasons)
+}
+
+fn file_ref(f: &FileRecord) -> FileRef {
+    FileRef {
+        path: f.rel.clone(),
+        date: f.date.display(),
+        date_precision: f.date.precision,
+        date_source: f.date_source,
+        size: f.size,
+        sha256: None,
     }
 }
 
 /// The date a file counts as on `reference`: its effective date, except that a month-only
 /// date for the month the reference falls in counts as the reference date itself ("Jan
 /// 2021" is this month's edition on 18 January, not a document from the future).
-fn as_of(f: &crate::scan::FileRecord, reference: NaiveDate) -> NaiveDate {
+fn as_of(f: &FileRecord, reference: NaiveDate) -> NaiveDate {
     let e = f.date.effective();
     if f.date.start <= reference && e > reference {
         reference
@@ -498,11 +602,7 @@ fn as_of(f: &crate::scan::FileRecord, reference: NaiveDate) -> NaiveDate {
     }
 }
 
-fn staleness(
-    req: &crate::manifest::Requirement,
-    newest: Option<&crate::scan::FileRecord>,
-    window: Window,
-) -> Option<String> {
+fn staleness(req: &Requirement, newest: Option<&FileRecord>, window: Window) -> Option<String> {
     let Some(newest) = newest else {
         return Some(format!(
             "every matching file is dated after the reference date {}",

@@ -158,35 +158,10 @@ pub struct PayloadEntry {
     pub serves: Vec<String>,
 }
 
-/// `pack.json` as the verifier reads it: only what the consistency check compares, every
-/// field optional (a hostile pack may leave any out, and each absence is its own finding),
-/// strings borrowed from the file's bytes.
-#[derive(Deserialize)]
-pub struct PackJsonRead<'a> {
-    #[serde(borrow)]
-    pub pack_schema: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    pub payload: Option<Vec<PackFileRead<'a>>>,
-    #[serde(borrow, default)]
-    pub areas: Vec<PackAreaRead<'a>>,
-}
-
-#[derive(Deserialize)]
-pub struct PackAreaRead<'a> {
-    #[serde(borrow, default)]
-    pub requirements: Vec<PackRequirementRead<'a>>,
-}
-
-#[derive(Deserialize)]
-pub struct PackRequirementRead<'a> {
-    #[serde(borrow)]
-    pub id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub files: Vec<PackFileRead<'a>>,
-}
-
-/// A file in `pack.json`: an item of `payload` (path under `data/`) or of a requirement's
-/// `files` (path relative to the evidence folder).
+/// A file in `pack.json` as the verifier reads it: an item of `payload` (path under
+/// `data/`) or of a requirement's `files` (path relative to the evidence folder). Every
+/// field is optional (a hostile pack may leave any out, and each absence is its own
+/// finding); strings are borrowed from the file's bytes.
 #[derive(Deserialize)]
 pub struct PackFileRead<'a> {
     #[serde(borrow)]
@@ -250,15 +225,18 @@ mod tests {
             payload: &payload,
         };
         let bytes = serde_json::to_vec(&doc).expect("serialize");
-        let read: PackJsonRead = serde_json::from_slice(&bytes).expect("parse");
-        assert_eq!(read.pack_schema.as_deref(), Some(PACK_SCHEMA));
-        let items = read.payload.expect("payload");
-        assert_eq!(items[0].path.as_deref(), Some("data/a.pdf"));
-        assert_eq!(items[0].size, Some(3));
-        assert_eq!(items[0].sha256.as_deref(), Some("ab"));
-        let req = &read.areas[0].requirements[0];
-        assert_eq!(req.id.as_deref(), Some("P1.1"));
-        assert_eq!(req.files[0].path.as_deref(), Some("a.pdf"));
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("parse");
+        assert_eq!(v["pack_schema"], PACK_SCHEMA);
+        let item_text = v["payload"][0].to_string();
+        let item: PackFileRead = serde_json::from_str(&item_text).expect("item");
+        assert_eq!(item.path.as_deref(), Some("data/a.pdf"));
+        assert_eq!(item.size, Some(3));
+        assert_eq!(item.sha256.as_deref(), Some("ab"));
+        let req = &v["areas"][0]["requirements"][0];
+        assert_eq!(req["id"], "P1.1");
+        let file_text = req["files"][0].to_string();
+        let file: PackFileRead = serde_json::from_str(&file_text).expect("file");
+        assert_eq!(file.path.as_deref(), Some("a.pdf"));
     }
 
     #[test]

@@ -248,99 +248,102 @@ pub fn dates_in(text: &str) -> Vec<SpokenDate> {
 
 /// Tries to read a date starting at token `i`; returns it and the index after it.
 fn date_at(t: &[Tok<'_>], i: usize) -> Option<(SpokenDate, usize)> {
-    let tok = |k: usize| t.get(k).copied();
-    match tok(i)? {
-        Tok::Digits(d) if d.len() == 8 => {
-            // 20201015
-            let y = year(&d[..4])?;
-            let m = num(&d[4..6], 2, 2)?;
-            let day = num(&d[6..8], 2, 2)?;
-            NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), i + 1))
-        }
-        Tok::Digits(d) if d.len() == 4 => {
-            let y = year(d)?;
-            let s1 = is_date_sep(t.get(i + 1))?;
-            match tok(i + 2)? {
-                Tok::Digits(m) => {
-                    let m = num(m, 1, 2)?;
-                    // 2020-10-15 (same separator twice), else 2020-10
-                    if is_date_sep(t.get(i + 3)) == Some(s1) {
-                        if let Some(Tok::Digits(dd)) = tok(i + 4) {
-                            if dd.len() <= 2 {
-                                let day = num(dd, 1, 2)?;
-                                return NaiveDate::from_ymd_opt(y, m, day)
-                                    .map(|x| (SpokenDate::day(x), i + 5));
-                            }
-                        }
+    match *t.get(i)? {
+        Tok::Digits(d) if d.len() == 8 => compact_date(d, i),
+        Tok::Digits(d) if d.len() == 4 => year_first(t, i, d),
+        Tok::Digits(d) if d.len() <= 2 => day_first(t, i, d),
+        Tok::Alpha(a) => month_first(t, i, a),
+        _ => None,
+    }
+}
+
+/// `20201015`.
+fn compact_date(d: &str, i: usize) -> Option<(SpokenDate, usize)> {
+    let y = year(&d[..4])?;
+    let m = num(&d[4..6], 2, 2)?;
+    let day = num(&d[6..8], 2, 2)?;
+    NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), i + 1))
+}
+
+/// `2020-10-15` (the same separator twice), `2020-10`, `2020-Oct`, `2020 October`.
+fn year_first(t: &[Tok<'_>], i: usize, d: &str) -> Option<(SpokenDate, usize)> {
+    let y = year(d)?;
+    let s1 = is_date_sep(t.get(i + 1))?;
+    match *t.get(i + 2)? {
+        Tok::Digits(m) => {
+            let m = num(m, 1, 2)?;
+            if is_date_sep(t.get(i + 3)) == Some(s1) {
+                if let Some(Tok::Digits(dd)) = t.get(i + 4) {
+                    if dd.len() <= 2 {
+                        let day = num(dd, 1, 2)?;
+                        return NaiveDate::from_ymd_opt(y, m, day)
+                            .map(|x| (SpokenDate::day(x), i + 5));
                     }
-                    if s1 == '.' || s1 == ' ' || s1 == '/' {
-                        // "2020.10" or "2020 10" is too often a version or a count.
-                        return None;
-                    }
-                    SpokenDate::month(y, m).map(|x| (x, i + 3))
                 }
-                Tok::Alpha(a) => {
-                    // 2020-Oct, 2020 October
-                    let m = month_name(a)?;
-                    SpokenDate::month(y, m).map(|x| (x, i + 3))
-                }
-                Tok::Sep(_) => None,
             }
-        }
-        Tok::Digits(d) if d.len() <= 2 => {
-            let day = num(d, 1, 2)?;
-            let j = strip_ordinal(t, i + 1);
-            let s1 = is_date_sep(t.get(j))?;
-            match tok(j + 1)? {
-                Tok::Digits(m) if j == i + 1 && s1 != ' ' => {
-                    // 15.10.2020, 15-10-2020, 15/10/2020, 15_10_2020 (day first)
-                    let m = num(m, 1, 2)?;
-                    if is_date_sep(t.get(j + 2)) != Some(s1) {
-                        return None;
-                    }
-                    let Tok::Digits(y) = tok(j + 3)? else {
-                        return None;
-                    };
-                    let y = year(y)?;
-                    NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), j + 4))
-                }
-                Tok::Alpha(a) => {
-                    // 15 Oct 2020, 15th October 2020, 15-Oct-2020, 15 Oct2020
-                    let m = month_name(a)?;
-                    let k = if is_date_sep(t.get(j + 2)).is_some() {
-                        j + 3
-                    } else {
-                        j + 2
-                    };
-                    let Tok::Digits(y) = tok(k)? else {
-                        return None;
-                    };
-                    let y = year(y)?;
-                    NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), k + 1))
-                }
-                _ => None,
-            }
-        }
-        Tok::Alpha(a) => {
-            // Oct 2020, October 2020, Oct-2020, Oct2020
-            let m = month_name(a)?;
-            if day_before(t, i) {
-                // "31 Sep 2020": the day was impossible, and the month alone would be a guess.
+            if s1 == '.' || s1 == ' ' || s1 == '/' {
+                // "2020.10" or "2020 10" is too often a version or a count.
                 return None;
             }
-            let k = if is_date_sep(t.get(i + 1)).is_some() {
-                i + 2
-            } else {
-                i + 1
-            };
-            let Tok::Digits(y) = tok(k)? else {
+            SpokenDate::month(y, m).map(|x| (x, i + 3))
+        }
+        Tok::Alpha(a) => {
+            let m = month_name(a)?;
+            SpokenDate::month(y, m).map(|x| (x, i + 3))
+        }
+        Tok::Sep(_) => None,
+    }
+}
+
+/// `15.10.2020`, `15-10-2020`, `15/10/2020`, `15_10_2020` (day first, as in the UK);
+/// `15 Oct 2020`, `15th October 2020`, `15-Oct-2020`, `15 Oct2020`.
+fn day_first(t: &[Tok<'_>], i: usize, d: &str) -> Option<(SpokenDate, usize)> {
+    let day = num(d, 1, 2)?;
+    let j = strip_ordinal(t, i + 1);
+    let s1 = is_date_sep(t.get(j))?;
+    match *t.get(j + 1)? {
+        Tok::Digits(m) if j == i + 1 && s1 != ' ' => {
+            let m = num(m, 1, 2)?;
+            if is_date_sep(t.get(j + 2)) != Some(s1) {
+                return None;
+            }
+            let Tok::Digits(y) = *t.get(j + 3)? else {
                 return None;
             };
             let y = year(y)?;
-            SpokenDate::month(y, m).map(|x| (x, k + 1))
+            NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), j + 4))
+        }
+        Tok::Alpha(a) => {
+            let m = month_name(a)?;
+            let (y, next) = year_after(t, j + 2)?;
+            NaiveDate::from_ymd_opt(y, m, day).map(|x| (SpokenDate::day(x), next))
         }
         _ => None,
     }
+}
+
+/// `Oct 2020`, `October 2020`, `Oct-2020`, `Oct2020`.
+fn month_first(t: &[Tok<'_>], i: usize, a: &str) -> Option<(SpokenDate, usize)> {
+    let m = month_name(a)?;
+    if day_before(t, i) {
+        // "31 Sep 2020": the day was impossible, and the month alone would be a guess.
+        return None;
+    }
+    let (y, next) = year_after(t, i + 1)?;
+    SpokenDate::month(y, m).map(|x| (x, next))
+}
+
+/// A year at token `k`, or after a date separator there; returns it and the index after it.
+fn year_after(t: &[Tok<'_>], k: usize) -> Option<(i32, usize)> {
+    let k = if is_date_sep(t.get(k)).is_some() {
+        k + 1
+    } else {
+        k
+    };
+    let Tok::Digits(y) = *t.get(k)? else {
+        return None;
+    };
+    Some((year(y)?, k + 1))
 }
 
 /// The date a name speaks for: the latest of the dates it holds.

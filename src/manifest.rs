@@ -4,13 +4,21 @@
 //! a misspelt `max_age_day` must not silently fall back to a default) and every error points
 //! at the line and column with a fix. Raw serde structs keep their spans; [`Manifest`] is the
 //! validated model the rest of the program sees.
+//!
+//! The globs' meaning lives here too: `build_glob` states it (globset's syntax, ASCII case
+//! ignored, `*` within one folder) and [`Matcher`] matches paths against every requirement's
+//! globs in memory that stays bounded however many requirements a manifest has.
 
 use std::collections::HashMap;
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
 
+use aho_corasick::AhoCorasick;
 use chrono::NaiveDate;
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::GlobBuilder;
+use memchr::memmem;
+use regex_automata::nfa::thompson;
+use regex_automata::{hybrid, Anchored, Input};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -188,163 +196,14 @@ impl Manifest {
 
     /// Validates manifest text; `path` is only used in error messages.
     pub fn parse(path: &Path, text: String) -> Result<Manifest> {
-        let at = |span: Range<usize>, message: String, help: &str| {
-            let (line, column) = line_col(&text, span.start);
-            Error::Manifest {
-                path: path.to_path_buf(),
-                line,
-                column,
-                message,
-                help: help.to_string(),
-            }
-        };
-
+        let src = Source { path, text: &text };
         let raw: RawManifest = toml::from_str(&text).map_err(|e| {
-            let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_string();
             let help = help_for_toml_error(&message);
-            at(span, message, help)
+            src.error(e.span().unwrap_or(0..0), message, help)
         })?;
-
-        let rv = raw.visit.into_inner();
-        let name = non_empty(&rv.name, "visit.name", &at)?;
-        let authority = non_empty(&rv.authority, "visit.authority", &at)?;
-        let date = toml_date(&rv.date, &at)?;
-        let lookback_months = match rv.lookback_months {
-            None => 6,
-            Some(m) => {
-                let v = *m.get_ref();
-                if !(1..=60).contains(&v) {
-                    return Err(at(
-                        m.span(),
-                        format!("lookback_months = {v} is out of range"),
-                        "use a whole number of months from 1 to 60 (a focused visit looks back 6)",
-                    ));
-                }
-                v as u32
-            }
-        };
-        let visit = Visit {
-            name,
-            authority,
-            date,
-            lookback_months,
-        };
-
-        if raw.area.is_empty() {
-            return Err(at(
-                0..0,
-                "the manifest has no [[area]]".into(),
-                "add at least one [[area]] with an id, kind, title and [[area.requirement]]",
-            ));
-        }
-
-        let mut area_ids: HashMap<String, Range<usize>> = HashMap::new();
-        let mut req_ids: HashMap<String, Range<usize>> = HashMap::new();
-        let mut areas = Vec::with_capacity(raw.area.len());
-        for ra in raw.area {
-            let area_span = ra.span();
-            let ra = ra.into_inner();
-            let id = identifier(&ra.id, "area id", &at)?;
-            if let Some(first) = area_ids.get(&id) {
-                let (line, _) = line_col(&text, first.start);
-                return Err(at(
-                    ra.id.span(),
-                    format!("duplicate area id `{id}` (first used on line {line})"),
-                    "give every [[area]] its own id",
-                ));
-            }
-            area_ids.insert(id.clone(), ra.id.span());
-            let title = non_empty(&ra.title, "area title", &at)?;
-            if ra.requirement.is_empty() {
-                return Err(at(
-                    area_span,
-                    format!("area `{id}` has no requirements"),
-                    "add at least one [[area.requirement]] under it",
-                ));
-            }
-            let mut requirements = Vec::with_capacity(ra.requirement.len());
-            for rr in ra.requirement {
-                let rr = rr.into_inner();
-                let rid = identifier(&rr.id, "requirement id", &at)?;
-                if let Some(first) = req_ids.get(&rid) {
-                    let (line, _) = line_col(&text, first.start);
-                    return Err(at(
-                        rr.id.span(),
-                        format!("duplicate requirement id `{rid}` (first used on line {line})"),
-                        "requirement ids must be unique across the whole manifest",
-                    ));
-                }
-                req_ids.insert(rid.clone(), rr.id.span());
-                let rtitle = non_empty(&rr.title, "requirement title", &at)?;
-                if rr.paths.get_ref().is_empty() {
-                    return Err(at(
-                        rr.paths.span(),
-                        format!("requirement `{rid}` has empty `paths`"),
-                        "list at least one glob relative to the evidence folder, e.g. paths = [\"audits/**/*pathway*\"]",
-                    ));
-                }
-                let mut paths = Vec::new();
-                for p in rr.paths.get_ref() {
-                    check_glob(p.get_ref()).map_err(|msg| {
-                        at(
-                            p.span(),
-                            format!("invalid glob {:?} in `{rid}`: {msg}", p.get_ref()),
-                            "globs are relative to the evidence folder: `*` matches within a folder, `**` across folders, `?` one character, `[abc]` a set",
-                        )
-                    })?;
-                    paths.push(p.get_ref().clone());
-                }
-                let min_files = match rr.min_files {
-                    None => 1,
-                    Some(m) => {
-                        let v = *m.get_ref();
-                        if !(1..=10_000).contains(&v) {
-                            return Err(at(
-                                m.span(),
-                                format!("min_files = {v} is out of range"),
-                                "use a whole number of at least 1",
-                            ));
-                        }
-                        v as u32
-                    }
-                };
-                let max_age_days = match rr.max_age_days {
-                    None => None,
-                    Some(m) => {
-                        let v = *m.get_ref();
-                        if !(1..=36_500).contains(&v) {
-                            return Err(at(
-                                m.span(),
-                                format!("max_age_days = {v} is out of range"),
-                                "use a whole number of days of at least 1, or leave it out to use the look-back window",
-                            ));
-                        }
-                        Some(v as u32)
-                    }
-                };
-                requirements.push(Requirement {
-                    id: rid,
-                    title: rtitle,
-                    evidence: rr.evidence,
-                    paths,
-                    min_files,
-                    max_age_days,
-                    cadence: rr.cadence,
-                    required: rr.required,
-                    owner: rr.owner.filter(|o| !o.trim().is_empty()),
-                    notes: rr.notes.filter(|o| !o.trim().is_empty()),
-                });
-            }
-            areas.push(Area {
-                id,
-                kind: ra.kind,
-                title,
-                source: ra.source.filter(|s| !s.trim().is_empty()),
-                requirements,
-            });
-        }
-
+        let visit = visit(&src, raw.visit.into_inner())?;
+        let areas = areas(&src, raw.area)?;
         Ok(Manifest {
             path: path.to_path_buf(),
             text,
@@ -360,29 +219,554 @@ impl Manifest {
             .flat_map(|a| a.requirements.iter().map(move |r| (a, r)))
     }
 
-    /// Compiles every requirement's globs into one set, so a file is matched against all
-    /// requirements in a single pass. Returns the set and, per glob, its requirement index
-    /// (in [`Manifest::requirements`] order).
-    pub fn glob_set(&self) -> Result<(GlobSet, Vec<usize>)> {
-        let mut builder = GlobSetBuilder::new();
-        let mut owners = Vec::new();
-        for (index, (_, req)) in self.requirements().enumerate() {
+    /// Compiles every requirement's globs for matching paths against them.
+    pub fn matcher(&self) -> Result<Matcher> {
+        Matcher::new(self)
+    }
+}
+
+/// Every requirement's globs, compiled to match many paths.
+///
+/// One combined `globset::GlobSet` for all globs grew its state with the number of globs
+/// (4,000 requirements took 6.4 GB), so each distinct glob is matched on its own, by a lazy
+/// DFA of the regex globset makes of it (the same semantics, by construction). Memory is
+/// bounded: each DFA's cache by `CACHE_PER_GLOB`, all DFAs together by `ENGINE_BUDGET`,
+/// the rest by the manifest's size. Time grows at worst with paths times globs: each pair
+/// costs the path's length (times the glob's, when a DFA's cache keeps overflowing). Three
+/// cheap steps keep the globs actually run few: most globs hold plain text that any match
+/// must contain, in order (`audits`, `pathway plans` in `audits/pathway plans/**/*.pdf`);
+/// one Aho-Corasick pass over a path finds the globs whose rarest such text it holds, a
+/// substring check keeps those with all of it, and a glob's DFA is built only when a path
+/// first needs it.
+pub struct Matcher {
+    /// The distinct globs (the same glob in two requirements is matched once).
+    globs: Vec<GlobEntry>,
+    prefilter: Prefilter,
+    /// Per glob, the number of the last path it was tried on (see `paths_seen`): a glob
+    /// whose literal occurs twice in a path is tried once.
+    tried: Vec<u64>,
+    paths_seen: u64,
+    /// What the built DFAs hold, caches included, and the most they may hold (see
+    /// [`ENGINE_BUDGET`]).
+    engine_bytes: usize,
+    engine_budget: usize,
+}
+
+struct GlobEntry {
+    /// The requirements that list the glob, ascending.
+    requirements: Vec<usize>,
+    /// The regex globset makes of the glob.
+    regex: String,
+    runs: LiteralRuns,
+    /// Built when a path first needs it.
+    engine: Option<LazyDfa>,
+}
+
+struct LazyDfa {
+    dfa: hybrid::dfa::DFA,
+    cache: hybrid::dfa::Cache,
+}
+
+/// The most cache one glob's DFA keeps; past it, the cache is cleared and refilled as the
+/// search goes on (slower, never larger). A glob whose NFA needs more gets the minimum it
+/// needs. A usual glob's DFA stays within a few kilobytes; 16 KiB made some globs of the
+/// benchmark clear their caches on every path.
+const CACHE_PER_GLOB: usize = 64 << 10;
+
+/// The most memory the built DFAs may hold together. Past it every DFA is dropped, to be
+/// rebuilt when a path needs it again: only a manifest with tens of thousands of distinct
+/// globs, each tried on the same paths, gets there, and it then spends time, not memory.
+const ENGINE_BUDGET: usize = 256 << 20;
+
+/// aho-corasick's construction reorders its states in time that grows faster than their
+/// number (12,500 short literals took 250 ms in one automaton); literals go into automata
+/// of at most this many bytes each, which keeps construction linear.
+const LITERAL_BYTES_PER_AUTOMATON: usize = 8 << 10;
+
+impl Matcher {
+    /// Reads every requirement's globs (see [`Manifest::matcher`]).
+    fn new(manifest: &Manifest) -> Result<Matcher> {
+        let mut globs: Vec<GlobEntry> = Vec::new();
+        let mut by_regex: HashMap<String, usize> = HashMap::new();
+        for (requirement, (_, req)) in manifest.requirements().enumerate() {
             for pattern in &req.paths {
                 let glob = build_glob(pattern).map_err(|source| Error::Glob {
-                    path: self.path.clone(),
+                    path: manifest.path.clone(),
                     pattern: pattern.clone(),
                     source,
                 })?;
-                builder.add(glob);
-                owners.push(index);
+                let index = *by_regex.entry(glob.regex().to_string()).or_insert_with(|| {
+                    globs.push(GlobEntry {
+                        requirements: Vec::new(),
+                        regex: glob.regex().to_string(),
+                        runs: LiteralRuns::of(pattern),
+                        engine: None,
+                    });
+                    globs.len() - 1
+                });
+                let listed = &mut globs[index].requirements;
+                if listed.last() != Some(&requirement) {
+                    listed.push(requirement);
+                }
             }
         }
-        let set = builder.build().map_err(|source| Error::Glob {
-            path: self.path.clone(),
-            pattern: String::new(),
-            source,
-        })?;
-        Ok((set, owners))
+        let prefilter = Prefilter::new(&globs)?;
+        Ok(Matcher {
+            tried: vec![u64::MAX; globs.len()],
+            globs,
+            prefilter,
+            paths_seen: 0,
+            engine_bytes: 0,
+            engine_budget: ENGINE_BUDGET,
+        })
+    }
+
+    /// The requirements (indices in [`Manifest::requirements`] order) whose globs match
+    /// `path`, ascending, each once.
+    pub fn requirements_matching(&mut self, path: &str) -> Result<Vec<usize>> {
+        let lower = path.to_ascii_lowercase();
+        let mut candidates = self.prefilter.candidates(lower.as_bytes());
+        let this_path = self.paths_seen;
+        self.paths_seen += 1;
+        candidates.retain(|&g| std::mem::replace(&mut self.tried[g], this_path) != this_path);
+        let mut found: Vec<usize> = Vec::new();
+        for g in candidates {
+            if self.globs[g].runs.all_in(lower.as_bytes()) && self.is_match(g, path)? {
+                found.extend_from_slice(&self.globs[g].requirements);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// Runs glob `g`'s DFA on `path`, building it first if need be.
+    fn is_match(&mut self, g: usize, path: &str) -> Result<bool> {
+        if self.globs[g].engine.is_none() {
+            let engine = LazyDfa::new(&self.globs[g].regex)?;
+            self.engine_bytes += engine.memory_usage();
+            if self.engine_bytes > self.engine_budget {
+                self.globs.iter_mut().for_each(|glob| glob.engine = None);
+                self.engine_bytes = engine.memory_usage();
+            }
+            self.globs[g].engine = Some(engine);
+        }
+        let glob = &mut self.globs[g];
+        let Some(engine) = glob.engine.as_mut() else {
+            return Err(Error::Internal("a glob's DFA went missing".into()));
+        };
+        let before = engine.cache.memory_usage();
+        let input = Input::new(path).anchored(Anchored::Yes).earliest(true);
+        // No quit bytes, Unicode word boundaries or give-up count are configured, so the
+        // search cannot fail.
+        let found = engine
+            .dfa
+            .try_search_fwd(&mut engine.cache, &input)
+            .map_err(|e| Error::Internal(format!("glob regex {:?}: {e}", glob.regex)))?;
+        let after = engine.cache.memory_usage();
+        self.engine_bytes = (self.engine_bytes + after).saturating_sub(before);
+        Ok(found.is_some())
+    }
+}
+
+impl LazyDfa {
+    fn new(regex: &str) -> Result<LazyDfa> {
+        // The syntax globset itself compiles its regexes with: bytes, `.` matches `\n`.
+        let syntax = regex_automata::util::syntax::Config::new()
+            .utf8(false)
+            .dot_matches_new_line(true);
+        let nfa = thompson::Compiler::new()
+            .syntax(syntax)
+            .configure(
+                thompson::Config::new()
+                    .utf8(false)
+                    .which_captures(thompson::WhichCaptures::None),
+            )
+            .build(regex)
+            .map_err(|e| Error::Internal(format!("glob regex {regex:?}: {e}")))?;
+        let dfa = hybrid::dfa::Builder::new()
+            .configure(
+                hybrid::dfa::Config::new()
+                    .cache_capacity(CACHE_PER_GLOB)
+                    .skip_cache_capacity_check(true),
+            )
+            .build_from_nfa(nfa)
+            .map_err(|e| Error::Internal(format!("glob regex {regex:?}: {e}")))?;
+        let cache = dfa.create_cache();
+        Ok(LazyDfa { dfa, cache })
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.dfa.get_nfa().memory_usage() + self.dfa.memory_usage() + self.cache.memory_usage()
+    }
+}
+
+/// The runs of plain text a glob's matches must contain, in order, in ASCII lower case
+/// (globs ignore ASCII case). Runs end at `/` and at wildcards; at the first class,
+/// alternation or escape (`[`, `{`, `\`) the reading stops, since what follows needs the
+/// glob parser to read: a run may be missed, never invented.
+struct LiteralRuns {
+    runs: Vec<memmem::Finder<'static>>,
+    /// The first run starts the glob: a match starts with it.
+    first_starts: bool,
+    /// The last run ends the glob: a match ends with it.
+    last_ends: bool,
+}
+
+impl LiteralRuns {
+    fn of(pattern: &str) -> LiteralRuns {
+        // Characters that end a run, and those after which the reading stops.
+        let ends_run = |c: char| matches!(c, '/' | '*' | '?' | ']' | '}' | ',' | '!' | '^');
+        let stops = |c: char| matches!(c, '[' | '{' | '\\');
+        let mut runs = Vec::new();
+        let mut start = 0;
+        let mut last_ends = true;
+        for (i, c) in pattern.char_indices() {
+            if ends_run(c) || stops(c) {
+                if i > start {
+                    runs.push(&pattern[start..i]);
+                }
+                start = i + c.len_utf8();
+            }
+            if stops(c) {
+                last_ends = false;
+                break;
+            }
+        }
+        if last_ends && pattern.len() > start {
+            runs.push(&pattern[start..]);
+        } else {
+            last_ends = false;
+        }
+        LiteralRuns {
+            first_starts: pattern.starts_with(|c: char| !ends_run(c) && !stops(c)),
+            last_ends,
+            runs: runs
+                .iter()
+                .map(|r| memmem::Finder::new(r.to_ascii_lowercase().as_bytes()).into_owned())
+                .collect(),
+        }
+    }
+
+    /// True when `lower` (a path in ASCII lower case) holds every run, in order, the first
+    /// at its start and the last at its end where the glob says so.
+    fn all_in(&self, lower: &[u8]) -> bool {
+        let mut hay = lower;
+        let mut runs = self.runs.as_slice();
+        if self.last_ends {
+            if let Some((last, rest)) = runs.split_last() {
+                let Some(before) = hay.strip_suffix(last.needle()) else {
+                    return false;
+                };
+                hay = before;
+                runs = rest;
+            }
+        }
+        if self.first_starts {
+            if let Some((first, rest)) = runs.split_first() {
+                let Some(after) = hay.strip_prefix(first.needle()) else {
+                    return false;
+                };
+                hay = after;
+                runs = rest;
+            }
+        }
+        for run in runs {
+            match run.find(hay) {
+                Some(at) => hay = &hay[at + run.needle().len()..],
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// Which globs can match a path, from one literal run each.
+struct Prefilter {
+    /// Automata over the chosen runs, each with the number of its first run.
+    automata: Vec<(usize, AhoCorasick)>,
+    /// Per chosen run, the globs filed under it.
+    globs_of: Vec<Vec<usize>>,
+    /// Globs without a run: tried on every path.
+    always: Vec<usize>,
+}
+
+impl Prefilter {
+    /// Files each glob under the run the fewest globs share, so that a folder name common
+    /// to many globs does not make them all candidates for every file in that folder.
+    fn new(globs: &[GlobEntry]) -> Result<Prefilter> {
+        fn runs_of(g: &GlobEntry) -> impl Iterator<Item = &[u8]> {
+            g.runs.runs.iter().map(memmem::Finder::needle)
+        }
+        let mut shared: HashMap<&[u8], usize> = HashMap::new();
+        for g in globs {
+            for run in runs_of(g) {
+                *shared.entry(run).or_default() += 1;
+            }
+        }
+        let mut ids: HashMap<&[u8], usize> = HashMap::new();
+        let mut chosen: Vec<&[u8]> = Vec::new();
+        let mut globs_of: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (index, g) in globs.iter().enumerate() {
+            // Runs shorter than three bytes ("a", "v2") are in too many paths to filter.
+            let rarest = runs_of(g)
+                .min_by_key(|run| (run.len() < 3, shared[run], std::cmp::Reverse(run.len())));
+            let Some(run) = rarest else {
+                always.push(index);
+                continue;
+            };
+            let id = *ids.entry(run).or_insert_with(|| {
+                chosen.push(run);
+                globs_of.push(Vec::new());
+                chosen.len() - 1
+            });
+            globs_of[id].push(index);
+        }
+        let mut automata = Vec::new();
+        let mut first = 0;
+        while first < chosen.len() {
+            let mut end = first + 1;
+            let mut bytes = chosen[first].len();
+            while end < chosen.len() && bytes + chosen[end].len() <= LITERAL_BYTES_PER_AUTOMATON {
+                bytes += chosen[end].len();
+                end += 1;
+            }
+            let automaton = AhoCorasick::new(&chosen[first..end])
+                .map_err(|e| Error::Internal(format!("the globs' literal prefilter: {e}")))?;
+            automata.push((first, automaton));
+            first = end;
+        }
+        Ok(Prefilter {
+            automata,
+            globs_of,
+            always,
+        })
+    }
+
+    /// The globs filed under a run that `lower` (a path in ASCII lower case) holds, and
+    /// those without a run; a glob may be listed more than once.
+    fn candidates(&self, lower: &[u8]) -> Vec<usize> {
+        let mut candidates = self.always.clone();
+        for (first, automaton) in &self.automata {
+            for m in automaton.find_overlapping_iter(lower) {
+                candidates.extend_from_slice(&self.globs_of[first + m.pattern().as_usize()]);
+            }
+        }
+        candidates
+    }
+}
+
+/// The manifest text being validated, to turn a byte span into an error at its line and
+/// column.
+struct Source<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Source<'_> {
+    fn error(&self, span: Range<usize>, message: impl Into<String>, help: &str) -> Error {
+        let (line, column) = line_col(self.text, span.start);
+        Error::Manifest {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            help: help.to_string(),
+        }
+    }
+
+    fn line(&self, span: &Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+}
+
+/// Ids seen so far, with where each was first written: a second use is an error pointing
+/// at both places.
+#[derive(Default)]
+struct SeenIds(HashMap<String, Range<usize>>);
+
+impl SeenIds {
+    fn claim(
+        &mut self,
+        src: &Source<'_>,
+        id: &str,
+        span: Range<usize>,
+        what: &str,
+        help: &str,
+    ) -> Result<()> {
+        if let Some(first) = self.0.get(id) {
+            return Err(src.error(
+                span,
+                format!(
+                    "duplicate {what} `{id}` (first used on line {})",
+                    src.line(first)
+                ),
+                help,
+            ));
+        }
+        self.0.insert(id.to_string(), span);
+        Ok(())
+    }
+}
+
+fn visit(src: &Source<'_>, rv: RawVisit) -> Result<Visit> {
+    let name = non_empty(src, &rv.name, "visit.name")?;
+    let authority = non_empty(src, &rv.authority, "visit.authority")?;
+    let date = toml_date(src, &rv.date)?;
+    let lookback_months = whole_number(
+        src,
+        rv.lookback_months.as_ref(),
+        "lookback_months",
+        1..=60,
+        "use a whole number of months from 1 to 60 (a focused visit looks back 6)",
+    )?
+    .unwrap_or(6);
+    Ok(Visit {
+        name,
+        authority,
+        date,
+        lookback_months,
+    })
+}
+
+fn areas(src: &Source<'_>, raw: Vec<Spanned<RawArea>>) -> Result<Vec<Area>> {
+    if raw.is_empty() {
+        return Err(src.error(
+            0..0,
+            "the manifest has no [[area]]",
+            "add at least one [[area]] with an id, kind, title and [[area.requirement]]",
+        ));
+    }
+    let mut area_ids = SeenIds::default();
+    let mut requirement_ids = SeenIds::default();
+    raw.into_iter()
+        .map(|ra| area(src, ra, &mut area_ids, &mut requirement_ids))
+        .collect()
+}
+
+fn area(
+    src: &Source<'_>,
+    ra: Spanned<RawArea>,
+    area_ids: &mut SeenIds,
+    requirement_ids: &mut SeenIds,
+) -> Result<Area> {
+    let area_span = ra.span();
+    let ra = ra.into_inner();
+    let id = identifier(src, &ra.id, "area id")?;
+    area_ids.claim(
+        src,
+        &id,
+        ra.id.span(),
+        "area id",
+        "give every [[area]] its own id",
+    )?;
+    let title = non_empty(src, &ra.title, "area title")?;
+    if ra.requirement.is_empty() {
+        return Err(src.error(
+            area_span,
+            format!("area `{id}` has no requirements"),
+            "add at least one [[area.requirement]] under it",
+        ));
+    }
+    let requirements = ra
+        .requirement
+        .into_iter()
+        .map(|rr| requirement(src, rr.into_inner(), requirement_ids))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Area {
+        id,
+        kind: ra.kind,
+        title,
+        source: ra.source.filter(|s| !s.trim().is_empty()),
+        requirements,
+    })
+}
+
+fn requirement(
+    src: &Source<'_>,
+    rr: RawRequirement,
+    requirement_ids: &mut SeenIds,
+) -> Result<Requirement> {
+    let id = identifier(src, &rr.id, "requirement id")?;
+    requirement_ids.claim(
+        src,
+        &id,
+        rr.id.span(),
+        "requirement id",
+        "requirement ids must be unique across the whole manifest",
+    )?;
+    let title = non_empty(src, &rr.title, "requirement title")?;
+    let paths = globs(src, &rr.paths, &id)?;
+    let min_files = whole_number(
+        src,
+        rr.min_files.as_ref(),
+        "min_files",
+        1..=10_000,
+        "use a whole number of at least 1",
+    )?
+    .unwrap_or(1);
+    let max_age_days = whole_number(
+        src,
+        rr.max_age_days.as_ref(),
+        "max_age_days",
+        1..=36_500,
+        "use a whole number of days of at least 1, or leave it out to use the look-back window",
+    )?;
+    Ok(Requirement {
+        id,
+        title,
+        evidence: rr.evidence,
+        paths,
+        min_files,
+        max_age_days,
+        cadence: rr.cadence,
+        required: rr.required,
+        owner: rr.owner.filter(|o| !o.trim().is_empty()),
+        notes: rr.notes.filter(|o| !o.trim().is_empty()),
+    })
+}
+
+/// A requirement's `paths`: at least one, each a valid glob inside the evidence folder.
+fn globs(src: &Source<'_>, paths: &Spanned<Vec<Spanned<String>>>, id: &str) -> Result<Vec<String>> {
+    if paths.get_ref().is_empty() {
+        return Err(src.error(
+            paths.span(),
+            format!("requirement `{id}` has empty `paths`"),
+            "list at least one glob relative to the evidence folder, e.g. paths = [\"audits/**/*pathway*\"]",
+        ));
+    }
+    paths
+        .get_ref()
+        .iter()
+        .map(|p| {
+            check_glob(p.get_ref()).map_err(|msg| {
+                src.error(
+                    p.span(),
+                    format!("invalid glob {:?} in `{id}`: {msg}", p.get_ref()),
+                    "globs are relative to the evidence folder: `*` matches within a folder, `**` across folders, `?` one character, `[abc]` a set",
+                )
+            })?;
+            Ok(p.get_ref().clone())
+        })
+        .collect()
+}
+
+/// An optional whole number that must lie in `range`: `None` when the key is left out.
+fn whole_number(
+    src: &Source<'_>,
+    value: Option<&Spanned<i64>>,
+    key: &str,
+    range: RangeInclusive<i64>,
+    help: &str,
+) -> Result<Option<u32>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let v = *value.get_ref();
+    match u32::try_from(v) {
+        Ok(n) if range.contains(&v) => Ok(Some(n)),
+        _ => Err(src.error(value.span(), format!("{key} = {v} is out of range"), help)),
     }
 }
 
@@ -411,13 +795,10 @@ fn check_glob(pattern: &str) -> std::result::Result<(), String> {
         .map_err(|e| e.kind().to_string())
 }
 
-fn non_empty<F>(value: &Spanned<String>, what: &str, at: &F) -> Result<String>
-where
-    F: Fn(Range<usize>, String, &str) -> Error,
-{
+fn non_empty(src: &Source<'_>, value: &Spanned<String>, what: &str) -> Result<String> {
     let v = value.get_ref().trim();
     if v.is_empty() {
-        return Err(at(
+        return Err(src.error(
             value.span(),
             format!("{what} is empty"),
             "write a short human-readable text",
@@ -426,17 +807,14 @@ where
     Ok(v.to_string())
 }
 
-fn identifier<F>(value: &Spanned<String>, what: &str, at: &F) -> Result<String>
-where
-    F: Fn(Range<usize>, String, &str) -> Error,
-{
+fn identifier(src: &Source<'_>, value: &Spanned<String>, what: &str) -> Result<String> {
     let v = value.get_ref();
     let ok = !v.is_empty()
         && v.len() <= 64
         && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if !ok {
-        return Err(at(
+        return Err(src.error(
             value.span(),
             format!("{what} {v:?} is not a valid id"),
             "use letters, digits, `.`, `-` or `_` (at most 64), e.g. \"P1\" or \"P1.2\"",
@@ -445,16 +823,13 @@ where
     Ok(v.clone())
 }
 
-fn toml_date<F>(value: &Spanned<toml::value::Datetime>, at: &F) -> Result<NaiveDate>
-where
-    F: Fn(Range<usize>, String, &str) -> Error,
-{
+fn toml_date(src: &Source<'_>, value: &Spanned<toml::value::Datetime>) -> Result<NaiveDate> {
     let dt = value.get_ref();
     let help = "write the visit date as a bare TOML date, e.g. date = 2021-01-18";
     match (dt.date, dt.time) {
         (Some(d), None) => NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())
-            .ok_or_else(|| at(value.span(), format!("{dt} is not a real date"), help)),
-        _ => Err(at(
+            .ok_or_else(|| src.error(value.span(), format!("{dt} is not a real date"), help)),
+        _ => Err(src.error(
             value.span(),
             format!("visit date {dt} must be a date without a time"),
             help,
@@ -595,6 +970,190 @@ paths = ["audits/**/*audit*"]
         assert!(msg.contains("invalid glob"), "{msg}");
         let (_, _, msg) = err_at(&GOOD.replace("audits/**/*audit*", "../secrets/*"));
         assert!(msg.contains(".."), "{msg}");
+    }
+
+    /// A manifest of one area with one requirement per glob list.
+    fn manifest_of(globs: &[&[&str]]) -> Manifest {
+        let requirement = |(i, paths): (usize, &&[&str])| Requirement {
+            id: format!("R{i}"),
+            title: "t".into(),
+            evidence: EvidenceKind::Other,
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+            min_files: 1,
+            max_age_days: None,
+            cadence: Cadence::None,
+            required: true,
+            owner: None,
+            notes: None,
+        };
+        Manifest {
+            path: "m.toml".into(),
+            text: String::new(),
+            visit: parse(GOOD).unwrap().visit,
+            areas: vec![Area {
+                id: "A".into(),
+                kind: AreaKind::Other,
+                title: "t".into(),
+                source: None,
+                requirements: globs.iter().enumerate().map(requirement).collect(),
+            }],
+        }
+    }
+
+    #[test]
+    fn literal_runs_hold_what_every_match_contains() {
+        let runs = |p: &str| {
+            let r = LiteralRuns::of(p);
+            let texts: Vec<String> = r
+                .runs
+                .iter()
+                .map(|f| String::from_utf8_lossy(f.needle()).into_owned())
+                .collect();
+            (texts, r.first_starts, r.last_ends)
+        };
+        assert_eq!(
+            runs("Audits/Pathway Plans/**/*plan*.PDF"),
+            (
+                vec![
+                    "audits".into(),
+                    "pathway plans".into(),
+                    "plan".into(),
+                    ".pdf".into()
+                ],
+                true,
+                true
+            )
+        );
+        assert_eq!(runs("**/*123*"), (vec!["123".into()], false, false));
+        // Nothing is read past a class, an alternation or an escape.
+        assert_eq!(runs("ab/[xy]cd/ef"), (vec!["ab".into()], true, false));
+        assert_eq!(runs("*ab{c,d}ef"), (vec!["ab".into()], false, false));
+        assert_eq!(runs("ab\\*cd"), (vec!["ab".into()], true, false));
+        assert_eq!(runs("*"), (vec![], false, false));
+        let r = LiteralRuns::of("audits/**/*plan*.pdf");
+        assert!(r.all_in(b"audits/2020/pathway plan 2020-10.pdf"));
+        assert!(!r.all_in(b"x/audits/2020/pathway plan 2020-10.pdf"));
+        assert!(!r.all_in(b"audits/2020/pathway plan 2020-10.pdf.docx"));
+        assert!(!r.all_in(b"audits/plan.pdf/x.pdf".split_at(11).0));
+        assert!(!r.all_in(b"audits.pdf"));
+    }
+
+    #[test]
+    fn matcher_lists_each_requirement_once_in_order() {
+        let m = manifest_of(&[&["**/*.pdf", "audits/**"], &["nothing/*"], &["**/*plan*"]]);
+        let mut matcher = m.matcher().unwrap();
+        assert_eq!(
+            matcher.requirements_matching("Audits/Plan.PDF").unwrap(),
+            [0, 2]
+        );
+        assert_eq!(
+            matcher.requirements_matching("other.txt").unwrap(),
+            [] as [usize; 0]
+        );
+    }
+
+    #[test]
+    fn matcher_stays_right_when_its_budget_drops_every_dfa() {
+        let globs: Vec<String> = (0..50).map(|i| format!("**/*n{i}n*")).collect();
+        let lists: Vec<[&str; 1]> = globs.iter().map(|g| [g.as_str()]).collect();
+        let refs: Vec<&[&str]> = lists.iter().map(|l| &l[..]).collect();
+        let mut matcher = manifest_of(&refs).matcher().unwrap();
+        matcher.engine_budget = 1;
+        for round in 0..2 {
+            for i in 0..50 {
+                let path = format!("dir/file n{i}n and N{}N.pdf", (i + 1) % 50);
+                let mut want = vec![i, (i + 1) % 50];
+                want.sort_unstable();
+                assert_eq!(
+                    matcher.requirements_matching(&path).unwrap(),
+                    want,
+                    "round {round}"
+                );
+            }
+        }
+        assert!(matcher.globs.iter().filter(|g| g.engine.is_some()).count() <= 1);
+    }
+
+    #[test]
+    fn a_glob_in_several_requirements_is_matched_once_for_all() {
+        let m = manifest_of(&[
+            &["**/*.pdf"],
+            &["x/*", "**/*.PDF"],
+            &["**/*.pdf", "**/*.pdf"],
+        ]);
+        let mut matcher = m.matcher().unwrap();
+        assert_eq!(matcher.globs.len(), 3, "`**/*.pdf` once, `x/*`, `**/*.PDF`");
+        assert_eq!(matcher.requirements_matching("a/b.pdf").unwrap(), [0, 1, 2]);
+        assert_eq!(matcher.requirements_matching("x/b.txt").unwrap(), [1]);
+    }
+
+    /// Glob pieces, each with texts it (nearly always) matches, so that generated paths
+    /// match as often as not.
+    const GLOB_PIECES: [(&str, &[&str]); 28] = [
+        ("a", &["a", "A"]),
+        ("b", &["b", "B"]),
+        ("A", &["a", "A"]),
+        ("ab", &["ab", "aB"]),
+        ("é", &["é"]),
+        ("É", &["É", "é"]),
+        ("/", &["/"]),
+        ("*", &["", "a", "ab.", "é"]),
+        ("**", &["", "a", "a/b"]),
+        ("**/", &["", "a/", "a/b/"]),
+        ("/**", &["/", "/a", "/a/b"]),
+        ("?", &["a", "é", "/"]),
+        ("[ab]", &["a", "B", "c"]),
+        ("[!a]", &["a", "b", "/"]),
+        ("[a-c]", &["b", "C", "d"]),
+        ("[é]", &["é", "e"]),
+        ("{a,b}", &["a", "b", "c"]),
+        ("{,x}", &["", "x"]),
+        ("\\*", &["*", "a"]),
+        ("\\a", &["a"]),
+        ("x", &["x", "X"]),
+        ("-", &["-"]),
+        (".", &["."]),
+        (",", &[","]),
+        ("!", &["!"]),
+        ("^", &["^"]),
+        ("]", &["]"]),
+        ("}", &["}"]),
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The matcher says what globset says, for every glob globset accepts, on paths
+        /// made to match it and on paths with pieces changed.
+        #[test]
+        fn matcher_agrees_with_globset(
+            pieces in proptest::collection::vec(
+                (0..GLOB_PIECES.len(), proptest::collection::vec(0usize..4, 3)),
+                1..8,
+            ),
+        ) {
+            let glob: String = pieces.iter().map(|(p, _)| GLOB_PIECES[*p].0).collect();
+            let Ok(expected) = build_glob(&glob).map(|g| g.compile_matcher()) else {
+                return Ok(());
+            };
+            let mut matcher = manifest_of(&[&[glob.as_str()]]).matcher().unwrap();
+            for variant in 0..3 {
+                let path: String = pieces
+                    .iter()
+                    .map(|(p, choice)| {
+                        let texts = GLOB_PIECES[*p].1;
+                        texts[choice[variant] % texts.len()]
+                    })
+                    .collect();
+                let got = !matcher.requirements_matching(&path).unwrap().is_empty();
+                proptest::prop_assert_eq!(
+                    got,
+                    expected.is_match(&path),
+                    "glob {:?} path {:?}",
+                    glob,
+                    path
+                );
+            }
+        }
     }
 
     #[test]

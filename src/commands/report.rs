@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 
 use super::{gaps_outcome, load_and_assess, note};
 use crate::config::ReportConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::report::{LinkStyle, Templates};
 use crate::util::printable;
 
 pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
+    refuse_out_in_evidence(&cfg.out, &cfg.input.evidence)?;
     let a = load_and_assess(&cfg.input)?.assessment;
     let templates = Templates::load(cfg.templates.as_deref())?;
     let prefix = relative_prefix(&cfg.out, &cfg.input.evidence);
@@ -23,6 +24,26 @@ pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
         a.summary.required_total
     ));
     Ok(gaps_outcome(&a))
+}
+
+/// The report must not be written inside the evidence folder: it would replace an evidence
+/// file of the same name, and be scanned as evidence next time. Both paths are resolved
+/// (`..`, links) before they are compared: the check `build` makes for its pack.
+fn refuse_out_in_evidence(out: &Path, evidence: &Path) -> Result<()> {
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let (Ok(d), Ok(ev)) = (dir.canonicalize(), evidence.canonicalize()) {
+        if d.starts_with(&ev) {
+            return Err(Error::input(
+                out,
+                "the report would be written inside the evidence folder",
+                "write it elsewhere with --out (the evidence folder is never written to, and a report there would be scanned as evidence next time)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The link prefix from a report at `out` to the evidence folder: relative when both are

@@ -70,7 +70,7 @@ pub fn render_text(scan: &Scan, a: &Assessment) -> String {
         let _ = writeln!(o);
         let _ = writeln!(o, "Skipped ({})", scan.skipped.len());
         for s in &scan.skipped {
-            let _ = writeln!(o, "  {}: {}", printable(&s.path), s.reason);
+            let _ = writeln!(o, "  {}: {}", printable(&s.path), printable(&s.reason));
         }
     }
     o

@@ -5,6 +5,9 @@
 //! replaces any of them with a file of the same name. HTML escaping is always on in the
 //! HTML registry and a Markdown escape in the Markdown one: file names and manifest text
 //! can hold anything, including markup.
+//!
+//! A custom template is code the program runs, so its depth is bounded (the `guard`
+//! module): a partial that includes itself is an error naming the file, not a crash.
 
 use std::path::Path;
 
@@ -15,11 +18,12 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use crate::assess::{
-    cadence_periods, AreaResult, Assessment, Counts, Rag, RequirementResult, Status,
+    cadence_periods, AreaResult, Assessment, Rag, RequirementResult, Status, StatusCounts,
 };
 use crate::dating::DateSource;
 use crate::error::{Error, Result};
 use crate::manifest::{AreaKind, Cadence};
+use crate::util::printable;
 
 pub const MARKDOWN: &str = "report.md.hbs";
 pub const HTML: &str = "report.html.hbs";
@@ -38,8 +42,14 @@ pub enum LinkStyle<'a> {
 }
 
 pub struct Templates {
-    markdown: Handlebars<'static>,
-    html: Handlebars<'static>,
+    markdown: Document,
+    html: Document,
+}
+
+/// One document's registry, and where its template came from (for messages).
+struct Document {
+    registry: Handlebars<'static>,
+    place: String,
 }
 
 impl Templates {
@@ -54,34 +64,23 @@ impl Templates {
                 ));
             }
         }
-        let source = |name: &str, default: &'static str| -> Result<String> {
-            match dir.map(|d| d.join(name)) {
-                Some(p) if p.is_file() => std::fs::read_to_string(&p)
-                    .map_err(|e| Error::io(p, "cannot read the template", e)),
-                _ => Ok(default.to_string()),
-            }
-        };
         let mut markdown = Handlebars::new();
         markdown.set_strict_mode(false);
         markdown.register_escape_fn(escape_markdown);
-        register(
-            &mut markdown,
-            MARKDOWN,
-            &source(MARKDOWN, DEFAULT_MARKDOWN)?,
-            dir,
-        )?;
         let mut html = Handlebars::new();
         html.register_escape_fn(handlebars::html_escape);
-        register(&mut html, HTML, &source(HTML, DEFAULT_HTML)?, dir)?;
-        Ok(Templates { markdown, html })
+        Ok(Templates {
+            markdown: Document::load(markdown, MARKDOWN, DEFAULT_MARKDOWN, dir)?,
+            html: Document::load(html, HTML, DEFAULT_HTML, dir)?,
+        })
     }
 
     pub fn markdown(&self, a: &Assessment, links: LinkStyle<'_>) -> Result<String> {
-        self.render(&self.markdown, MARKDOWN, &view(a, links))
+        self.markdown.render(MARKDOWN, &view(a, links))
     }
 
     pub fn html(&self, a: &Assessment, links: LinkStyle<'_>) -> Result<String> {
-        self.render(&self.html, HTML, &view(a, links))
+        self.html.render(HTML, &view(a, links))
     }
 
     /// [`Templates::html`] stating when the dashboard was made (see [`view_at`]).
@@ -91,7 +90,7 @@ impl Templates {
         links: LinkStyle<'_>,
         made_at: Option<&str>,
     ) -> Result<String> {
-        self.render(&self.html, HTML, &view_at(a, links, made_at))
+        self.html.render(HTML, &view_at(a, links, made_at))
     }
 
     /// The view ([`view_at`]) made ready for rendering, once for several documents: a
@@ -108,48 +107,247 @@ impl Templates {
     /// Renders the Markdown report straight into `w`, without building the whole document
     /// in memory first.
     pub fn markdown_to(&self, ctx: &handlebars::Context, w: &mut dyn std::io::Write) -> Result<()> {
-        self.markdown
-            .render_with_context_to_write(MARKDOWN, ctx, w)
-            .map_err(|e| render_error(MARKDOWN, e))
+        self.markdown.render_to(MARKDOWN, ctx, w)
     }
 
     /// Renders the dashboard straight into `w`; see [`Templates::markdown_to`].
     pub fn html_to(&self, ctx: &handlebars::Context, w: &mut dyn std::io::Write) -> Result<()> {
-        self.html
-            .render_with_context_to_write(HTML, ctx, w)
-            .map_err(|e| render_error(HTML, e))
-    }
-
-    fn render(&self, hb: &Handlebars<'static>, name: &str, data: &Value) -> Result<String> {
-        hb.render(name, data).map_err(|e| render_error(name, e))
+        self.html.render_to(HTML, ctx, w)
     }
 }
 
-fn render_error(name: &str, e: handlebars::RenderError) -> Error {
+impl Document {
+    /// Registers `DIR/<name>` when that file exists, else the embedded `default`.
+    fn load(
+        mut registry: Handlebars<'static>,
+        name: &str,
+        default: &str,
+        dir: Option<&Path>,
+    ) -> Result<Document> {
+        let (text, place) = match dir.map(|d| d.join(name)) {
+            Some(p) if p.is_file() => {
+                let text = std::fs::read_to_string(&p)
+                    .map_err(|e| Error::io(&p, "cannot read the template", e))?;
+                (text, printable(&p.display().to_string()))
+            }
+            _ => (default.to_string(), format!("{name} (embedded)")),
+        };
+        let template =
+            guard::compile(name, &text).map_err(|message| template_error(&place, message))?;
+        registry.register_template(name, template);
+        registry.register_helper(guard::HELPER, Box::new(guard::PartialLevel));
+        Ok(Document { registry, place })
+    }
+
+    fn render(&self, name: &str, data: &Value) -> Result<String> {
+        self.registry
+            .render(name, data)
+            .map_err(|e| template_error(&self.place, e.to_string()))
+    }
+
+    fn render_to(
+        &self,
+        name: &str,
+        ctx: &handlebars::Context,
+        w: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        self.registry
+            .render_with_context_to_write(name, ctx, w)
+            .map_err(|e| template_error(&self.place, e.to_string()))
+    }
+}
+
+/// A template that failed to compile or render, named by its file; the message may quote
+/// the template's text, so each line is made safe to print.
+fn template_error(place: &str, message: String) -> Error {
     Error::Template {
-        place: name.to_string(),
-        message: e.to_string(),
+        place: place.to_string(),
+        message: message
+            .lines()
+            .map(printable)
+            .collect::<Vec<_>>()
+            .join("\n"),
         help: "fix the template, or remove it to use the built-in one",
     }
 }
 
-fn register(
-    hb: &mut Handlebars<'static>,
-    name: &str,
-    text: &str,
-    dir: Option<&Path>,
-) -> Result<()> {
-    hb.register_template_string(name, text).map_err(|e| {
-        let place = dir.map_or_else(
-            || "(embedded)".into(),
-            |d| d.join(name).display().to_string(),
-        );
-        Error::Template {
-            place,
-            message: e.to_string(),
-            help: "fix the template, or remove it to use the built-in one",
+/// Bounds on how deeply a template nests while it renders. Handlebars renders by recursion
+/// and sets no bound of its own: an inline partial that included itself recursed until the
+/// stack overflowed and the process aborted. Here every inline partial's body is wrapped in
+/// a helper that counts what is open, and a template whose blocks nest deeper than
+/// [`MAX_LEVELS`] is refused when loaded, so rendering never goes deeper than
+/// `2 * MAX_LEVELS` levels. Measured, the deepest template allowed renders in 512 KiB of
+/// stack but not in 384 KiB (debug and release builds alike); the smallest stack it gets
+/// is a spawned thread's 2 MiB (the pack renders `index.html` on one), and a test renders
+/// it on 1 MiB. Partials are bounded apart ([`MAX_PARTIALS`]) because handlebars copies
+/// the data each partial sees: at the top level, the whole view.
+mod guard {
+    use std::cell::Cell;
+
+    use handlebars::template::{Parameter, Template, TemplateElement};
+    use handlebars::{
+        Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext,
+        RenderErrorReason, Renderable,
+    };
+    use serde_json::json;
+
+    /// The helper an inline partial's body is wrapped in; no template names it.
+    pub const HELPER: &str = "__evpack_partial_level";
+    /// Levels of blocks a template may nest, and levels open at once through partials.
+    pub const MAX_LEVELS: usize = 128;
+    /// Inline partials open at once.
+    pub const MAX_PARTIALS: usize = 16;
+
+    thread_local! {
+        /// Levels and partials open in the render on this thread.
+        static OPEN: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    }
+
+    /// Compiles `text` (the template `name`), refuses it if its blocks nest too deep, and
+    /// wraps each inline partial's body in [`HELPER`].
+    pub fn compile(name: &str, text: &str) -> Result<Template, String> {
+        let mut template =
+            Template::compile_with_name(text, name.to_owned()).map_err(|e| e.to_string())?;
+        let depth = nesting(&template);
+        if depth > MAX_LEVELS {
+            return Err(format!(
+                "blocks nest {depth} deep, more than the {MAX_LEVELS} evpack renders"
+            ));
         }
-    })
+        wrap_inline_partials(&mut template)?;
+        Ok(template)
+    }
+
+    /// How deep blocks (and subexpressions) nest in `t`.
+    fn nesting(t: &Template) -> usize {
+        t.elements.iter().map(element_nesting).max().unwrap_or(0)
+    }
+
+    fn element_nesting(e: &TemplateElement) -> usize {
+        let params = |params: &[Parameter]| params.iter().map(param_nesting).max().unwrap_or(0);
+        let inner = |t: &Option<Template>| t.as_ref().map_or(0, nesting);
+        match e {
+            TemplateElement::Expression(h) | TemplateElement::HtmlExpression(h) => {
+                params(&h.params).max(param_nesting(&h.name))
+            }
+            TemplateElement::HelperBlock(h) => {
+                1 + params(&h.params)
+                    .max(inner(&h.template))
+                    .max(inner(&h.inverse))
+            }
+            TemplateElement::DecoratorExpression(d) | TemplateElement::PartialExpression(d) => {
+                params(&d.params).max(param_nesting(&d.name))
+            }
+            TemplateElement::DecoratorBlock(d) | TemplateElement::PartialBlock(d) => {
+                1 + params(&d.params).max(inner(&d.template))
+            }
+            _ => 0,
+        }
+    }
+
+    fn param_nesting(p: &Parameter) -> usize {
+        match p {
+            Parameter::Subexpression(s) => 1 + element_nesting(&s.element),
+            _ => 0,
+        }
+    }
+
+    fn wrap_inline_partials(t: &mut Template) -> Result<(), String> {
+        for (i, e) in t.elements.iter_mut().enumerate() {
+            match e {
+                TemplateElement::HelperBlock(h) => {
+                    for inner in [&mut h.template, &mut h.inverse].into_iter().flatten() {
+                        wrap_inline_partials(inner)?;
+                    }
+                }
+                TemplateElement::DecoratorBlock(d) | TemplateElement::PartialBlock(d) => {
+                    if let Some(body) = &mut d.template {
+                        wrap_inline_partials(body)?;
+                    }
+                    if matches!(&d.name, Parameter::Name(n) if n == "inline") {
+                        let name = d.params.first().cloned();
+                        let mut guarded = wrapped(d.template.take(), name)?;
+                        // Errors in the wrapper point at the partial's definition.
+                        if let Some(at) = t.mapping.get(i) {
+                            guarded.mapping = vec![at.clone()];
+                        }
+                        d.template = Some(guarded);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `{{#__evpack_partial_level WEIGHT NAME}}body{{/__evpack_partial_level}}`, where
+    /// WEIGHT is the levels the body opens (its own nesting, and one for the partial).
+    fn wrapped(body: Option<Template>, name: Option<Parameter>) -> Result<Template, String> {
+        let weight = body.as_ref().map_or(0, nesting) + 1;
+        let mut stub = Template::compile(&format!("{{{{#{HELPER} 0 0}}}}{{{{/{HELPER}}}}}"))
+            .map_err(|e| e.to_string())?;
+        let Some(TemplateElement::HelperBlock(h)) = stub.elements.first_mut() else {
+            return Err("internal error: the partial guard did not compile to a block".into());
+        };
+        h.params = vec![
+            Parameter::Literal(json!(weight)),
+            name.unwrap_or_else(|| Parameter::Literal(json!("?"))),
+        ];
+        h.template = body;
+        Ok(stub)
+    }
+
+    /// The helper of [`wrapped`]: opens the partial's levels, renders its body, closes them.
+    pub struct PartialLevel;
+
+    impl HelperDef for PartialLevel {
+        fn call<'reg: 'rc, 'rc>(
+            &self,
+            h: &Helper<'rc>,
+            r: &'reg Handlebars<'reg>,
+            ctx: &'rc Context,
+            rc: &mut RenderContext<'reg, 'rc>,
+            out: &mut dyn Output,
+        ) -> HelperResult {
+            let weight = h.param(0).and_then(|p| p.value().as_u64()).unwrap_or(1);
+            let name = h.param(1).and_then(|p| p.value().as_str()).unwrap_or("?");
+            let _open = Open::enter(usize::try_from(weight).unwrap_or(usize::MAX), name)?;
+            match h.template() {
+                Some(t) => t.render(r, ctx, rc, out),
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// What one partial opened; closing it (on drop, also on an error) restores the count.
+    struct Open((usize, usize));
+
+    impl Open {
+        fn enter(weight: usize, name: &str) -> Result<Open, RenderErrorReason> {
+            let before = OPEN.get();
+            let (levels, partials) = (before.0.saturating_add(weight), before.1 + 1);
+            if partials > MAX_PARTIALS {
+                return Err(RenderErrorReason::Other(format!(
+                    "inline partials open more than {MAX_PARTIALS} deep at `{name}`: \
+                     does it include itself without end?"
+                )));
+            }
+            if levels > MAX_LEVELS {
+                return Err(RenderErrorReason::Other(format!(
+                    "blocks and inline partials nest more than {MAX_LEVELS} levels deep \
+                     at `{name}`: does it include itself without end?"
+                )));
+            }
+            OPEN.set((levels, partials));
+            Ok(Open(before))
+        }
+    }
+
+    impl Drop for Open {
+        fn drop(&mut self) {
+            OPEN.set(self.0);
+        }
+    }
 }
 
 /// A JSON object of the named fields of a struct. The view copies each struct's own fields
@@ -244,20 +442,15 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
 
 fn area_view(area: &AreaResult, href: &dyn Fn(&str) -> String, anchors: &mut Anchors) -> Value {
     let mut v = fields!(area; id, kind, kind_label, title, source, rag);
-    let mut required = Counts::default();
-    let mut advisory = Counts::default();
+    let mut required = StatusCounts::default();
+    let mut advisory = StatusCounts::default();
     for r in &area.requirements {
         let c = if r.required {
             &mut required
         } else {
             &mut advisory
         };
-        match r.status {
-            Status::Met => c.met += 1,
-            Status::Partial => c.partial += 1,
-            Status::Stale => c.stale += 1,
-            Status::Missing => c.missing += 1,
-        }
+        c.add(r.status);
     }
     let reqs: Vec<Value> = area
         .requirements
@@ -346,8 +539,6 @@ fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
         .collect()
 }
 
-/// Areas in fixed kind order (priorities first, as Ofsted reads them), each group holding
-/// the already-built area views in manifest order; empty groups are left out.
 /// An area's tile: the area view without its requirements (the sections list those from
 /// the top-level `areas`, so the requirement views are not held twice).
 fn tile(area: &Value) -> Value {
@@ -385,6 +576,8 @@ fn grouped(a: &Assessment, areas: Vec<Value>) -> Vec<Value> {
     ranked.into_iter().map(|(_, v)| v).collect()
 }
 
+/// Areas in fixed kind order (priorities first, as Ofsted reads them), each group holding
+/// the already-built area views in manifest order; empty groups are left out.
 fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
     const ORDER: [(AreaKind, &str, &str); 4] = [
         (
@@ -432,95 +625,131 @@ fn area_groups(a: &Assessment, areas: &[Value]) -> Value {
 /// requirement with that cadence, a cell per period saying whether a file covers it and
 /// which. Columns come from the window, not from the rows, so every row lines up.
 fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
-    let mut grids = Vec::new();
-    for (cadence, heading, anchor) in [
+    [
         (Cadence::Monthly, "Monthly evidence", "grid-monthly"),
         (Cadence::Quarterly, "Quarterly evidence", "grid-quarterly"),
-    ] {
+    ]
+    .into_iter()
+    .filter_map(|(cadence, heading, anchor)| {
         let columns = cadence_periods(cadence, a.window);
-        let mut rows = Vec::new();
-        for (area, area_v) in a.areas.iter().zip(areas) {
-            let req_views = area_v.get("requirements").and_then(Value::as_array);
-            for (r, rv) in area
-                .requirements
-                .iter()
-                .zip(req_views.into_iter().flatten())
-            {
-                if r.cadence != cadence {
-                    continue;
-                }
-                let periods = rv.get("periods").and_then(Value::as_array);
-                let cells: Vec<Value> = columns
-                    .iter()
-                    .map(|(label, start, _)| {
-                        let p = periods
-                            .into_iter()
-                            .flatten()
-                            .find(|p| p.get("label").and_then(Value::as_str) == Some(label));
-                        let covered = p
-                            .and_then(|p| p.get("covered"))
-                            .and_then(Value::as_bool)
-                            .unwrap_or(false);
-                        let mut cell = json!({
-                            "label": label,
-                            "heading": period_heading(cadence, *start),
-                            "covered": covered,
-                            "word": if covered { "Covered" } else { "Not covered" },
-                            "class": if covered { "cell-covered" } else { "cell-gap" },
-                        });
-                        cell["files"] = p
-                            .and_then(|p| p.get("file_links"))
-                            .cloned()
-                            .unwrap_or_else(|| json!([]));
-                        cell
-                    })
-                    .collect();
-                let covered = cells.iter().filter(|c| c["covered"] == true).count();
-                let mut row = json!({
-                    "id": r.id,
-                    "title": r.title,
-                    "area_id": area.id,
-                    "required": r.required,
-                    "required_word": rv.get("required_word"),
-                    "anchor": rv.get("anchor"),
-                    "status": r.status,
-                    "status_word": rv.get("status_word"),
-                    "status_class": rv.get("status_class"),
-                    "covered": covered,
-                });
-                row["cells"] = Value::Array(cells);
-                rows.push(row);
-            }
-        }
-        if rows.is_empty() {
-            continue;
-        }
-        let cols: Vec<Value> = columns
-            .iter()
-            .map(|(label, start, end)| {
-                json!({
-                    "label": label,
-                    "heading": period_heading(cadence, *start),
-                    "start": start,
-                    "end": end,
-                })
-            })
-            .collect();
-        let mut grid = json!({
-            "cadence": cadence,
-            "heading": heading,
-            "anchor": anchor,
-            "period_word": if cadence == Cadence::Monthly { "month" } else { "quarter" },
-            "column_count": cols.len(),
-        });
-        grid["columns"] = Value::Array(cols);
-        grid["rows"] = Value::Array(rows);
-        grids.push(grid);
-    }
-    Value::Array(grids)
+        let rows = grid_rows(a, areas, cadence, &columns);
+        (!rows.is_empty()).then(|| grid(cadence, heading, anchor, &columns, rows))
+    })
+    .collect()
 }
 
-fn counts_row(label: &str, c: &Counts) -> Value {
+/// A grid's columns and rows, with its heading and anchor.
+fn grid(
+    cadence: Cadence,
+    heading: &str,
+    anchor: &str,
+    columns: &[(String, NaiveDate, NaiveDate)],
+    rows: Vec<Value>,
+) -> Value {
+    let cols: Vec<Value> = columns
+        .iter()
+        .map(|(label, start, end)| {
+            json!({
+                "label": label,
+                "heading": period_heading(cadence, *start),
+                "start": start,
+                "end": end,
+            })
+        })
+        .collect();
+    let mut grid = json!({
+        "cadence": cadence,
+        "heading": heading,
+        "anchor": anchor,
+        "period_word": if cadence == Cadence::Monthly { "month" } else { "quarter" },
+        "column_count": cols.len(),
+    });
+    grid["columns"] = Value::Array(cols);
+    grid["rows"] = Value::Array(rows);
+    grid
+}
+
+/// A row per requirement with `cadence`, in manifest order, from the requirement views
+/// already built (`areas`).
+fn grid_rows(
+    a: &Assessment,
+    areas: &[Value],
+    cadence: Cadence,
+    columns: &[(String, NaiveDate, NaiveDate)],
+) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for (area, area_v) in a.areas.iter().zip(areas) {
+        let req_views = area_v.get("requirements").and_then(Value::as_array);
+        for (r, rv) in area
+            .requirements
+            .iter()
+            .zip(req_views.into_iter().flatten())
+        {
+            if r.cadence == cadence {
+                rows.push(grid_row(area, r, rv, cadence, columns));
+            }
+        }
+    }
+    rows
+}
+
+fn grid_row(
+    area: &AreaResult,
+    r: &RequirementResult,
+    rv: &Value,
+    cadence: Cadence,
+    columns: &[(String, NaiveDate, NaiveDate)],
+) -> Value {
+    let periods = rv.get("periods").and_then(Value::as_array);
+    let cells: Vec<Value> = columns
+        .iter()
+        .map(|(label, start, _)| {
+            let period = periods
+                .into_iter()
+                .flatten()
+                .find(|p| p.get("label").and_then(Value::as_str) == Some(label));
+            grid_cell(label, period_heading(cadence, *start), period)
+        })
+        .collect();
+    let covered = cells.iter().filter(|c| c["covered"] == true).count();
+    let mut row = json!({
+        "id": r.id,
+        "title": r.title,
+        "area_id": area.id,
+        "required": r.required,
+        "required_word": rv.get("required_word"),
+        "anchor": rv.get("anchor"),
+        "status": r.status,
+        "status_word": rv.get("status_word"),
+        "status_class": rv.get("status_class"),
+        "covered": covered,
+    });
+    row["cells"] = Value::Array(cells);
+    row
+}
+
+/// One period of a row: covered or not, in words and as a class, with the files dated in
+/// it (`period` is the requirement's period view, if it has that period).
+fn grid_cell(label: &str, heading: String, period: Option<&Value>) -> Value {
+    let covered = period
+        .and_then(|p| p.get("covered"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut cell = json!({
+        "label": label,
+        "heading": heading,
+        "covered": covered,
+        "word": if covered { "Covered" } else { "Not covered" },
+        "class": if covered { "cell-covered" } else { "cell-gap" },
+    });
+    cell["files"] = period
+        .and_then(|p| p.get("file_links"))
+        .cloned()
+        .unwrap_or_else(|| json!([]));
+    cell
+}
+
+fn counts_row(label: &str, c: &StatusCounts) -> Value {
     json!({
         "label": label,
         "met": c.met,
@@ -550,7 +779,7 @@ fn rag_words(r: Rag) -> (&'static str, &'static str) {
 }
 
 /// "1 partial, 2 stale" for an area's required items not met; empty when all are met.
-fn not_met_words(c: &Counts) -> String {
+fn not_met_words(c: &StatusCounts) -> String {
     [
         (c.partial, "partial"),
         (c.stale, "stale"),
@@ -625,7 +854,9 @@ pub fn percent_encode(s: &str) -> String {
 
 /// Escapes text for Markdown: characters with Markdown meaning are backslash-escaped, HTML
 /// specials become entities (Markdown passes raw HTML through) and line breaks become
-/// spaces so a title cannot break a table row.
+/// spaces so a title cannot break a table row. Other control characters and the bidi
+/// controls (which reorder what follows them, so that `gpj.exe` can show as `exe.jpg`)
+/// are dropped: the report is read on terminals (`gaps --format md`) and in viewers.
 pub fn escape_markdown(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -638,11 +869,16 @@ pub fn escape_markdown(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
-            c if c.is_control() => {}
+            c if c.is_control() || is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
     out
+}
+
+/// The Unicode bidirectional formatting characters: marks, embeddings, overrides, isolates.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -665,14 +901,14 @@ mod tests {
 
     #[test]
     fn words_for_counts_and_periods() {
-        let c = Counts {
+        let c = StatusCounts {
             met: 3,
             partial: 1,
             stale: 0,
             missing: 2,
         };
         assert_eq!(not_met_words(&c), "1 partial, 2 missing");
-        assert_eq!(not_met_words(&Counts::default()), "");
+        assert_eq!(not_met_words(&StatusCounts::default()), "");
         let oct = NaiveDate::from_ymd_opt(2020, 10, 1).unwrap();
         assert_eq!(period_heading(Cadence::Monthly, oct), "Oct 2020");
         assert_eq!(period_heading(Cadence::Quarterly, oct), "Q4 2020");
@@ -733,9 +969,34 @@ mod tests {
         );
     }
 
+    /// Wrapping inline partials in the depth guard changes nothing they render.
+    #[test]
+    fn guarded_inline_partials_render_as_handlebars_renders_them() {
+        let text = "{{#*inline \"row\"}}  <li>{{name}} {{@index}} {{../title}}</li>\n{{/inline}}\
+                    <ul>\n{{#each list}}\n  {{> row name=this}}\n{{/each}}\n</ul>\n\
+                    {{#*inline \"outer\"}}[{{> row name=\"x\"}}]{{/inline}}{{> outer}}\
+                    {{#> missing}}fallback {{title}}{{/missing}}";
+        let data = json!({"list": ["a", "b"], "title": "T"});
+        let mut plain = Handlebars::new();
+        plain.register_template_string("t", text).unwrap();
+        let mut guarded = Handlebars::new();
+        guarded.register_template("t", guard::compile("t", text).unwrap());
+        guarded.register_helper(guard::HELPER, Box::new(guard::PartialLevel));
+        let expected = plain.render("t", &data).unwrap();
+        assert!(
+            expected.contains("<li>a 0 </li>") && expected.contains("fallback T"),
+            "{expected}"
+        );
+        assert_eq!(guarded.render("t", &data).unwrap(), expected);
+    }
+
     #[test]
     fn escapes_markdown() {
         assert_eq!(escape_markdown("a|b <img>"), "a\\|b &lt;img&gt;");
         assert_eq!(escape_markdown("line\nbreak"), "line break");
+        assert_eq!(
+            escape_markdown("a\u{202E}fdp.exe\u{1b}[2J"),
+            "afdp.exe\\[2J"
+        );
     }
 }

@@ -203,7 +203,12 @@ fn gaps(a: &Assessment, p: &Paint, o: &mut String) {
                     sk.serves.join(", ")
                 )
             };
-            let _ = writeln!(o, "  {}: {}{serves}", printable(&sk.path), sk.reason);
+            let _ = writeln!(
+                o,
+                "  {}: {}{serves}",
+                printable(&sk.path),
+                printable(&sk.reason)
+            );
         }
     }
 }

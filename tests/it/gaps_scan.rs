@@ -431,3 +431,28 @@ fn control_characters_and_non_utf8_names_cannot_reach_the_terminal_raw() {
     assert_eq!(files.len(), 2, "{files:?}");
     assert_eq!(requirement(&v, "R")["files"][0]["date"], "2020-12-02");
 }
+
+#[test]
+fn bidi_controls_in_names_never_reach_the_markdown_report() {
+    let env = TestEnv::new();
+    env.file("audits/Audit \u{202E}fdp.exe 2020-12-01.md", "x");
+    env.file("audits/Plan \u{2067}x\u{2069} 2020-12-02.md", "x");
+    env.manifest(&single(&["audits/*"], ""));
+    let out = env
+        .cmd()
+        .args(["gaps", "-m", "manifest.toml", "--format", "md"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    for c in ['\u{202E}', '\u{2067}', '\u{2069}'] {
+        assert!(!md.contains(c), "{c:?} in {md}");
+    }
+    assert!(md.contains("Audit fdp.exe 2020-12-01.md"), "{md}");
+    assert!(md.contains("Plan x 2020-12-02.md"), "{md}");
+}

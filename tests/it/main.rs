@@ -9,6 +9,7 @@ mod build_zip64;
 mod gaps;
 mod gaps_dates;
 mod gaps_manifest;
+mod gaps_scale;
 mod gaps_scan;
 mod report;
 mod scan_race;

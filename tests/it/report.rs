@@ -184,7 +184,7 @@ fn report_links_lead_to_the_evidence_files() {
     let html = sample_report(&out);
     let mut checked = 0;
     for href in hrefs(&html).into_iter().filter(|h| !h.starts_with('#')) {
-        let target = dir.path().join(percent_decode(&href));
+        let target = dir.path().join(crate::support::pack::percent_decode(&href));
         assert!(target.is_file(), "link {href} leads nowhere");
         checked += 1;
     }
@@ -405,20 +405,176 @@ fn hrefs(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
+// Issue 10, item 8: `report --out` could overwrite an evidence file.
+
+/// A folder whose evidence holds an HTML file, with a manifest that asks for it.
+fn evidence_with_html() -> TestEnv {
+    let env = TestEnv::new();
+    env.file("dashboard.html", "evidence, not a report\n")
+        .file("sub/notes 2020-12-01.md", "notes\n");
+    env.manifest(&crate::support::gaps::single(&["**/*"], ""));
+    env
+}
+
+#[test]
+fn report_refuses_to_write_into_the_evidence_folder_however_the_path_is_written() {
+    let env = evidence_with_html();
+    std::os::unix::fs::symlink("evidence", env.root().join("evidence-link")).expect("link");
+    for out in [
+        "evidence/dashboard.html",
+        "./evidence/../evidence/dashboard.html",
+        "evidence-link/dashboard.html",
+        "evidence/sub/new report.html",
+    ] {
+        let got = env
+            .cmd()
+            .args([
+                "report",
+                "--manifest",
+                "manifest.toml",
+                "--evidence",
+                "evidence",
+            ])
+            .args(["--out", out])
+            .output()
+            .expect("run evpack report");
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "--out {out}: {stderr}");
+        assert!(
+            stderr.contains(out) && stderr.contains("inside the evidence folder"),
+            "--out {out}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(env.evidence().join("dashboard.html")).expect("read"),
+            "evidence, not a report\n",
+            "--out {out} changed the evidence"
+        );
+        assert!(!env.evidence().join("sub/new report.html").exists());
     }
-    String::from_utf8(out).expect("utf-8 path")
+    // Beside the evidence folder is fine.
+    env_report(&env, &env.root().join("readiness.html"), 0);
+}
+
+// Issue 10, item 9: a recursive inline partial overflowed the stack (exit 134).
+
+/// Templates that include themselves without end: directly, through a second partial, and
+/// inside blocks (which reach the limit on levels before the one on partials).
+const RECURSIVE_TEMPLATES: [&str; 3] = [
+    r#"{{#*inline "loop"}}x{{> loop}}{{/inline}}{{> loop}}"#,
+    r#"{{#*inline "a"}}<{{> b}}>{{/inline}}{{#*inline "b"}}[{{> a}}]{{/inline}}{{> a}}"#,
+    r#"{{#*inline "deep"}}{{#if visit}}{{#if visit}}{{#if visit}}{{#if visit}}{{#if visit}}{{#if visit}}{{#if visit}}{{#if visit}}{{#if visit}}{{> deep}}{{/if}}{{/if}}{{/if}}{{/if}}{{/if}}{{/if}}{{/if}}{{/if}}{{/if}}{{/inline}}{{#if visit}}{{> deep}}{{/if}}"#,
+];
+
+/// Writes `tpl/NAME` (beside the evidence) holding `text`; returns the path as the
+/// commands here name it (`--templates tpl`).
+fn templates_dir(env: &TestEnv, name: &str, text: &str) -> String {
+    let dir = env.root().join("tpl");
+    std::fs::create_dir_all(&dir).expect("mkdir tpl");
+    std::fs::write(dir.join(name), text).expect("write the template");
+    format!("tpl/{name}")
+}
+
+#[test]
+fn a_recursive_inline_partial_is_an_error_naming_the_template_not_a_crash() {
+    for text in RECURSIVE_TEMPLATES {
+        let env = evidence_with_html();
+        let html = templates_dir(&env, "report.html.hbs", text);
+        let got = env
+            .cmd()
+            .args([
+                "report",
+                "-m",
+                "manifest.toml",
+                "-e",
+                "evidence",
+                "--out",
+                "r.html",
+            ])
+            .args(["--templates", "tpl"])
+            .output()
+            .expect("run evpack report");
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "{text}: {stderr}");
+        assert!(
+            stderr.contains(&html) && stderr.contains("include itself"),
+            "{text}: {stderr}"
+        );
+        assert!(!env.root().join("r.html").exists());
+
+        // The pack renders both documents, the Markdown one too.
+        std::fs::remove_file(env.root().join(&html)).expect("remove");
+        let md = templates_dir(&env, "report.md.hbs", text);
+        let got = crate::support::pack::build_cmd(&env, &["--out", "p.zip", "--templates", "tpl"])
+            .output()
+            .expect("run evpack build");
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "{text}: {stderr}");
+        assert!(
+            stderr.contains(&md) && stderr.contains("include itself"),
+            "{text}: {stderr}"
+        );
+        assert!(!env.root().join("p.zip").exists());
+    }
+}
+
+/// The deepest template the limits allow: 16 inline partials open at once, each opening 8
+/// levels (itself and 7 blocks), called from under 127 blocks. `body` goes in the last.
+fn deepest_template(partials: usize, blocks_in_last: usize, body: &str) -> String {
+    let mut t = String::new();
+    for i in 0..partials {
+        let (blocks, inner) = if i + 1 < partials {
+            (7, format!("{{{{> p{}}}}}", i + 1))
+        } else {
+            (blocks_in_last, body.to_string())
+        };
+        t += &format!(
+            "{{{{#*inline \"p{i}\"}}}}{}{inner}{}{{{{/inline}}}}",
+            "{{#if visit}}".repeat(blocks),
+            "{{/if}}".repeat(blocks)
+        );
+    }
+    t + &"{{#if visit}}".repeat(127) + "{{> p0}}" + &"{{/if}}".repeat(127)
+}
+
+/// The bound is real: the deepest template allowed renders where the stack is smallest
+/// (the pack renders index.html on a spawned thread, 2 MiB by default), even with half
+/// that stack, and one level more is an error.
+#[test]
+fn the_deepest_template_allowed_renders_in_a_pack_and_one_level_more_is_an_error() {
+    let env = evidence_with_html();
+    templates_dir(&env, "report.html.hbs", &deepest_template(16, 7, "deepest"));
+    let got = crate::support::pack::build_cmd(&env, &["--out", "p.zip", "--templates", "tpl"])
+        .env("RUST_MIN_STACK", (1 << 20).to_string())
+        .output()
+        .expect("run evpack build");
+    assert_eq!(
+        got.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    let entries = crate::support::pack::read_pack(&env.root().join("p.zip"));
+    let index = entries
+        .iter()
+        .find(|e| e.name.ends_with("/index.html"))
+        .expect("index.html in the pack");
+    assert_eq!(String::from_utf8_lossy(&index.bytes), "deepest");
+
+    for (what, text) in [
+        ("a 17th partial", deepest_template(17, 0, "deeper")),
+        ("a 129th level", deepest_template(16, 8, "deeper")),
+        (
+            "129 blocks",
+            "{{#if visit}}".repeat(129) + "x" + &"{{/if}}".repeat(129),
+        ),
+    ] {
+        let html = templates_dir(&env, "report.html.hbs", &text);
+        let got = crate::support::pack::build_cmd(&env, &["--out", "q.zip", "--templates", "tpl"])
+            .output()
+            .expect("run evpack build");
+        let stderr = String::from_utf8_lossy(&got.stderr);
+        assert_eq!(got.status.code(), Some(2), "{what}: {stderr}");
+        assert!(stderr.contains(&html), "{what}: {stderr}");
+        assert!(!env.root().join("q.zip").exists(), "{what}");
+    }
 }
