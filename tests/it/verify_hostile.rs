@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::support::memory;
 use crate::support::pack::{build_ok, sample_env};
 use crate::support::rawzip::{self as raw, RawEntry};
 use crate::support::{evpack_bin, TestEnv};
@@ -19,74 +20,12 @@ use crate::support::{evpack_bin, TestEnv};
 /// The most memory `evpack verify` may use on hostile input, in KiB (the README's bound).
 const MEMORY_LIMIT_KIB: i64 = 256 * 1024;
 
-/// Environment of the helper below: the folder to run in, and evpack's arguments (one a line).
-const MEASURE_DIR: &str = "EVPACK_TEST_MEASURE_DIR";
-const MEASURE_ARGS: &str = "EVPACK_TEST_MEASURE_ARGS";
-/// What the helper prints: `<mark> <exit code> <peak RSS in KiB>` (after libtest's own
-/// words on the same line).
-const MEASURE_MARK: &str = "evpack-peak-rss:";
-
-/// Runs `evpack ARGS` in `dir` and returns its exit code, its peak resident memory in KiB,
-/// and its standard output (in `dir/stdout`).
-///
-/// The peak is the kernel's own count (`getrusage(RUSAGE_CHILDREN)`, the largest peak of
-/// any child waited for), read in a process whose only child is evpack: this test binary,
-/// run again for [`measured_child`] alone. Tests run on threads of one process, so read
-/// here it would include every other test's children.
+/// Runs `evpack ARGS` in `dir` with its peak memory measured (see `support::memory`);
+/// returns its exit code, its peak resident memory in KiB and its standard output.
 fn run_measured(dir: &Path, args: &[&str]) -> (i32, i64, Vec<u8>) {
-    let out = Command::new(std::env::current_exe().expect("the test binary"))
-        .args([
-            "--exact",
-            "verify_hostile::measured_child",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(MEASURE_DIR, dir)
-        .env(MEASURE_ARGS, args.join("\n"))
-        .output()
-        .expect("run the measuring helper");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text
-        .lines()
-        .find_map(|l| l.split_once(MEASURE_MARK).map(|(_, rest)| rest))
-        .unwrap_or_else(|| panic!("no measurement from the helper:\n{text}"));
-    let mut fields = line
-        .split_whitespace()
-        .map(|f| f.parse::<i64>().expect("a number"));
-    let (code, kib) = (fields.next().expect("code"), fields.next().expect("kib"));
-    let stdout = std::fs::read(dir.join("stdout")).expect("evpack's output");
-    (code as i32, kib, stdout)
-}
-
-/// Not a test of its own: [`run_measured`] runs it in a fresh process. Without the
-/// environment it sets, it does nothing.
-#[test]
-#[ignore = "a helper that run_measured starts in a process of its own"]
-fn measured_child() {
-    let (Some(dir), Some(args)) = (
-        std::env::var_os(MEASURE_DIR),
-        std::env::var(MEASURE_ARGS).ok(),
-    ) else {
-        return;
-    };
-    let dir = Path::new(&dir);
-    let stdout = std::fs::File::create(dir.join("stdout")).expect("create stdout file");
-    let status = Command::new(evpack_bin())
-        .args(args.lines())
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdout(stdout)
-        .stderr(Stdio::null())
-        .status()
-        .expect("run evpack");
-    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
-        .expect("getrusage");
-    println!(
-        "{MEASURE_MARK} {} {}",
-        status.code().unwrap_or(-1),
-        usage.max_rss()
-    );
+    let (out, kib) = memory::run_measured(dir, args);
+    let kib = i64::try_from(kib).expect("a size");
+    (out.status.code().unwrap_or(-1), kib, out.stdout)
 }
 
 /// Verifies `zip` (written as `hostile.zip`) with the peak memory measured; insists it

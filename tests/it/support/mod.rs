@@ -1,9 +1,11 @@
 //! Shared test helpers, in one place: temp evidence trees and outside-tool checks here;
 //! manifest builders and assessment readers in [`gaps`]; the sample drive and pack readers
-//! in [`pack`]; a zip writer that can forge any header in [`rawzip`].
+//! in [`pack`]; a zip writer that can forge any header in [`rawzip`]; the kernel's count of
+//! one run's peak memory in [`memory`].
 #![allow(dead_code)]
 
 pub mod gaps;
+pub mod memory;
 pub mod pack;
 pub mod rawzip;
 
