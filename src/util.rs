@@ -73,11 +73,7 @@ pub fn slug(text: &str) -> String {
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so a
 /// reader never sees half a file and an existing file survives a failed write.
 pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    temp_file_with(dir, bytes)?
+    temp_file_with(folder_of(path), bytes)?
         .persist(path)
         .map_err(|e| crate::Error::io(path, "cannot write", e.error))?;
     Ok(())
@@ -105,6 +101,24 @@ pub fn temp_file_with(
 /// umask (tempfile's default, 0600, would hide a pack from the colleagues it is for).
 pub fn new_file_permissions() -> std::fs::Permissions {
     std::os::unix::fs::PermissionsExt::from_mode(0o666)
+}
+
+/// The folder a file at `out` goes in (`.` for a bare name).
+pub fn folder_of(out: &std::path::Path) -> &std::path::Path {
+    match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    }
+}
+
+/// Whether `dir` is `folder` or lies inside it, with links and `..` resolved (so
+/// `./evidence/../evidence` and a link to the folder count). False when either cannot be
+/// resolved: a folder that does not exist holds nothing.
+pub fn is_within(dir: &std::path::Path, folder: &std::path::Path) -> bool {
+    match (dir.canonicalize(), folder.canonicalize()) {
+        (Ok(d), Ok(f)) => d.starts_with(f),
+        _ => false,
+    }
 }
 
 /// Converts a byte offset in `text` to a 1-based (line, column), column counted in chars.

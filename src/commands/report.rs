@@ -30,18 +30,12 @@ pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
 /// file of the same name, and be scanned as evidence next time. Both paths are resolved
 /// (`..`, links) before they are compared: the check `build` makes for its pack.
 fn refuse_out_in_evidence(out: &Path, evidence: &Path) -> Result<()> {
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if let (Ok(d), Ok(ev)) = (dir.canonicalize(), evidence.canonicalize()) {
-        if d.starts_with(&ev) {
-            return Err(Error::input(
-                out,
-                "the report would be written inside the evidence folder",
-                "write it elsewhere with --out (the evidence folder is never written to, and a report there would be scanned as evidence next time)",
-            ));
-        }
+    if crate::util::is_within(crate::util::folder_of(out), evidence) {
+        return Err(Error::input(
+            out,
+            "the report would be written inside the evidence folder",
+            "write it elsewhere with --out (the evidence folder is never written to, and a report there would be scanned as evidence next time)",
+        ));
     }
     Ok(())
 }

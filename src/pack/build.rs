@@ -196,10 +196,7 @@ fn write_zip(
 /// The folder the pack goes in: it must exist and lie outside the evidence folder (a pack
 /// there would be scanned as evidence next time).
 fn pack_folder(out: &Path, evidence: &Path) -> Result<PathBuf> {
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let dir = crate::util::folder_of(out).to_path_buf();
     if !dir.is_dir() {
         return Err(Error::input(
             &dir,
@@ -207,14 +204,12 @@ fn pack_folder(out: &Path, evidence: &Path) -> Result<PathBuf> {
             "create it, or pass --out with a path in an existing folder",
         ));
     }
-    if let (Ok(d), Ok(ev)) = (dir.canonicalize(), evidence.canonicalize()) {
-        if d.starts_with(&ev) {
-            return Err(Error::input(
-                out,
-                "the pack would be written inside the evidence folder",
-                "write it elsewhere with --out (a pack in the evidence folder would be scanned as evidence next time)",
-            ));
-        }
+    if crate::util::is_within(&dir, evidence) {
+        return Err(Error::input(
+            out,
+            "the pack would be written inside the evidence folder",
+            "write it elsewhere with --out (a pack in the evidence folder would be scanned as evidence next time)",
+        ));
     }
     Ok(dir)
 }

@@ -456,3 +456,28 @@ fn bidi_controls_in_names_never_reach_the_markdown_report() {
     assert!(md.contains("Audit fdp.exe 2020-12-01.md"), "{md}");
     assert!(md.contains("Plan x 2020-12-02.md"), "{md}");
 }
+
+/// On a terminal the same names are shown escaped, in `gaps` and in `list`.
+#[test]
+fn bidi_controls_in_names_are_escaped_in_terminal_reports() {
+    let env = TestEnv::new();
+    env.file("audits/Audit \u{202E}fdp.exe 2020-12-01.md", "x");
+    env.file("misc/Stray \u{2067}x\u{2069} 2020-12-02.md", "x");
+    env.manifest(&single(&["audits/*"], ""));
+    for args in [&["gaps"][..], &["list"][..]] {
+        let out = env
+            .cmd()
+            .args(args)
+            .args(["-m", "manifest.toml"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        for c in ['\u{202E}', '\u{2067}', '\u{2069}'] {
+            assert!(!text.contains(c), "{args:?}: {c:?} in {text}");
+        }
+        if args == ["list"] {
+            assert!(text.contains("Stray \\u{2067}x\\u{2069}"), "{text}");
+            assert!(text.contains("Audit \\u{202e}fdp.exe"), "{text}");
+        }
+    }
+}
