@@ -42,8 +42,9 @@ fn escape_where(text: &str, escape: impl Fn(char) -> bool) -> String {
     out
 }
 
-/// Characters that reorder the text around them (Unicode bidirectional controls).
-fn is_bidi_control(c: char) -> bool {
+/// Characters that reorder the text around them (Unicode bidirectional controls: marks,
+/// embeddings, overrides, isolates).
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 

@@ -23,6 +23,7 @@ use crate::assess::{
 use crate::dating::DateSource;
 use crate::error::{Error, Result};
 use crate::manifest::{AreaKind, Cadence};
+use crate::util::is_bidi_control;
 use crate::util::printable;
 
 pub const MARKDOWN: &str = "report.md.hbs";
@@ -68,7 +69,7 @@ impl Templates {
         markdown.set_strict_mode(false);
         markdown.register_escape_fn(escape_markdown);
         let mut html = Handlebars::new();
-        html.register_escape_fn(handlebars::html_escape);
+        html.register_escape_fn(escape_html);
         Ok(Templates {
             markdown: Document::load(markdown, MARKDOWN, DEFAULT_MARKDOWN, dir)?,
             html: Document::load(html, HTML, DEFAULT_HTML, dir)?,
@@ -876,14 +877,30 @@ pub fn escape_markdown(s: &str) -> String {
     out
 }
 
-/// The Unicode bidirectional formatting characters: marks, embeddings, overrides, isolates.
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+/// HTML escaping, and no bidirectional controls: in a browser a name holding U+202E reads
+/// as another (`Audit \u{202E}fdp.exe` shows as `Audit exe.pdf`), so they are dropped from
+/// the text, as from Markdown. Links keep the real name (percent-encoded).
+pub fn escape_html(s: &str) -> String {
+    if s.chars().any(is_bidi_control) {
+        let clean: String = s.chars().filter(|&c| !is_bidi_control(c)).collect();
+        handlebars::html_escape(&clean)
+    } else {
+        handlebars::html_escape(s)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_text_drops_bidi_controls() {
+        assert_eq!(
+            escape_html("Audit \u{202E}fdp.exe <b>"),
+            "Audit fdp.exe &lt;b&gt;"
+        );
+        assert_eq!(escape_html("plain & é"), "plain &amp; é");
+    }
 
     #[test]
     fn encodes_hrefs() {

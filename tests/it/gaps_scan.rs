@@ -481,3 +481,20 @@ fn bidi_controls_in_names_are_escaped_in_terminal_reports() {
         }
     }
 }
+
+/// In the dashboard a name holding a right-to-left override would read as another in the
+/// browser: the text drops the control, the link keeps the real name (percent-encoded).
+#[test]
+fn bidi_controls_in_names_never_reach_the_dashboard() {
+    let env = TestEnv::new();
+    env.file("audits/Audit \u{202E}fdp.exe 2020-12-01.md", "x");
+    env.manifest(&single(&["audits/*"], ""));
+    env.cmd()
+        .args(["report", "-m", "manifest.toml", "--out", "r.html"])
+        .assert()
+        .code(0);
+    let html = std::fs::read_to_string(env.root().join("r.html")).unwrap();
+    assert!(!html.contains('\u{202E}'), "a raw U+202E in the page");
+    assert!(html.contains("Audit fdp.exe 2020-12-01.md"), "{html}");
+    assert!(html.contains("%E2%80%AE"), "the link lost the real name");
+}
