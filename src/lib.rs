@@ -12,6 +12,7 @@ pub mod bagit;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod content;
 pub mod dating;
 pub mod error;
 pub mod exit;
