@@ -6,6 +6,7 @@
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 
+use crate::content::{Check, Checks};
 use crate::dating::{last_day_of_month, DateSource, Precision};
 use crate::error::Result;
 use crate::manifest::{
@@ -69,6 +70,22 @@ pub struct Assessment {
     pub unmatched: Vec<String>,
     /// Entries the scan could not use (unreadable, links out of the folder, ...).
     pub skipped: Vec<SkippedEntry>,
+    /// Matched files that will not open (empty, wrong type, corrupt, password-protected,
+    /// unreadable): they count towards nothing.
+    pub unusable: Vec<UnusableFile>,
+    /// Groups of matched files with identical bytes, each in path order: a group counts
+    /// once towards `min_files` and cadence.
+    pub duplicates: Vec<Vec<String>>,
+}
+
+/// A matched file that is not evidence, why, and the requirements whose globs match it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnusableFile {
+    pub path: String,
+    pub check: Check,
+    pub detail: Option<String>,
+    /// Ids of the requirements it would have served, in manifest order.
+    pub requirements: Vec<String>,
 }
 
 /// An entry the scan could not use, and the requirements whose globs match its path: an
@@ -170,6 +187,8 @@ pub struct Summary {
     pub files_matched: usize,
     pub files_unmatched: usize,
     pub files_skipped: usize,
+    /// Matched files that will not open: see [`Assessment::unusable`].
+    pub files_unusable: usize,
 }
 
 impl Summary {
@@ -203,12 +222,13 @@ pub struct RequirementResult {
     pub max_age_days: Option<u32>,
     pub cadence: Cadence,
     pub status: Status,
-    /// Why the status is not `met`, in words; empty when met.
+    /// Why the status is not `met`, in words, then each matched file that will not open;
+    /// empty when met with nothing unusable.
     pub reasons: Vec<String>,
     /// The newest file's date (as written), if any file matched.
     pub newest: Option<String>,
-    /// Files counted towards `min_files`: dated in the look-back window, or within
-    /// `max_age_days` when that is longer.
+    /// Files counted towards `min_files`: usable, one of each set of copies, dated in the
+    /// look-back window, or within `max_age_days` when that is longer.
     pub files_in_window: usize,
     /// One entry per cadence period of the window; empty without a cadence.
     pub periods: Vec<Period>,
@@ -223,8 +243,10 @@ pub struct Period {
     pub start: NaiveDate,
     pub end: NaiveDate,
     pub covered: bool,
-    /// Paths of the files dated in this period.
+    /// Paths of the files that count, dated in this period.
     pub files: Vec<String>,
+    /// Paths of the files dated in this period that will not open (they do not count).
+    pub unusable: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -238,6 +260,13 @@ pub struct FileRef {
     /// Filled in only inside a pack (`pack.json`), where the bytes were hashed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<String>,
+    /// Whether the file opens: anything but `ok` means it does not count.
+    pub check: Check,
+    /// What the check found, when not `ok`.
+    pub check_detail: Option<String>,
+    /// The file this one is an identical copy of, which counts in its place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
 }
 
 /// Options that change what is assessed.
@@ -247,20 +276,40 @@ pub struct AssessOptions {
     pub as_of: Option<NaiveDate>,
 }
 
-pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<Assessment> {
+/// Matches the scan against the manifest: which files each requirement asks for. The
+/// files matched are the ones to check ([`crate::content::check_files`]) before assessing.
+pub fn match_files(manifest: &Manifest, scan: &Scan) -> Result<Matched> {
+    let mut matcher = manifest.matcher()?;
+    let mut matched = match_scan(&mut matcher, scan, manifest.requirements().count())?;
+    matched.skipped = skipped_entries(manifest, &mut matcher, scan)?;
+    Ok(matched)
+}
+
+/// The assessment of `scan` against `manifest`, from the files `matched` and how their
+/// checks came out.
+pub fn assess(
+    manifest: &Manifest,
+    scan: &Scan,
+    matched: &Matched,
+    checks: &Checks,
+    opts: &AssessOptions,
+) -> Result<Assessment> {
     let reference = opts.as_of.unwrap_or(manifest.visit.date);
     let window = look_back(reference, manifest.visit.lookback_months);
-    let mut matcher = manifest.matcher()?;
-    let matched = match_files(&mut matcher, scan, manifest.requirements().count())?;
     let mut tally = Tally::default();
+    let ctx = Context {
+        scan,
+        checks,
+        window,
+    };
     let areas = manifest
         .areas
         .iter()
         .zip(matched.per_area(manifest))
-        .map(|(area, files)| assess_area(area, files, scan, window, &mut tally))
+        .map(|(area, files)| assess_area(area, files, &ctx, &mut tally))
         .collect();
-    let skipped = skipped_entries(manifest, &mut matcher, scan)?;
-    let summary = tally.summary(scan, &matched);
+    let unusable = unusable_files(manifest, scan, matched, checks);
+    let summary = tally.summary(scan, matched, unusable.len());
     Ok(Assessment {
         schema: SCHEMA,
         tool: crate::Tool::EVPACK,
@@ -274,9 +323,49 @@ pub fn assess(manifest: &Manifest, scan: &Scan, opts: &AssessOptions) -> Result<
         window,
         summary,
         areas,
-        unmatched: matched.unmatched,
-        skipped,
+        unmatched: matched.unmatched.clone(),
+        skipped: matched.skipped.clone(),
+        unusable,
+        duplicates: checks
+            .duplicates()
+            .iter()
+            .map(|g| g.iter().map(|&i| scan.files[i].rel.clone()).collect())
+            .collect(),
     })
+}
+
+/// What every requirement's assessment reads besides its own files.
+struct Context<'a> {
+    scan: &'a Scan,
+    checks: &'a Checks,
+    window: Window,
+}
+
+/// The matched files that will not open, each with the requirements it would serve.
+fn unusable_files(
+    manifest: &Manifest,
+    scan: &Scan,
+    matched: &Matched,
+    checks: &Checks,
+) -> Vec<UnusableFile> {
+    let mut serves: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for ((_, req), files) in manifest.requirements().zip(&matched.files) {
+        for &i in files.iter().filter(|&&i| !checks.usable(i)) {
+            serves.entry(i).or_default().push(req.id.clone());
+        }
+    }
+    serves
+        .into_iter()
+        .filter_map(|(i, requirements)| {
+            let checked = checks.get(i)?;
+            Some(UnusableFile {
+                path: scan.files[i].rel.clone(),
+                check: checked.check,
+                detail: checked.detail,
+                requirements,
+            })
+        })
+        .collect()
 }
 
 /// The look-back window: `months` back from the reference date, both ends included.
@@ -291,7 +380,8 @@ fn look_back(reference: NaiveDate, months: u32) -> Window {
 }
 
 /// Which files each requirement's globs match.
-struct Matched {
+#[derive(Debug, Clone, Default)]
+pub struct Matched {
     /// Per requirement (in [`Manifest::requirements`] order), indices into the scan's
     /// files, in file order.
     files: Vec<Vec<usize>>,
@@ -299,9 +389,20 @@ struct Matched {
     unmatched: Vec<String>,
     /// Files at least one requirement matches.
     files_matched: usize,
+    /// The scan's skipped entries, with the requirements whose globs match them.
+    skipped: Vec<SkippedEntry>,
 }
 
 impl Matched {
+    /// The files at least one requirement matches (indices into [`Scan::files`],
+    /// ascending): the ones to check.
+    pub fn any(&self) -> Vec<usize> {
+        let mut all: Vec<usize> = self.files.iter().flatten().copied().collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
     /// The per-requirement file lists, one slice per area in manifest order.
     fn per_area<'a>(&'a self, manifest: &Manifest) -> Vec<&'a [Vec<usize>]> {
         let mut rest = self.files.as_slice();
@@ -318,7 +419,7 @@ impl Matched {
 }
 
 /// Matches every file against every requirement.
-fn match_files(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Result<Matched> {
+fn match_scan(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Result<Matched> {
     let mut files = vec![Vec::new(); requirements];
     let mut unmatched = Vec::new();
     let mut files_matched = 0;
@@ -337,6 +438,7 @@ fn match_files(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Resul
         files,
         unmatched,
         files_matched,
+        skipped: Vec::new(),
     })
 }
 
@@ -349,7 +451,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn summary(self, scan: &Scan, matched: &Matched) -> Summary {
+    fn summary(self, scan: &Scan, matched: &Matched, files_unusable: usize) -> Summary {
         let required_total = self.required.total();
         let readiness_percent = (self.required.met * 100)
             .checked_div(required_total)
@@ -365,26 +467,20 @@ impl Tally {
             files_matched: matched.files_matched,
             files_unmatched: matched.unmatched.len(),
             files_skipped: scan.skipped.len(),
+            files_unusable,
         }
     }
 }
 
 /// One area: each requirement over the files it matched (`files`, one list per
 /// requirement), then the area's RAG rating.
-fn assess_area(
-    area: &Area,
-    files: &[Vec<usize>],
-    scan: &Scan,
-    window: Window,
-    tally: &mut Tally,
-) -> AreaResult {
+fn assess_area(area: &Area, files: &[Vec<usize>], ctx: &Context, tally: &mut Tally) -> AreaResult {
     let results: Vec<RequirementResult> = area
         .requirements
         .iter()
         .zip(files)
         .map(|(req, matched)| {
-            let files: Vec<&FileRecord> = matched.iter().map(|&i| &scan.files[i]).collect();
-            let r = assess_requirement(req, &files, window);
+            let r = assess_requirement(req, matched, ctx);
             if r.required {
                 tally.required.add(r.status);
             } else {
@@ -450,34 +546,48 @@ fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
     sha2::Sha256::digest(bytes).to_vec()
 }
 
-fn assess_requirement(
-    req: &Requirement,
-    files: &[&FileRecord],
-    window: Window,
-) -> RequirementResult {
-    let mut sorted: Vec<&FileRecord> = files.to_vec();
+fn assess_requirement(req: &Requirement, matched: &[usize], ctx: &Context) -> RequirementResult {
+    let files = &ctx.scan.files;
+    let mut sorted: Vec<usize> = matched.to_vec();
     // Newest first; ties by path so output is stable.
-    sorted.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel)));
+    sorted.sort_by(|&a, &b| {
+        let (a, b) = (&files[a], &files[b]);
+        b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel))
+    });
+    let (counted, copies) = counted_files(&sorted, ctx);
+    let window = ctx.window;
     let reference = window.end;
-    let counted = counted_window(req, window);
-    let in_window = sorted
+    let counted_in = counted_window(req, window);
+    let in_window = counted
         .iter()
-        .filter(|f| counted.contains(as_of(f, reference)))
+        .filter(|f| counted_in.contains(as_of(f, reference)))
         .count();
     // Files dated after the reference date (e.g. with --as-of in the past) did not exist
     // "as of" then, so they neither freshen nor fill the window.
-    let newest = sorted
+    let newest = counted
         .iter()
         .copied()
         .find(|f| as_of(f, reference) <= reference);
-    let periods = periods(req.cadence, window, &sorted);
-    let (status, reasons) = if sorted.is_empty() {
+    let unusable: Vec<usize> = sorted
+        .iter()
+        .copied()
+        .filter(|&i| !ctx.checks.usable(i))
+        .collect();
+    let periods = periods(req.cadence, window, &counted, &unusable, files);
+    let (status, mut reasons) = if sorted.is_empty() {
         (Status::Missing, vec![no_match_reason(req)])
+    } else if counted.is_empty() {
+        (Status::Missing, Vec::new())
     } else if let Some(stale_reason) = staleness(req, newest, window) {
         (Status::Stale, vec![stale_reason])
     } else {
-        shortfall(req, in_window, counted, &periods)
+        shortfall(req, in_window, counted_in, &periods)
     };
+    reasons.extend(unusable.iter().map(|&i| unusable_reason(i, ctx)));
+    if status != Status::Met {
+        reasons.extend(copy_reasons(&copies, files));
+    }
+    let duplicate_of: std::collections::HashMap<usize, usize> = copies.into_iter().collect();
     RequirementResult {
         id: req.id.clone(),
         title: req.title.clone(),
@@ -494,7 +604,82 @@ fn assess_requirement(
         newest: newest.map(|f| f.date.display()),
         files_in_window: in_window,
         periods,
-        files: sorted.iter().map(|f| file_ref(f)).collect(),
+        files: sorted
+            .iter()
+            .map(|&i| file_ref(i, ctx, duplicate_of.get(&i).map(|&o| &files[o])))
+            .collect(),
+    }
+}
+
+/// The files that count (`sorted`, newest first): usable ones, and of identical copies
+/// only the earliest dated (ties by path), since a copy renamed for a later month is not
+/// that month's evidence. Also returns each copy left out, with the file counted for it.
+fn counted_files<'a>(sorted: &[usize], ctx: &Context<'a>) -> (Vec<&'a FileRecord>, Vec<(usize, usize)>) {
+    let files = &ctx.scan.files;
+    let mut kept_for_group: std::collections::HashMap<usize, usize> = Default::default();
+    let mut copies = Vec::new();
+    let mut counted = Vec::new();
+    // Oldest first, so the earliest of a set of copies is the one kept.
+    for &i in sorted.iter().rev().filter(|&&i| ctx.checks.usable(i)) {
+        match ctx.checks.copy_group(i) {
+            Some(g) => match kept_for_group.get(&g) {
+                Some(&kept) => copies.push((i, kept)),
+                None => {
+                    kept_for_group.insert(g, i);
+                    counted.push(&files[i]);
+                }
+            },
+            None => counted.push(&files[i]),
+        }
+    }
+    counted.reverse();
+    copies.reverse();
+    (counted, copies)
+}
+
+/// One reason per file that copies stand in for: "`b` and `c` are copies of `a`: counted
+/// once", in the order the copies were found.
+fn copy_reasons(copies: &[(usize, usize)], files: &[FileRecord]) -> Vec<String> {
+    let mut by_original: Vec<(usize, Vec<&str>)> = Vec::new();
+    for &(copy, of) in copies {
+        match by_original.iter_mut().find(|(o, _)| *o == of) {
+            Some((_, list)) => list.push(&files[copy].rel),
+            None => by_original.push((of, vec![&files[copy].rel])),
+        }
+    }
+    by_original
+        .into_iter()
+        .map(|(of, list)| {
+            let quoted: Vec<String> = list.iter().map(|p| format!("`{p}`")).collect();
+            let (head, verb) = match quoted.split_last() {
+                Some((last, rest)) if !rest.is_empty() => {
+                    (format!("{} and {last}", rest.join(", ")), "are copies")
+                }
+                _ => (quoted.concat(), "is a copy"),
+            };
+            format!("{head} {verb} of `{}`: counted once", files[of].rel)
+        })
+        .collect()
+}
+
+/// Why file `i` counts for nothing, naming it.
+fn unusable_reason(i: usize, ctx: &Context) -> String {
+    let path = &ctx.scan.files[i].rel;
+    let Some(checked) = ctx.checks.get(i) else {
+        return format!("`{path}` was not checked");
+    };
+    let detail = checked.detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    match checked.check {
+        Check::Ok => format!("`{path}` opens"),
+        Check::Empty => format!("`{path}` is empty{detail}: it does not count"),
+        Check::WrongType => {
+            format!("`{path}` is not what its name says{detail}: it does not count")
+        }
+        Check::Corrupt => format!("`{path}` is damaged{detail}: an inspector cannot open it"),
+        Check::PasswordProtected => {
+            format!("`{path}` is password-protected: an inspector cannot open it")
+        }
+        Check::Unreadable => format!("`{path}` could not be checked{detail}: it does not count"),
     }
 }
 
@@ -512,19 +697,27 @@ fn counted_window(req: &Requirement, window: Window) -> Window {
     }
 }
 
-/// The cadence periods of the window, each with the files dated in it (`files` newest
-/// first). A period needs a file dated in it, even one dated before the window opened: the
-/// window can start mid-month, and that month's file is still that month's evidence.
-fn periods(cadence: Cadence, window: Window, files: &[&FileRecord]) -> Vec<Period> {
+/// The cadence periods of the window, each with the counted files dated in it (`files`
+/// newest first) and the unusable ones. A period needs a file dated in it, even one dated
+/// before the window opened: the window can start mid-month, and that month's file is
+/// still that month's evidence.
+fn periods(
+    cadence: Cadence,
+    window: Window,
+    counted: &[&FileRecord],
+    unusable: &[usize],
+    all: &[FileRecord],
+) -> Vec<Period> {
+    let dated_in = |f: &FileRecord, start: NaiveDate, end: NaiveDate| {
+        let d = f.date.effective();
+        start <= d && d <= end
+    };
     cadence_periods(cadence, window)
         .into_iter()
         .map(|(label, start, end)| {
-            let files: Vec<String> = files
+            let files: Vec<String> = counted
                 .iter()
-                .filter(|f| {
-                    let d = f.date.effective();
-                    start <= d && d <= end
-                })
+                .filter(|f| dated_in(f, start, end))
                 .map(|f| f.rel.clone())
                 .collect();
             Period {
@@ -533,6 +726,12 @@ fn periods(cadence: Cadence, window: Window, files: &[&FileRecord]) -> Vec<Perio
                 end,
                 covered: !files.is_empty(),
                 files,
+                unusable: unusable
+                    .iter()
+                    .map(|&i| &all[i])
+                    .filter(|f| dated_in(f, start, end))
+                    .map(|f| f.rel.clone())
+                    .collect(),
             }
         })
         .collect()
@@ -579,7 +778,9 @@ fn shortfall(
     (status, reasons)
 }
 
-fn file_ref(f: &FileRecord) -> FileRef {
+fn file_ref(i: usize, ctx: &Context, duplicate_of: Option<&FileRecord>) -> FileRef {
+    let f = &ctx.scan.files[i];
+    let checked = ctx.checks.get(i).unwrap_or(crate::content::Checked::OK);
     FileRef {
         path: f.rel.clone(),
         date: f.date.display(),
@@ -587,6 +788,9 @@ fn file_ref(f: &FileRecord) -> FileRef {
         date_source: f.date_source,
         size: f.size,
         sha256: None,
+        check: checked.check,
+        check_detail: checked.detail,
+        duplicate_of: duplicate_of.map(|o| o.rel.clone()),
     }
 }
 

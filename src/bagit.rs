@@ -133,12 +133,15 @@ pub fn is_payload(path: &str) -> bool {
 /// `pack.json` as written: the assessment (same schema as `gaps --format json`, each file
 /// with its SHA-256) plus the bag and the payload list. `A` is the assessment, flattened.
 #[derive(Serialize)]
-pub struct PackDoc<'a, A: Serialize> {
+pub struct PackDoc<'a, A: Serialize, L: Serialize> {
     #[serde(flatten)]
     pub assessment: &'a A,
     pub pack_schema: &'static str,
     pub bag: BagJson<'a>,
     pub payload: &'a [PayloadEntry],
+    /// Matched files that will not open, left out of the payload, with why and the
+    /// requirements they would have served (empty when built with `--include-unusable`).
+    pub left_out: &'a [L],
 }
 
 #[derive(Serialize)]
@@ -223,6 +226,7 @@ mod tests {
                 bagging_date: "2021-01-01",
             },
             payload: &payload,
+            left_out: &[] as &[String],
         };
         let bytes = serde_json::to_vec(&doc).expect("serialize");
         let v: serde_json::Value = serde_json::from_slice(&bytes).expect("parse");

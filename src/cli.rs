@@ -72,6 +72,10 @@ enum Command {
         /// Refuse to write a pack (exit 1) when a required requirement is not met.
         #[arg(long)]
         strict: bool,
+        /// Pack matched files that will not open (empty, wrong type, damaged,
+        /// password-protected) anyway; they still count towards nothing.
+        #[arg(long)]
+        include_unusable: bool,
         /// No summary and no progress bar; errors are still printed.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -207,6 +211,7 @@ impl Cli {
                 date,
                 templates,
                 strict,
+                include_unusable,
                 quiet,
             } => Config::Build(BuildConfig {
                 input: input.into_config(),
@@ -214,6 +219,7 @@ impl Cli {
                 date,
                 templates,
                 strict,
+                include_unusable,
                 quiet,
             }),
             Command::Verify {

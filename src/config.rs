@@ -46,6 +46,9 @@ pub struct BuildConfig {
     pub templates: Option<PathBuf>,
     /// Refuse to write a pack when a required requirement is not met.
     pub strict: bool,
+    /// Pack the matched files that will not open too (they still count towards nothing);
+    /// by default they are left out and listed in `pack.json` as `left_out`.
+    pub include_unusable: bool,
     /// No summary and no progress bar.
     pub quiet: bool,
 }

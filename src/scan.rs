@@ -76,6 +76,24 @@ pub struct Scan {
     pub skipped: Vec<Skipped>,
 }
 
+/// Opens the evidence folder that was scanned, and no other: a folder swapped since the
+/// scan (or a link to one) is refused.
+pub fn reopen(scan: &Scan) -> Result<Dir> {
+    let root = Dir::open_root(&scan.root)
+        .map_err(|e| Error::io(&scan.root, "cannot open the evidence folder", e))?;
+    let id = root
+        .id()
+        .map_err(|e| Error::io(&scan.root, "cannot open the evidence folder", e))?;
+    if id != scan.root_id {
+        return Err(Error::evidence(
+            &scan.root,
+            "the evidence folder has been replaced since it was scanned",
+            "wait until nobody is moving the evidence folder, then run again",
+        ));
+    }
+    Ok(root)
+}
+
 /// Names that are never evidence: hidden files, Office lock files, thumbnail caches.
 pub fn is_ignored_name(name: &str) -> bool {
     name.starts_with('.')

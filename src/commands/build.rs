@@ -53,6 +53,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         templates: &templates,
         out: &out,
         date,
+        include_unusable: cfg.include_unusable,
     };
     let built = pack::build(&req, &mut a, &bar, &CANCELLED)?;
 
@@ -72,6 +73,17 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
             a.summary.required_total - a.summary.required_met,
             a.summary.advisory.total() - a.summary.advisory.met
         ));
+        if built.left_out > 0 {
+            text.push_str(&format!(
+                "Left out: {} that will not open (listed in the pack's index.html and pack.json; --include-unusable packs them anyway)\n",
+                super::plural(built.left_out, "matched file")
+            ));
+        } else if cfg.include_unusable && a.summary.files_unusable > 0 {
+            text.push_str(&format!(
+                "Packed anyway (--include-unusable): {} that will not open; they count towards nothing\n",
+                super::plural(a.summary.files_unusable, "matched file")
+            ));
+        }
     }
     // The digest is printed even with --quiet: it is what a lead records in the minutes.
     text.push_str(&format!(

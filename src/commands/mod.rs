@@ -17,6 +17,7 @@ use std::path::Path;
 
 use crate::assess::{self, AssessOptions, Assessment};
 use crate::config::{Command, InputConfig};
+use crate::content;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
 use crate::manifest::Manifest;
@@ -53,7 +54,10 @@ fn manifest_path(given: Option<&Path>) -> Result<std::path::PathBuf> {
 fn load_and_assess(cfg: &InputConfig) -> Result<Assessed> {
     let manifest = Manifest::load(&manifest_path(cfg.manifest.as_deref())?)?;
     let scan = scan::scan(&cfg.evidence)?;
-    let assessment = assess::assess(&manifest, &scan, &AssessOptions { as_of: cfg.as_of })?;
+    let matched = assess::match_files(&manifest, &scan)?;
+    let checks = content::check_files(&scan, &matched.any(), &content::Limits::default())?;
+    let opts = AssessOptions { as_of: cfg.as_of };
+    let assessment = assess::assess(&manifest, &scan, &matched, &checks, &opts)?;
     Ok(Assessed {
         manifest,
         scan,

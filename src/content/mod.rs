@@ -17,8 +17,10 @@ use serde::Serialize;
 
 mod bounded;
 mod detect;
+mod files;
 
 pub use bounded::Bounded;
+pub use files::{check_files, Checks};
 
 /// What a check found. Anything but [`Check::Ok`] makes the file unusable: it is listed,
 /// but counts towards no requirement.

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::assess::Assessment;
+use crate::assess::{Assessment, UnusableFile};
 use crate::bagit::{self, BagJson, PackDoc, PayloadEntry};
 use crate::error::{Error, Result};
 use crate::fsx::Dir;
@@ -35,6 +35,8 @@ pub struct PackRequest<'a> {
     pub out: &'a Path,
     /// The bagging date, recorded in the pack and used for every zip timestamp.
     pub date: NaiveDate,
+    /// Pack the matched files that will not open too; by default they are left out.
+    pub include_unusable: bool,
 }
 
 /// What a finished build produced.
@@ -47,6 +49,8 @@ pub struct Built {
     pub bytes: u64,
     /// `PACK.zip.sha256`, written beside the pack.
     pub digest_path: PathBuf,
+    /// Matched files that will not open, left out of the payload.
+    pub left_out: usize,
 }
 
 /// Writes the pack `req.out` and its `.sha256` file; records each payload file's digest in
@@ -58,9 +62,14 @@ pub fn build(
     cancel: &AtomicBool,
 ) -> Result<Built> {
     let dir = pack_folder(req.out, &req.scan.root)?;
-    let root = open_evidence(req.scan)?;
+    let root = crate::scan::reopen(req.scan)?;
     record_paths_by_name(a, req);
     refuse_unreadable_evidence(req.scan, a)?;
+    let left_out = if req.include_unusable {
+        Vec::new()
+    } else {
+        leave_out_unusable(a)
+    };
     let bag = bag_name(req.out);
     let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
         plan_payload(req.scan, a, &bag)?.into_iter().unzip();
@@ -82,7 +91,7 @@ pub fn build(
     let sha = write_zip(
         &tmp,
         req,
-        a,
+        Facts { a, left_out: &left_out },
         &root,
         plan,
         docs,
@@ -98,6 +107,7 @@ pub fn build(
         files,
         bytes,
         digest_path,
+        left_out: left_out.len(),
     })
 }
 
@@ -113,6 +123,22 @@ struct Plan {
     mtime: zip::DateTime,
 }
 
+/// What the pack says about the evidence: the assessment, and the matched files left out.
+struct Facts<'a> {
+    a: &'a mut Assessment,
+    left_out: &'a [UnusableFile],
+}
+
+/// Takes the files that will not open out of every requirement's files, so that nothing
+/// in the pack points at a file it does not hold; they stay named in the reasons, in
+/// `unusable`, and in the list returned (`pack.json`'s `left_out`).
+fn leave_out_unusable(a: &mut Assessment) -> Vec<UnusableFile> {
+    for r in a.areas.iter_mut().flat_map(|ar| ar.requirements.iter_mut()) {
+        r.files.retain(|f| f.check.is_ok());
+    }
+    a.unusable.clone()
+}
+
 /// How the caller follows and stops a build.
 struct Control<'a> {
     progress: &'a dyn Progress,
@@ -125,7 +151,7 @@ struct Control<'a> {
 fn write_zip(
     tmp: &tempfile::NamedTempFile,
     req: &PackRequest<'_>,
-    a: &mut Assessment,
+    facts: Facts<'_>,
     root: &Dir,
     plan: Plan,
     docs: Documents,
@@ -139,6 +165,7 @@ fn write_zip(
     let direct = (plan.total_bytes >= DIRECT_IO_FROM)
         .then(|| zipwrite::open_direct(tmp.path()))
         .flatten();
+    let Facts { a, left_out } = facts;
     let w = PackWriter::new(file, direct, req.out.to_path_buf(), plan.mtime, ctl.cancel)?;
     let mut tags = TagWriter {
         w,
@@ -185,6 +212,7 @@ fn write_zip(
             bagging_date: &date_text,
         },
         payload: &entries,
+        left_out,
     };
     tags.json(bag, bagit::PACK_JSON, &doc)?;
     // No fsync: forcing gigabytes to the disk would multiply the build time, and the rename
@@ -231,24 +259,6 @@ fn record_paths_by_name(a: &mut Assessment, req: &PackRequest<'_>) {
     };
     a.evidence_dir = name(&req.scan.root).unwrap_or_else(|| "evidence".into());
     a.manifest.path = name(&req.manifest.path).unwrap_or_else(|| "manifest.toml".into());
-}
-
-/// Opens the evidence folder that was scanned, and no other: a folder swapped since the
-/// scan (or a link to one) is refused.
-fn open_evidence(scan: &Scan) -> Result<Dir> {
-    let root = Dir::open_root(&scan.root)
-        .map_err(|e| Error::io(&scan.root, "cannot open the evidence folder", e))?;
-    let id = root
-        .id()
-        .map_err(|e| Error::io(&scan.root, "cannot open the evidence folder", e))?;
-    if id != scan.root_id {
-        return Err(Error::evidence(
-            &scan.root,
-            "the evidence folder has been replaced since it was assessed",
-            "wait until nobody is moving the evidence folder, then build again",
-        ));
-    }
-    Ok(root)
 }
 
 /// An unreadable file that a requirement asks for would be left out of the pack without a

@@ -1,12 +1,13 @@
 //! The gap register: one row per requirement that is not met, in manifest order, with the
-//! columns an improvement plan matrix has. Spreadsheet programs treat a cell starting with
+//! columns an improvement plan matrix has; then one row per matched file that will not open
+//! (its `status` is the check, `file` its path), since replacing it is work to chase too. Spreadsheet programs treat a cell starting with
 //! `=`, `+`, `-` or `@` as a formula, so such cells are prefixed with `'` (manifest text and
 //! file names are not ours to trust).
 
-use crate::assess::{Assessment, Status};
+use crate::assess::{AreaResult, Assessment, RequirementResult, Status, UnusableFile};
 use crate::error::{Error, Result};
 
-pub const HEADER: [&str; 10] = [
+pub const HEADER: [&str; 11] = [
     "area_id",
     "area_title",
     "requirement_id",
@@ -17,6 +18,7 @@ pub const HEADER: [&str; 10] = [
     "newest",
     "files_in_window",
     "reasons",
+    "file",
 ];
 
 pub fn render(a: &Assessment) -> Result<Vec<u8>> {
@@ -36,12 +38,51 @@ pub fn render(a: &Assessment) -> Result<Vec<u8>> {
                 r.newest.as_deref().unwrap_or(""),
                 files.as_str(),
                 &r.reasons.join("; "),
+                "",
             ];
             w.write_record(row.iter().map(|c| defuse(c)))?;
         }
     }
+    for u in &a.unusable {
+        w.write_record(unusable_row(a, u).iter().map(|c| defuse(c)))?;
+    }
     w.into_inner()
         .map_err(|e| Error::Csv(csv::Error::from(e.into_error())))
+}
+
+/// The row of a file that will not open: the requirements it would serve, their areas and
+/// owners, each list joined with `; `.
+fn unusable_row(a: &Assessment, u: &UnusableFile) -> [String; 11] {
+    let serving: Vec<(&AreaResult, &RequirementResult)> = a
+        .areas
+        .iter()
+        .flat_map(|ar| ar.requirements.iter().map(move |r| (ar, r)))
+        .filter(|(_, r)| u.requirements.contains(&r.id))
+        .collect();
+    let join = |f: &dyn Fn(&(&AreaResult, &RequirementResult)) -> String| {
+        let mut seen: Vec<String> = Vec::new();
+        for item in &serving {
+            let v = f(item);
+            if !v.is_empty() && !seen.contains(&v) {
+                seen.push(v);
+            }
+        }
+        seen.join("; ")
+    };
+    let detail = u.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    [
+        join(&|(ar, _)| ar.id.clone()),
+        join(&|(ar, _)| ar.title.clone()),
+        join(&|(_, r)| r.id.clone()),
+        join(&|(_, r)| r.title.clone()),
+        u.check.label().to_string(),
+        if serving.iter().any(|(_, r)| r.required) { "yes" } else { "no (advisory)" }.to_string(),
+        join(&|(_, r)| r.owner.clone().unwrap_or_default()),
+        String::new(),
+        String::new(),
+        format!("the file will not open ({}){detail}", u.check.label()),
+        u.path.clone(),
+    ]
 }
 
 fn defuse(cell: &str) -> String {

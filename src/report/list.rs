@@ -4,7 +4,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::assess::Assessment;
+use std::collections::HashMap;
+
+use crate::assess::{Assessment, UnusableFile};
+use crate::content::Check;
 use crate::dating::{DateSource, Precision};
 use crate::error::{Error, Result};
 use crate::scan::Scan;
@@ -18,19 +21,33 @@ struct Entry<'a> {
     date_source: DateSource,
     size: u64,
     serves: Vec<&'a str>,
+    /// Whether the file opens; `null` for a file no requirement matches (not checked).
+    check: Option<Check>,
+    check_detail: Option<&'a str>,
 }
 
 fn entries<'a>(scan: &'a Scan, a: &'a Assessment) -> Vec<Entry<'a>> {
     let mut serves = a.serves();
+    let unusable: HashMap<&str, &UnusableFile> =
+        a.unusable.iter().map(|u| (u.path.as_str(), u)).collect();
     scan.files
         .iter()
-        .map(|f| Entry {
-            path: &f.rel,
-            date: f.date.display(),
-            date_precision: f.date.precision,
-            date_source: f.date_source,
-            size: f.size,
-            serves: serves.remove(f.rel.as_str()).unwrap_or_default(),
+        .map(|f| {
+            let serves = serves.remove(f.rel.as_str()).unwrap_or_default();
+            let found = unusable.get(f.rel.as_str());
+            Entry {
+                path: &f.rel,
+                date: f.date.display(),
+                date_precision: f.date.precision,
+                date_source: f.date_source,
+                size: f.size,
+                check: match found {
+                    Some(u) => Some(u.check),
+                    None => (!serves.is_empty()).then_some(Check::Ok),
+                },
+                check_detail: found.and_then(|u| u.detail.as_deref()),
+                serves,
+            }
         })
         .collect()
 }
@@ -40,16 +57,24 @@ pub fn render_text(scan: &Scan, a: &Assessment) -> String {
     let all = entries(scan, a);
     let (matched, unmatched): (Vec<_>, Vec<_>) = all.iter().partition(|e| !e.serves.is_empty());
     let _ = writeln!(o, "Evidence files ({})", matched.len());
-    let _ = writeln!(o, "{:<10}  {:<8}  {:<40}  SERVES", "DATE", "FROM", "PATH");
+    let _ = writeln!(
+        o,
+        "{:<10}  {:<8}  {:<18}  {:<40}  SERVES",
+        "DATE", "FROM", "CHECK", "PATH"
+    );
     for e in &matched {
         let _ = writeln!(
             o,
-            "{:<10}  {:<8}  {:<40}  {}",
+            "{:<10}  {:<8}  {:<18}  {:<40}  {}",
             e.date,
             source_word(e.date_source),
+            e.check.map_or("", Check::label),
             printable(e.path),
             e.serves.join(", ")
         );
+        if let Some(detail) = e.check_detail {
+            let _ = writeln!(o, "{:<40}  {}", "", printable(detail));
+        }
     }
     let _ = writeln!(o);
     let _ = writeln!(

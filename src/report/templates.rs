@@ -396,7 +396,7 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         out
     };
     let mut v = fields!(a; schema, tool, visit, manifest, evidence_dir, reference_date, window,
-        summary, unmatched, skipped);
+        summary, unmatched, skipped, unusable, duplicates);
     let mut anchors = Anchors::default();
     let areas: Vec<Value> = a
         .areas
@@ -435,6 +435,7 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
     // Built values go in by move: `json!` would copy them, and the file lists are most of
     // the memory a build uses.
     v.insert("unmatched_files".into(), Value::Array(unmatched));
+    v.insert("unusable_files".into(), unusable_files(a, links, &href));
     v.insert("area_groups".into(), area_groups(a, &areas));
     v.insert("cadence_grids".into(), cadence_grids(a, &areas));
     v.insert("areas".into(), Value::Array(grouped(a, areas)));
@@ -492,7 +493,10 @@ fn requirement_view(
         .map(|f| {
             // No `sha256`: it is known only once the pack is written, and the documents
             // are rendered before (pack.json and the BagIt manifest carry the digests).
-            let mut fv = fields!(f; path, date, date_precision, date_source, size);
+            let mut fv = fields!(f; path, date, date_precision, date_source, size, check,
+                check_detail, duplicate_of);
+            fv.insert("unusable".into(), (!f.check.is_ok()).into());
+            fv.insert("check_word".into(), check_word(f.check).into());
             fv.insert("href".into(), href(&f.path).into());
             fv.insert("name".into(), file_name(&f.path).into());
             fv.insert("date_source_word".into(), f.date_source.label().into());
@@ -509,8 +513,9 @@ fn requirement_view(
         .periods
         .iter()
         .map(|p| {
-            let mut pv = fields!(p; label, start, end, covered, files);
+            let mut pv = fields!(p; label, start, end, covered, files, unusable);
             pv.insert("file_links".into(), file_links(&p.files, href));
+            pv.insert("unusable_links".into(), file_links(&p.unusable, href));
             Value::Object(pv)
         })
         .collect();
@@ -743,11 +748,60 @@ fn grid_cell(label: &str, heading: String, period: Option<&Value>) -> Value {
         "word": if covered { "Covered" } else { "Not covered" },
         "class": if covered { "cell-covered" } else { "cell-gap" },
     });
-    cell["files"] = period
-        .and_then(|p| p.get("file_links"))
-        .cloned()
-        .unwrap_or_else(|| json!([]));
+    let links = |key: &str| {
+        period
+            .and_then(|p| p.get(key))
+            .cloned()
+            .unwrap_or_else(|| json!([]))
+    };
+    cell["files"] = links("file_links");
+    cell["unusable"] = links("unusable_links");
     cell
+}
+
+/// The files that will not open, each with its requirements, the check in words and a
+/// link where the file can be followed: always on the drive; in a pack, only when it was
+/// packed anyway (`--include-unusable`), which leaves it among its requirements' files.
+fn unusable_files(a: &Assessment, links: LinkStyle<'_>, href: &dyn Fn(&str) -> String) -> Value {
+    let packed: std::collections::HashSet<&str> = match links {
+        LinkStyle::Pack => a
+            .areas
+            .iter()
+            .flat_map(|ar| &ar.requirements)
+            .flat_map(|r| &r.files)
+            .filter(|f| !f.check.is_ok())
+            .map(|f| f.path.as_str())
+            .collect(),
+        LinkStyle::Drive(_) => Default::default(),
+    };
+    a.unusable
+        .iter()
+        .map(|u| {
+            let linked = matches!(links, LinkStyle::Drive(_)) || packed.contains(u.path.as_str());
+            json!({
+                "path": u.path,
+                "href": linked.then(|| href(&u.path)),
+                "in_pack": packed.contains(u.path.as_str()),
+                "check": u.check,
+                "check_word": check_word(u.check),
+                "detail": u.detail,
+                "requirements": u.requirements,
+            })
+        })
+        .collect()
+}
+
+/// A check result as the dashboard says it.
+fn check_word(c: crate::content::Check) -> &'static str {
+    use crate::content::Check;
+    match c {
+        Check::Ok => "Opens",
+        Check::Empty => "Empty",
+        Check::WrongType => "Not what its name says",
+        Check::Corrupt => "Damaged",
+        Check::PasswordProtected => "Password-protected",
+        Check::Unreadable => "Could not be checked",
+    }
 }
 
 fn counts_row(label: &str, c: &StatusCounts) -> Value {
@@ -947,7 +1001,12 @@ mod tests {
             crate::manifest::Manifest::load(Path::new("manifests/devon-focused-visit-2021.toml"))
                 .unwrap();
         let scan = crate::scan::scan(Path::new("evidence")).unwrap();
-        let mut a = crate::assess::assess(&manifest, &scan, &Default::default()).unwrap();
+        let matched = crate::assess::match_files(&manifest, &scan).unwrap();
+        let checks =
+            crate::content::check_files(&scan, &matched.any(), &Default::default()).unwrap();
+        let mut a =
+            crate::assess::assess(&manifest, &scan, &matched, &checks, &Default::default())
+                .unwrap();
         // A digest, as inside a pack: it must not reach the view (see requirement_view).
         a.areas[0].requirements[0].files[0].sha256 = Some("ab".repeat(32));
         let view = view(&a, LinkStyle::Pack);

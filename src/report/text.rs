@@ -105,14 +105,15 @@ fn headline(a: &Assessment, p: &Paint) -> String {
     );
     let _ = writeln!(
         o,
-        "Areas: {} green, {} amber, {} red | Files: {} scanned, {} matched, {} unmatched, {} skipped",
+        "Areas: {} green, {} amber, {} red | Files: {} scanned, {} matched, {} unmatched, {} skipped, {} will not open",
         s.areas.green,
         s.areas.amber,
         s.areas.red,
         s.files_scanned,
         s.files_matched,
         s.files_unmatched,
-        s.files_skipped
+        s.files_skipped,
+        s.files_unusable
     );
 
     o
@@ -179,6 +180,8 @@ fn gaps(a: &Assessment, p: &Paint, o: &mut String) {
             );
         }
     }
+    unusable(a, p, o);
+    duplicates(a, p, o);
     if !a.unmatched.is_empty() {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -210,5 +213,79 @@ fn gaps(a: &Assessment, p: &Paint, o: &mut String) {
                 printable(&sk.reason)
             );
         }
+    }
+}
+
+/// The matched files that will not open, with what each would have served and who owns it:
+/// the improvement team replaces them before the visit.
+fn unusable(a: &Assessment, p: &Paint, o: &mut String) {
+    if a.unusable.is_empty() {
+        return;
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!("Files that will not open ({})", a.unusable.len()))
+    );
+    for u in &a.unusable {
+        let detail = u.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {} {}{}",
+            printable(&u.path),
+            p.wrap("31", u.check.label()),
+            printable(&detail)
+        );
+        let _ = writeln!(
+            o,
+            "           for {}",
+            printable(&serves_with_owners(a, &u.requirements))
+        );
+    }
+}
+
+/// `P1.1 (Head of Service), P2.3 (no owner named)`.
+fn serves_with_owners(a: &Assessment, ids: &[String]) -> String {
+    ids.iter()
+        .map(|id| {
+            let owner = a
+                .areas
+                .iter()
+                .flat_map(|ar| &ar.requirements)
+                .find(|r| &r.id == id)
+                .and_then(|r| r.owner.as_deref())
+                .unwrap_or("no owner named");
+            format!("{id} ({owner})")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Files with identical bytes: both stay evidence, but count once.
+fn duplicates(a: &Assessment, p: &Paint, o: &mut String) {
+    if a.duplicates.is_empty() {
+        return;
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "{}",
+        p.bold(&format!(
+            "Identical copies ({} set{}): each set counts once",
+            a.duplicates.len(),
+            if a.duplicates.len() == 1 { "" } else { "s" }
+        ))
+    );
+    for group in &a.duplicates {
+        let _ = writeln!(
+            o,
+            "  {}",
+            group
+                .iter()
+                .map(|path| printable(path))
+                .collect::<Vec<_>>()
+                .join("  =  ")
+        );
     }
 }

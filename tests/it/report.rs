@@ -272,8 +272,17 @@ fn pack_index_links_into_data_and_leaves_unmatched_unlinked() {
         evpack::manifest::Manifest::load(&repo().join("manifests/devon-focused-visit-2021.toml"))
             .expect("the sample manifest");
     let scan = evpack::scan::scan(&repo().join("evidence")).expect("scan the sample");
-    let a = evpack::assess::assess(&manifest, &scan, &evpack::assess::AssessOptions::default())
-        .expect("assess the sample");
+    let matched = evpack::assess::match_files(&manifest, &scan).expect("match the sample");
+    let checks = evpack::content::check_files(&scan, &matched.any(), &Default::default())
+        .expect("check the sample");
+    let a = evpack::assess::assess(
+        &manifest,
+        &scan,
+        &matched,
+        &checks,
+        &evpack::assess::AssessOptions::default(),
+    )
+    .expect("assess the sample");
     let templates = evpack::report::Templates::load(None).expect("embedded templates");
     let html = templates
         .html(&a, evpack::report::LinkStyle::Pack)
