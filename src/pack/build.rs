@@ -65,6 +65,7 @@ pub fn build(
     let root = crate::scan::reopen(req.scan)?;
     record_paths_by_name(a, req);
     refuse_unreadable_evidence(req.scan, a)?;
+    refuse_unnameable_evidence(req.scan, a)?;
     let left_out = if req.include_unusable {
         Vec::new()
     } else {
@@ -490,15 +491,34 @@ fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFi
     Ok(out)
 }
 
+/// A matched file whose name is not UTF-8 cannot be named in a pack, nor opened to check
+/// (so it would be left out as unusable): the lead renames it, rather than lose evidence
+/// that is probably fine.
+fn refuse_unnameable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
+    let serves = a.serves();
+    match scan
+        .files
+        .iter()
+        .find(|f| !f.utf8_name && serves.contains_key(f.rel.as_str()))
+    {
+        Some(rec) => Err(not_utf8(&scan.root, rec)),
+        None => Ok(()),
+    }
+}
+
+fn not_utf8(root: &Path, rec: &FileRecord) -> Error {
+    Error::evidence(
+        rec.disk_path(root),
+        "the file name is not valid UTF-8, so it cannot be named in a pack",
+        "rename the file (retype the name; it was probably copied from an old system)",
+    )
+}
+
 /// A name that could not be unzipped faithfully everywhere is refused with the fix
 /// ([`names`] has the rules).
 fn refuse_unpackable_name(root: &Path, rec: &FileRecord, names: &mut Names) -> Result<()> {
     if !rec.utf8_name {
-        return Err(Error::evidence(
-            rec.disk_path(root),
-            "the file name is not valid UTF-8, so it cannot be named in a pack",
-            "rename the file (retype the name; it was probably copied from an old system)",
-        ));
+        return Err(not_utf8(root, rec));
     }
     names
         .add(&rec.rel)

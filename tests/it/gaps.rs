@@ -507,9 +507,14 @@ fn json_report_has_the_documented_fields() {
             "date": "2020-12-01",
             "date_precision": "day",
             "date_source": "name",
-            "size": 1
+            "size": 29,
+            "check": "ok",
+            "check_detail": null
         }])
     );
+    assert_eq!(v["unusable"], serde_json::json!([]));
+    assert_eq!(v["duplicates"], serde_json::json!([]));
+    assert_eq!(v["summary"]["files_unusable"], 0);
     assert_eq!(requirement(&v, "P2.2")["required"], false);
     assert_eq!(status(&v, "P2.1"), "missing");
     assert_eq!(paths(&v["unmatched"]), ["misc/Stray notes 2020-10-01.txt"]);

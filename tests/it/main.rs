@@ -6,6 +6,7 @@ mod build_atomic;
 mod build_repro;
 mod build_tools;
 mod build_zip64;
+mod checks;
 mod gaps;
 mod gaps_dates;
 mod gaps_manifest;

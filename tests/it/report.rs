@@ -419,7 +419,7 @@ fn hrefs(html: &str) -> Vec<String> {
 /// A folder whose evidence holds an HTML file, with a manifest that asks for it.
 fn evidence_with_html() -> TestEnv {
     let env = TestEnv::new();
-    env.file("dashboard.html", "evidence, not a report\n")
+    env.raw("dashboard.html", b"evidence, not a report\n")
         .file("sub/notes 2020-12-01.md", "notes\n");
     env.manifest(&crate::support::gaps::single(&["**/*"], ""));
     env

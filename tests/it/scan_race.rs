@@ -42,7 +42,7 @@ fn race_tree() -> (TestEnv, tempfile::TempDir) {
             env.file(&format!("filler/f{i:03}/note {j}.txt"), "filler");
         }
     }
-    env.file("sub/Audit 2020-12-01.md", INSIDE);
+    env.raw("sub/Audit 2020-12-01.md", INSIDE.as_bytes());
     env.file("pipes/Scorecard 2020-12-02.csv", "a,b\n1,2\n");
     env.manifest(MANIFEST);
     let outside = tempfile::tempdir().expect("temp dir");

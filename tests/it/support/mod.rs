@@ -4,6 +4,7 @@
 //! one run's peak memory in [`memory`].
 #![allow(dead_code)]
 
+pub mod docs;
 pub mod gaps;
 pub mod memory;
 pub mod pack;
@@ -34,11 +35,20 @@ impl TestEnv {
         self.root().join("evidence")
     }
 
-    /// Writes a file under `evidence/`, creating folders.
+    /// Writes a document under `evidence/`, creating folders: a real one of the type its
+    /// extension names ([`docs::document_for`]), or text for text and unknown types,
+    /// holding `contents` and then its own path, so that no two are identical copies (which
+    /// would count once). [`TestEnv::raw`] writes exact bytes.
     pub fn file(&self, rel: &str, contents: &str) -> &Self {
+        let text = format!("{contents}\n{rel}\n");
+        self.raw(rel, &docs::document_for(rel, &text))
+    }
+
+    /// Writes `bytes` under `evidence/` as they are, creating folders.
+    pub fn raw(&self, rel: &str, bytes: &[u8]) -> &Self {
         let p = self.evidence().join(rel);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&p, contents).expect("write");
+        std::fs::write(&p, bytes).expect("write");
         self
     }
 

@@ -9,7 +9,7 @@ use std::process::Output;
 use sha2::{Digest, Sha256};
 use zip::CompressionMethod;
 
-use super::TestEnv;
+use super::{docs, TestEnv};
 
 /// The bagging date every test passes unless it tests the default.
 pub const DATE: &str = "2021-01-15";
@@ -70,13 +70,13 @@ pub const MATCHED: &[(&str, &[&str])] = &[
     (HOSTILE, &["C1.1"]),
     ("improvement plan/Annex photo 2020-12-03.jpg", &["C1.1"]),
     ("improvement plan/Annexes 2020-12-04.zip", &["C1.1"]),
-    ("improvement plan/Empty note 2020-12-02.txt", &["C1.1"]),
     (
         "improvement plan/Improvement plan 2020-11-30.pdf",
         &["C1.1"],
     ),
     ("improvement plan/Plan matrix 2020-12-01.csv", &["C1.1"]),
     ("improvement plan/Plan summary 2020-11-30.txt", &["C1.1"]),
+    ("improvement plan/Short note 2020-12-02.txt", &["C1.1"]),
     (
         "scorecards/2020-09/Care leavers scorecard Sep 2020.csv",
         &["P1.2"],
@@ -129,6 +129,21 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
+/// A real document named `name` of exactly `size` bytes, padded with noise from `seed`
+/// ([`docs::padded`]).
+pub fn sized(name: &str, size: usize, seed: u64) -> Vec<u8> {
+    let mut filler = 1;
+    for _ in 0..4 {
+        let doc = docs::padded(name, name, &noise(filler, seed));
+        if doc.len() == size {
+            return doc;
+        }
+        // The padding's own length is written in decimal in a PDF: a second round settles it.
+        filler = (filler + size).checked_sub(doc.len()).expect("size too small for the format");
+    }
+    panic!("cannot make {name} exactly {size} bytes");
+}
+
 /// Writes `bytes` under `evidence/`, creating folders.
 pub fn put(env: &TestEnv, rel: &str, bytes: &[u8]) {
     let p = env.evidence().join(rel);
@@ -146,28 +161,30 @@ pub fn sample_env() -> TestEnv {
         csv.len() > (1 << 20),
         "the matrix must exceed the in-memory deflate limit"
     );
-    put(&env, MATCHED[0].0, &noise(3_000, 1));
+    // Real documents, padded with noise to the sizes the zip writer's tests need.
+    let doc = |i: usize, size: usize| sized(MATCHED[i].0, size, i as u64);
+    put(&env, MATCHED[0].0, &doc(0, 3_000));
     put(
         &env,
         MATCHED[1].0,
         b"# Pathway plan audit\n\n12 plans read; 9 good.\n",
     );
     put(&env, HOSTILE, b"<script>alert(1)</script>\n");
-    put(&env, MATCHED[3].0, &noise(70_000, 3));
+    put(&env, MATCHED[3].0, &doc(3, 70_000));
     put(&env, MATCHED[4].0, &noise(20_000, 4));
-    put(&env, MATCHED[5].0, b"");
+    put(&env, MATCHED[8].0, b"Note.\n");
     // Several read chunks (256 KiB) and zip stream blocks (512 KiB) and then some: a stored
     // file hashed from the stream crosses block boundaries.
-    put(&env, MATCHED[6].0, &noise((512 << 10) * 3 + 17, 6));
-    put(&env, MATCHED[7].0, csv.as_bytes());
+    put(&env, MATCHED[5].0, &doc(5, (512 << 10) * 3 + 17));
+    put(&env, MATCHED[6].0, csv.as_bytes());
     put(
         &env,
-        MATCHED[8].0,
+        MATCHED[7].0,
         "Summary \u{e9}\r\nline two\r\n".as_bytes(),
     );
     put(&env, MATCHED[9].0, b"measure,value\nin touch,94%\n");
     // Exactly two read chunks: the reader's last chunk is full, then the file ends.
-    put(&env, MATCHED[10].0, &noise(512 << 10, 10));
+    put(&env, MATCHED[10].0, &doc(10, 512 << 10));
     for (i, rel) in NOT_PACKED.iter().enumerate() {
         put(&env, rel, format!("not evidence {i}\n").as_bytes());
     }
