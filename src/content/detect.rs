@@ -206,4 +206,84 @@ mod tests {
         assert_eq!(got.check, Check::Unreadable);
         assert!(got.detail.unwrap().contains("the network share went away"));
     }
+
+    #[test]
+    fn the_time_limit_makes_a_slow_file_unreadable() {
+        struct Slow(Cursor<Vec<u8>>);
+        impl Read for Slow {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                std::thread::sleep(Duration::from_millis(30));
+                self.0.read(buf)
+            }
+        }
+        impl Seek for Slow {
+            fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+                self.0.seek(pos)
+            }
+        }
+        let text = b"name,town\n".repeat(10_000);
+        let limits = Limits {
+            max_read: 8 << 20,
+            max_time: Duration::from_millis(10),
+        };
+        let got = check_document(
+            Slow(Cursor::new(text.clone())),
+            text.len() as u64,
+            "a.csv",
+            &limits,
+        );
+        assert_eq!(got.check, Check::Unreadable);
+        assert!(got.detail.unwrap().contains("time limit"));
+    }
+
+    /// Documents of every kind, for the damage tests below to mutate.
+    fn seeds() -> Vec<Vec<u8>> {
+        let docx = zipdir::tests::zip_of(&[
+            ("[Content_Types].xml", b"<Types/>"),
+            ("_rels/.rels", b"<Relationships/>"),
+            ("word/document.xml", b"<w:document/>"),
+        ]);
+        let odt = zipdir::tests::zip_of(&[
+            ("mimetype", b"application/vnd.oasis.opendocument.text"),
+            ("META-INF/manifest.xml", b"<manifest:manifest/>"),
+            ("content.xml", b"<office:document-content/>"),
+        ]);
+        let fixtures: [&[u8]; 4] = [
+            include_bytes!("../../tests/fixtures/documents/encrypted.docx"),
+            include_bytes!("../../tests/fixtures/documents/user-password-aes256.pdf"),
+            include_bytes!("../../tests/fixtures/documents/owner-password-rc4.pdf"),
+            include_bytes!("../../tests/fixtures/documents/xref-stream-owner-password.pdf"),
+        ];
+        let mut seeds = vec![
+            docx,
+            odt,
+            b"\x89PNG\r\n\x1a\n\0\0\0\0IEND\xAE\x42\x60\x82".to_vec(),
+        ];
+        seeds.extend(fixtures.iter().map(|f| f.to_vec()));
+        seeds
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Damaged documents of every kind, under every name: each gets a result, within
+        /// the limits, and none panics.
+        #[test]
+        fn damaged_documents_always_get_a_result(
+            seed in 0usize..7,
+            flips in proptest::collection::vec((0usize..8192, proptest::prelude::any::<u8>()), 0..12),
+            keep in 0.0f64..=1.0,
+        ) {
+            let mut bytes = seeds().swap_remove(seed);
+            for (at, byte) in flips {
+                let len = bytes.len();
+                bytes[at % len] = byte;
+            }
+            bytes.truncate(((bytes.len() as f64) * keep).ceil() as usize);
+            for name in ["a.pdf", "a.docx", "a.xls", "a.odt", "a.png", "a.jpg", "a.gif", "a.csv"] {
+                let got = run_limited(&bytes, name, 1 << 20);
+                proptest::prop_assert!(got.check.is_ok() || got.detail.is_some(), "{name}: {got:?}");
+            }
+        }
+    }
 }

@@ -226,8 +226,10 @@ fn parse_dict(bytes: &[u8]) -> Option<Dictionary> {
     // The parser looks one token past the dictionary for `stream`; give it one.
     let mut text = signed_permissions(&bytes[start..]).into_owned();
     text.extend_from_slice(b" endobj");
-    match parser::parse(&text, &NoResolve, ParseFlags::DICT) {
-        Ok(Primitive::Dictionary(dict)) => Some(dict),
+    // As for the password check: a panic in the crate on hostile bytes judges one file.
+    let parsed = panic::catch_unwind(|| parser::parse(&text, &NoResolve, ParseFlags::DICT));
+    match parsed {
+        Ok(Ok(Primitive::Dictionary(dict))) => Some(dict),
         _ => None,
     }
 }

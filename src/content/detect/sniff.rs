@@ -58,6 +58,7 @@ pub fn signature(head: &[u8]) -> Option<&'static str> {
         (b"II*\0", "a TIFF image"),
         (b"MM\0*", "a TIFF image"),
         (b"%!PS", "a PostScript file"),
+        (b"\0\0\x01\0", "a Windows icon (ICO)"),
         (b"[InternetShortcut]", "an internet shortcut (a link)"),
     ];
     if let Some(&(_, what)) = SIGNATURES.iter().find(|(sig, _)| head.starts_with(sig)) {
