@@ -76,8 +76,8 @@ fn found(check: Check, detail: impl Into<String>) -> Stop {
 }
 
 /// "what was found, not what the name promised", for `wrong-type` details.
-fn wrong_type(found_: &str, expected: &str) -> Stop {
-    found(Check::WrongType, format!("{found_}, not {expected}"))
+fn wrong_type(what: &str, expected: &str) -> Stop {
+    found(Check::WrongType, format!("{what}, not {expected}"))
 }
 
 /// Judges one file; see the module header.

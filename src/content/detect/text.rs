@@ -18,6 +18,7 @@ const TAIL: usize = 4 << 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Text {
     Csv,
+    Tsv,
     Plain,
     Markdown,
 }
@@ -25,7 +26,8 @@ pub enum Text {
 impl Text {
     pub fn of(ext: &str) -> Option<Text> {
         match ext {
-            "csv" | "tsv" => Some(Text::Csv),
+            "csv" => Some(Text::Csv),
+            "tsv" => Some(Text::Tsv),
             "txt" => Some(Text::Plain),
             "md" | "markdown" => Some(Text::Markdown),
             _ => None,
@@ -35,6 +37,7 @@ impl Text {
     fn noun(self) -> &'static str {
         match self {
             Text::Csv => "a CSV file",
+            Text::Tsv => "a TSV file",
             Text::Plain => "a text file",
             Text::Markdown => "a Markdown file",
         }
@@ -63,10 +66,8 @@ pub fn check<R: Read + Seek>(r: &mut Bounded<R>, size: u64, text: Text) -> Judge
         (0, Vec::new())
     };
     let encoding = encoding(&prefix);
-    if let Encoding::Bytes = encoding {
-        check_no_nul(&prefix, 0)?;
-        check_no_nul(&tail, tail_at)?;
-    }
+    check_no_nul(&prefix, 0, encoding)?;
+    check_no_nul(&tail, tail_at, encoding)?;
     let whole = prefix.len() as u64 == size;
     if whole && is_blank(&prefix, encoding) {
         return Err(found(Check::Empty, "only white space"));
@@ -74,11 +75,11 @@ pub fn check<R: Read + Seek>(r: &mut Bounded<R>, size: u64, text: Text) -> Judge
     Ok(())
 }
 
-/// What a text file must not start with: another format's signature, or (for CSV, which
-/// is data) an HTML page saved under its name. Text and Markdown may hold HTML.
+/// What a text file must not start with: another format's signature, or (for CSV and
+/// TSV, which are data) an HTML page saved under its name. Text and Markdown may hold HTML.
 fn binary_signature(head: &[u8], text: Text) -> Option<&'static str> {
     sniff::signature(head).or_else(|| match text {
-        Text::Csv => sniff::html(head),
+        Text::Csv | Text::Tsv => sniff::html(head),
         Text::Plain | Text::Markdown => None,
     })
 }
@@ -97,12 +98,27 @@ fn encoding(prefix: &[u8]) -> Encoding {
     }
 }
 
-fn check_no_nul(bytes: &[u8], offset: u64) -> Judged {
-    match memchr::memchr(0, bytes) {
+/// NUL is no character of a text file: a NUL byte, or in UTF-16 a NUL code unit.
+fn check_no_nul(bytes: &[u8], offset: u64, encoding: Encoding) -> Judged {
+    let at = match encoding {
+        Encoding::Bytes => memchr::memchr(0, bytes),
+        Encoding::Utf16 { .. } => {
+            // Code units start at even offsets of the file.
+            let skip = (offset % 2) as usize;
+            let mut units = bytes.get(skip..).unwrap_or_default().chunks_exact(2);
+            units.position(|u| u == [0, 0]).map(|i| skip + 2 * i)
+        }
+    };
+    match at {
         Some(at) => Err(found(
             Check::WrongType,
             format!(
-                "binary data (a NUL byte at offset {}), not text",
+                "binary data (a NUL {} at offset {}), not text",
+                if encoding == Encoding::Bytes {
+                    "byte"
+                } else {
+                    "character"
+                },
                 offset + at as u64
             ),
         )),
@@ -151,6 +167,16 @@ mod tests {
             .flat_map(u16::to_le_bytes)
             .collect();
         assert_eq!(run(&text, "export.txt").check, Check::Ok);
+    }
+
+    #[test]
+    fn utf16_with_nul_characters_is_binary() {
+        let got = run(b"\xFF\xFEa\0\0\0b\0", "export.txt");
+        assert_eq!(got.check, Check::WrongType);
+        assert_eq!(
+            got.detail.as_deref(),
+            Some("binary data (a NUL character at offset 4), not text")
+        );
     }
 
     #[test]
