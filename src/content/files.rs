@@ -34,14 +34,6 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// Every file `ok` and no copies: for callers that judge names and dates alone.
-    pub fn unchecked(scan: &Scan) -> Checks {
-        Checks {
-            results: vec![Some(Check::Ok); scan.files.len()],
-            ..Checks::default()
-        }
-    }
-
     /// The check of file `i`, if it was checked.
     pub fn get(&self, i: usize) -> Option<Checked> {
         let check = self.results.get(i).copied().flatten()?;
