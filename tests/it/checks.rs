@@ -279,7 +279,7 @@ fn build_leaves_unusable_files_out_and_says_so_and_the_pack_verifies() {
         .args(["--out", "pack.zip"])
         .output()
         .expect("build");
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "a pack with gaps is still written: {}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Left out: 6 matched files that will not open"), "{stdout}");
     let entries = read_pack(&env.root().join("pack.zip"));
@@ -331,7 +331,7 @@ fn include_unusable_packs_them_but_they_still_count_for_nothing() {
         .args(["--out", "pack.zip", "--include-unusable"])
         .output()
         .expect("build");
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(0));
     let entries = read_pack(&env.root().join("pack.zip"));
     let empty = crate::support::pack::entry(&entries, "pack/data/mixed/Report 2020-12-02.pdf");
     assert!(empty.bytes.is_empty(), "the empty file is packed as it is");
