@@ -614,7 +614,10 @@ fn assess_requirement(req: &Requirement, matched: &[usize], ctx: &Context) -> Re
 /// The files that count (`sorted`, newest first): usable ones, and of identical copies
 /// only the earliest dated (ties by path), since a copy renamed for a later month is not
 /// that month's evidence. Also returns each copy left out, with the file counted for it.
-fn counted_files<'a>(sorted: &[usize], ctx: &Context<'a>) -> (Vec<&'a FileRecord>, Vec<(usize, usize)>) {
+fn counted_files<'a>(
+    sorted: &[usize],
+    ctx: &Context<'a>,
+) -> (Vec<&'a FileRecord>, Vec<(usize, usize)>) {
     let files = &ctx.scan.files;
     let mut kept_for_group: std::collections::HashMap<usize, usize> = Default::default();
     let mut copies = Vec::new();
@@ -668,7 +671,10 @@ fn unusable_reason(i: usize, ctx: &Context) -> String {
     let Some(checked) = ctx.checks.get(i) else {
         return format!("`{path}` was not checked");
     };
-    let detail = checked.detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    let detail = checked
+        .detail
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
     match checked.check {
         Check::Ok => format!("`{path}` opens"),
         Check::Empty => format!("`{path}` is empty{detail}: it does not count"),

@@ -92,7 +92,10 @@ pub fn build(
     let sha = write_zip(
         &tmp,
         req,
-        Facts { a, left_out: &left_out },
+        Facts {
+            a,
+            left_out: &left_out,
+        },
         &root,
         plan,
         docs,

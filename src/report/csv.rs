@@ -69,14 +69,23 @@ fn unusable_row(a: &Assessment, u: &UnusableFile) -> [String; 11] {
         }
         seen.join("; ")
     };
-    let detail = u.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+    let detail = u
+        .detail
+        .as_deref()
+        .map(|d| format!(": {d}"))
+        .unwrap_or_default();
     [
         join(&|(ar, _)| ar.id.clone()),
         join(&|(ar, _)| ar.title.clone()),
         join(&|(_, r)| r.id.clone()),
         join(&|(_, r)| r.title.clone()),
         u.check.label().to_string(),
-        if serving.iter().any(|(_, r)| r.required) { "yes" } else { "no (advisory)" }.to_string(),
+        if serving.iter().any(|(_, r)| r.required) {
+            "yes"
+        } else {
+            "no (advisory)"
+        }
+        .to_string(),
         join(&|(_, r)| r.owner.clone().unwrap_or_default()),
         String::new(),
         String::new(),

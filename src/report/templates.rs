@@ -1004,9 +1004,8 @@ mod tests {
         let matched = crate::assess::match_files(&manifest, &scan).unwrap();
         let checks =
             crate::content::check_files(&scan, &matched.any(), &Default::default()).unwrap();
-        let mut a =
-            crate::assess::assess(&manifest, &scan, &matched, &checks, &Default::default())
-                .unwrap();
+        let mut a = crate::assess::assess(&manifest, &scan, &matched, &checks, &Default::default())
+            .unwrap();
         // A digest, as inside a pack: it must not reach the view (see requirement_view).
         a.areas[0].requirements[0].files[0].sha256 = Some("ab".repeat(32));
         let view = view(&a, LinkStyle::Pack);

@@ -229,7 +229,11 @@ fn unusable(a: &Assessment, p: &Paint, o: &mut String) {
         p.bold(&format!("Files that will not open ({})", a.unusable.len()))
     );
     for u in &a.unusable {
-        let detail = u.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+        let detail = u
+            .detail
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
             "  {} {}{}",

@@ -150,17 +150,20 @@ fn gaps_text_has_a_section_of_files_that_will_not_open_with_owners() {
         .output()
         .expect("gaps");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("Files that will not open (6)"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("Files that will not open (6)"), "{stdout}");
     let section = stdout
         .split("Files that will not open (6)")
         .nth(1)
         .expect("the section");
-    assert!(section.contains("html/Plan 2020-12-01.pdf wrong-type"), "{section}");
+    assert!(
+        section.contains("html/Plan 2020-12-01.pdf wrong-type"),
+        "{section}"
+    );
     assert!(section.contains("for HTML (Owner of HTML)"), "{section}");
-    assert!(section.contains("cut/Plan 2020-12-01.pdf corrupt"), "{section}");
+    assert!(
+        section.contains("cut/Plan 2020-12-01.pdf corrupt"),
+        "{section}"
+    );
 }
 
 #[test]
@@ -169,15 +172,25 @@ fn the_gap_register_has_one_row_per_unusable_file() {
     env.manifest(&text);
     let out = env
         .cmd()
-        .args(["gaps", "-m", "manifest.toml", "-e", "evidence", "--format", "csv"])
+        .args([
+            "gaps",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--format",
+            "csv",
+        ])
         .output()
         .expect("gaps --format csv");
     let mut r = csv::Reader::from_reader(out.stdout.as_slice());
     let header = r.headers().expect("header").clone();
     assert_eq!(header.get(10), Some("file"));
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
-    let file_rows: Vec<&csv::StringRecord> =
-        rows.iter().filter(|x| !x.get(10).unwrap_or("").is_empty()).collect();
+    let file_rows: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|x| !x.get(10).unwrap_or("").is_empty())
+        .collect();
     assert_eq!(file_rows.len(), 6, "{rows:?}");
     let cut = file_rows
         .iter()
@@ -197,7 +210,15 @@ fn list_shows_each_matched_files_check() {
     env.file("other/notes.txt", "not asked for");
     let out = env
         .cmd()
-        .args(["list", "-m", "manifest.toml", "-e", "evidence", "--format", "json"])
+        .args([
+            "list",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--format",
+            "json",
+        ])
         .output()
         .expect("list");
     let v: Value = serde_json::from_slice(&out.stdout).expect("list JSON");
@@ -212,7 +233,11 @@ fn list_shows_each_matched_files_check() {
     };
     assert_eq!(by_path("good/Audit 2020-12-01.pdf")["check"], "ok");
     assert_eq!(by_path("cut/Plan 2020-12-01.pdf")["check"], "corrupt");
-    assert_eq!(by_path("other/notes.txt")["check"], Value::Null, "unmatched: not checked");
+    assert_eq!(
+        by_path("other/notes.txt")["check"],
+        Value::Null,
+        "unmatched: not checked"
+    );
     let text_out = env
         .cmd()
         .args(["list", "-m", "manifest.toml", "-e", "evidence"])
@@ -242,10 +267,19 @@ fn identical_copies_count_once_towards_min_files_and_cadence() {
     assert_eq!(code, 1);
     let r = requirement(&v, "R");
     assert_eq!(r["status"], "partial");
-    assert_eq!(r["files_in_window"], 2, "three copies of one file count once");
+    assert_eq!(
+        r["files_in_window"], 2,
+        "three copies of one file count once"
+    );
     let reasons = r["reasons"].to_string();
-    assert!(reasons.contains("no file dated 2020-12"), "a copy renamed for December does not cover it: {reasons}");
-    assert!(reasons.contains("copies of `s/Scorecard 2020-11-30.xlsx`"), "{reasons}");
+    assert!(
+        reasons.contains("no file dated 2020-12"),
+        "a copy renamed for December does not cover it: {reasons}"
+    );
+    assert!(
+        reasons.contains("copies of `s/Scorecard 2020-11-30.xlsx`"),
+        "{reasons}"
+    );
     assert_eq!(
         v["duplicates"],
         serde_json::json!([[
@@ -275,25 +309,45 @@ fn build_leaves_unusable_files_out_and_says_so_and_the_pack_verifies() {
     env.manifest(&text);
     let out = env
         .cmd()
-        .args(["build", "-m", "manifest.toml", "-e", "evidence", "--date", DATE])
+        .args([
+            "build",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--date",
+            DATE,
+        ])
         .args(["--out", "pack.zip"])
         .output()
         .expect("build");
-    assert_eq!(out.status.code(), Some(0), "a pack with gaps is still written: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a pack with gaps is still written: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("Left out: 6 matched files that will not open"), "{stdout}");
+    assert!(
+        stdout.contains("Left out: 6 matched files that will not open"),
+        "{stdout}"
+    );
     let entries = read_pack(&env.root().join("pack.zip"));
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
-    assert!(names.contains(&"pack/data/good/Audit 2020-12-01.pdf"), "{names:?}");
-    assert!(names.contains(&"pack/data/mixed/Report 2020-12-01.pdf"));
     assert!(
-        !names.iter().any(|n| n.contains("cut/") || n.contains("Report 2020-12-02")),
+        names.contains(&"pack/data/good/Audit 2020-12-01.pdf"),
         "{names:?}"
     );
-    let pack_json: Value = serde_json::from_slice(
-        &crate::support::pack::entry(&entries, "pack/pack.json").bytes,
-    )
-    .expect("pack.json");
+    assert!(names.contains(&"pack/data/mixed/Report 2020-12-01.pdf"));
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("cut/") || n.contains("Report 2020-12-02")),
+        "{names:?}"
+    );
+    let pack_json: Value =
+        serde_json::from_slice(&crate::support::pack::entry(&entries, "pack/pack.json").bytes)
+            .expect("pack.json");
     let left: Vec<&str> = pack_json["left_out"]
         .as_array()
         .expect("left_out[]")
@@ -304,21 +358,19 @@ fn build_leaves_unusable_files_out_and_says_so_and_the_pack_verifies() {
     assert!(left.contains(&"html/Plan 2020-12-01.pdf"));
     assert_eq!(pack_json["left_out"][0]["check"], "corrupt");
     // Nothing in the pack lists a file it does not hold.
-    assert!(
-        requirement(&pack_json, "MIXED")["files"]
-            .as_array()
-            .expect("files")
-            .iter()
-            .all(|f| f["check"] == "ok")
-    );
+    assert!(requirement(&pack_json, "MIXED")["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .all(|f| f["check"] == "ok"));
     let index = crate::support::pack::text(&entries, "pack/index.html");
     assert!(index.contains("Files that will not open"));
     assert!(index.contains("left out of this pack"));
-    assert!(!index.contains("href=\"data/cut/"), "no link to a file left out");
-    env.cmd()
-        .args(["verify", "pack.zip"])
-        .assert()
-        .code(0);
+    assert!(
+        !index.contains("href=\"data/cut/"),
+        "no link to a file left out"
+    );
+    env.cmd().args(["verify", "pack.zip"]).assert().code(0);
 }
 
 #[test]
@@ -327,7 +379,15 @@ fn include_unusable_packs_them_but_they_still_count_for_nothing() {
     env.manifest(&text);
     let out = env
         .cmd()
-        .args(["build", "-m", "manifest.toml", "-e", "evidence", "--date", DATE])
+        .args([
+            "build",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--date",
+            DATE,
+        ])
         .args(["--out", "pack.zip", "--include-unusable"])
         .output()
         .expect("build");
@@ -336,17 +396,13 @@ fn include_unusable_packs_them_but_they_still_count_for_nothing() {
     let empty = crate::support::pack::entry(&entries, "pack/data/mixed/Report 2020-12-02.pdf");
     assert!(empty.bytes.is_empty(), "the empty file is packed as it is");
     crate::support::pack::entry(&entries, "pack/data/cut/Plan 2020-12-01.pdf");
-    let pack_json: Value = serde_json::from_slice(
-        &crate::support::pack::entry(&entries, "pack/pack.json").bytes,
-    )
-    .expect("pack.json");
+    let pack_json: Value =
+        serde_json::from_slice(&crate::support::pack::entry(&entries, "pack/pack.json").bytes)
+            .expect("pack.json");
     assert_eq!(pack_json["left_out"], serde_json::json!([]));
     assert_eq!(requirement(&pack_json, "CUT")["status"], "missing");
     assert_eq!(pack_json["summary"]["required_met"], 2);
-    env.cmd()
-        .args(["verify", "pack.zip"])
-        .assert()
-        .code(0);
+    env.cmd().args(["verify", "pack.zip"]).assert().code(0);
 }
 
 #[test]
@@ -356,7 +412,15 @@ fn the_dashboard_lists_unusable_files_and_marks_their_cadence_cells() {
         .raw("m/Minutes 2020-12-08.docx", b"");
     env.manifest(&single(&["m/**"], "cadence = \"monthly\""));
     env.cmd()
-        .args(["report", "-m", "manifest.toml", "-e", "evidence", "--out", "report.html"])
+        .args([
+            "report",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--out",
+            "report.html",
+        ])
         .args(["--as-of", "2021-01-18"])
         .output()
         .expect("report");
@@ -369,7 +433,10 @@ fn the_dashboard_lists_unusable_files_and_marks_their_cadence_cells() {
         .expect("the December cell");
     let cell = december.split("</td>").next().unwrap_or_default();
     assert!(cell.starts_with("\"false\""), "{cell}");
-    assert!(cell.contains("Will not open:</span> Minutes 2020-12-08.docx"), "{cell}");
+    assert!(
+        cell.contains("Will not open:</span> Minutes 2020-12-08.docx"),
+        "{cell}"
+    );
 }
 
 /// A zip bomb renamed `.docx` (a part declaring gigabytes) and a PDF whose cross-reference
@@ -394,11 +461,82 @@ fn hostile_documents_are_checked_in_bounded_memory() {
     env.manifest(&single(&["h/**"], ""));
     let (out, peak_kib) = run_measured(
         env.root(),
-        &["gaps", "-m", "manifest.toml", "-e", "evidence", "--format", "json"],
+        &[
+            "gaps",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--format",
+            "json",
+        ],
     );
     let v: Value = serde_json::from_slice(&out.stdout).expect("gaps JSON");
-    for f in v["areas"][0]["requirements"][0]["files"].as_array().expect("files") {
+    for f in v["areas"][0]["requirements"][0]["files"]
+        .as_array()
+        .expect("files")
+    {
         assert!(f["check"].is_string(), "{f}");
     }
-    assert!(peak_kib < 48 << 10, "peak {peak_kib} KiB checking two small hostile files");
+    assert!(
+        peak_kib < 48 << 10,
+        "peak {peak_kib} KiB checking two small hostile files"
+    );
+}
+
+/// The committed encrypted fixtures (tests/fixtures/documents, made by its make.py).
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/documents")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn password_protected_documents_do_not_count_but_an_owner_password_pdf_does() {
+    let env = TestEnv::new();
+    env.raw(
+        "a/Recovery plan 2020-12-01.docx",
+        &fixture("encrypted.docx"),
+    )
+    .raw("b/Scorecard 2020-12-01.xlsx", &fixture("encrypted.xlsx"))
+    .raw(
+        "c/Audit 2020-12-01.pdf",
+        &fixture("user-password-aes256.pdf"),
+    )
+    .raw("d/Audit 2020-12-01.pdf", &fixture("user-password-rc4.pdf"))
+    .raw(
+        "e/Policy 2020-12-01.pdf",
+        &fixture("owner-password-aes256.pdf"),
+    )
+    .raw(
+        "f/Policy 2020-12-01.pdf",
+        &fixture("xref-stream-owner-password.pdf"),
+    );
+    let ids = ["A", "B", "C", "D", "E", "F"];
+    let reqs: Vec<String> = ids
+        .iter()
+        .map(|id| req(id, &[&format!("{}/**", id.to_lowercase())], ""))
+        .collect();
+    let (v, _) = gaps_json(&env, &manifest(&[area("X", &reqs)]), &[]);
+    for id in ["A", "B", "C", "D"] {
+        let r = requirement(&v, id);
+        assert_eq!(r["files"][0]["check"], "password-protected", "{id}: {r}");
+        assert_eq!(r["status"], "missing");
+        assert!(
+            r["reasons"][0]
+                .as_str()
+                .is_some_and(|s| s.ends_with("is password-protected: an inspector cannot open it")),
+            "{id}: {}",
+            r["reasons"]
+        );
+    }
+    for id in ["E", "F"] {
+        let r = requirement(&v, id);
+        assert_eq!(
+            r["files"][0]["check"], "ok",
+            "print/copy restrictions only: {r}"
+        );
+        assert_eq!(r["status"], "met");
+    }
 }

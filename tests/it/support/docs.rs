@@ -43,7 +43,8 @@ pub fn padded(name: &str, text: &str, filler: &[u8]) -> Vec<u8> {
         "xlsx" => ooxml_with(Office::Excel, text, filler),
         "pptx" => ooxml_with(Office::PowerPoint, text, filler),
         "jpg" | "jpeg" => {
-            let mut out = vec![0xFF, 0xD8];
+            // Start of image, then a comment segment's marker: the signature of a JPEG.
+            let mut out = vec![0xFF, 0xD8, 0xFF, 0xFE];
             out.extend_from_slice(filler);
             out.extend_from_slice(&[0xFF, 0xD9]);
             out
@@ -94,7 +95,9 @@ fn pdf_with(text: &str, filler: Option<&[u8]>) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -126,17 +129,23 @@ fn ooxml_with(kind: Office, text: &str, filler: &[u8]) -> Vec<u8> {
         Office::Word => (
             "word/document.xml",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-            format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"#
+            ),
         ),
         Office::Excel => (
             "xl/workbook.xml",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-            format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="{text}" sheetId="1"/></sheets></workbook>"#),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="{text}" sheetId="1"/></sheets></workbook>"#
+            ),
         ),
         Office::PowerPoint => (
             "ppt/presentation.xml",
             "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
-            format!(r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><!-- {text} --></p:presentation>"#),
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"><!-- {text} --></p:presentation>"#
+            ),
         ),
     };
     let types = format!(

@@ -139,7 +139,9 @@ pub fn sized(name: &str, size: usize, seed: u64) -> Vec<u8> {
             return doc;
         }
         // The padding's own length is written in decimal in a PDF: a second round settles it.
-        filler = (filler + size).checked_sub(doc.len()).expect("size too small for the format");
+        filler = (filler + size)
+            .checked_sub(doc.len())
+            .expect("size too small for the format");
     }
     panic!("cannot make {name} exactly {size} bytes");
 }
