@@ -2,16 +2,17 @@
 //! Ctrl-C is turned into the pack writer's cancel flag here; the library never sees a signal.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
 
 use super::{load_and_assess, note, use_color, write_stdout, Assessed};
+use crate::assess::Assessment;
 use crate::config::BuildConfig;
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
-use crate::pack::{self, PackRequest, Progress};
+use crate::pack::{self, Built, PackRequest, Progress};
 use crate::report::{self, Templates};
 use crate::util::{printable, slug};
 
@@ -57,6 +58,13 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
     };
     let built = pack::build(&req, &mut a, &bar, &CANCELLED)?;
 
+    write_stdout(written(cfg, &a, &out, &built).as_bytes())?;
+    Ok(Outcome::Met)
+}
+
+/// What `build` says once the pack is in place: what went in, what was left out, and the
+/// digest (even with `--quiet`: it is what a lead records in the minutes).
+fn written(cfg: &BuildConfig, a: &Assessment, out: &Path, built: &Built) -> String {
     let file_name = out
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -85,7 +93,6 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
             ));
         }
     }
-    // The digest is printed even with --quiet: it is what a lead records in the minutes.
     text.push_str(&format!(
         "SHA-256: {}  {}\n",
         built.sha256,
@@ -98,8 +105,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
             printable(&format!("{file_name}.sha256"))
         ));
     }
-    write_stdout(text.as_bytes())?;
-    Ok(Outcome::Met)
+    text
 }
 
 /// `--date`, else `SOURCE_DATE_EPOCH` (reproducible-builds convention), else today.
