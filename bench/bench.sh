@@ -3,12 +3,16 @@
 #
 #   bench/bench.sh            every section
 #   bench/bench.sh gaps       `evpack gaps` on 20,000 files and 200 requirements vs `find`
+#   bench/bench.sh gaps-pack  `evpack gaps` on the build tree (~20,000 files / 3 GB, 1,000 of
+#                             them real PDF/Office documents of 100 KB to 5 MB) vs `find`:
+#                             what it costs to look inside every matched file, as the file
+#                             checks do, on top of reading names (no target yet)
 #   bench/bench.sh build      `evpack build` on ~20,000 files / 3 GB vs `zip -r -0` and bagit.py
 #                             (the three take turns, run by run; see `interleaved`)
 #   bench/bench.sh verify     `evpack verify` (zip and folder) vs bagit.py --validate, sha256sum -c
 #
-# PACK_SCALE (default 1.0) scales the build/verify tree (0.1 gives ~300 MB for a quick look);
-# PACK_RUNS (default 7) timed runs per command there.
+# PACK_SCALE (default 1.0) scales the build/verify/gaps-pack tree (0.1 gives ~300 MB for a
+# quick look); PACK_RUNS (default 7) timed runs per command in build and verify.
 #
 # Data goes to $BENCH_DIR (default: bench-data/ at the repo root, gitignored) and is made
 # once per set of parameters. RUNS (default 10) timed runs per command, after warm-up runs,
@@ -155,6 +159,24 @@ pack_tree() {
     fi
 }
 
+section_gaps_pack() {
+    pack_tree
+    build_release
+    local ev="$PACK_DIR/evidence" m="$PACK_DIR/manifest.toml"
+    local size
+    size=$(du -sb "$ev" | cut -f1)
+    say "== gaps-pack: $(find "$ev" -type f | wc -l) files, $((size / 1000000)) MB, $RUNS runs each"
+    local t_find t_gaps rss
+    t_find=$(time_median pack-find find "$ev" -type f -printf '%s %T@ %p\n')
+    t_gaps=$(time_median pack-gaps "$EVPACK" gaps --manifest "$m" --evidence "$ev")
+    rss=$(peak_rss_mb "$EVPACK" gaps --manifest "$m" --evidence "$ev")
+    machine
+    printf 'find -printf          median %8.1f ms\n' "$(echo "$t_find * 1000" | bc -l)"
+    printf 'evpack gaps           median %8.1f ms\n' "$(echo "$t_gaps * 1000" | bc -l)"
+    printf 'ratio gaps/find              %8.2f x\n' "$(echo "$t_gaps / $t_find" | bc -l)"
+    printf 'peak RSS gaps                %8s MB\n' "$rss"
+}
+
 section_build() {
     command -v bagit.py >/dev/null || { say "build: bagit.py is not installed (pip install bagit)"; return 1; }
     pack_tree
@@ -224,15 +246,16 @@ section_verify() {
 
 main() {
     local sections=("$@")
-    ((${#sections[@]})) || sections=(gaps build verify)
+    ((${#sections[@]})) || sections=(gaps gaps-pack build verify)
     local s status=0
     for s in "${sections[@]}"; do
         case $s in
         gaps) section_gaps || status=1 ;;
+        gaps-pack) section_gaps_pack || status=1 ;;
         build) section_build || status=1 ;;
         verify) section_verify || status=1 ;;
         *)
-            say "unknown section: $s (known: gaps, build, verify)"
+            say "unknown section: $s (known: gaps, gaps-pack, build, verify)"
             exit 2
             ;;
         esac

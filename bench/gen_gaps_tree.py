@@ -5,11 +5,21 @@ spread over many folders, and a manifest of 200 requirements over it.
 
 Usage: gen_gaps_tree.py DIR [--files N] [--requirements R]
 Writes DIR/evidence/ and DIR/manifest.toml. Deterministic: the same arguments give the
-same tree. File contents are a few bytes: `gaps` reads names and metadata, not contents.
+same tree (names and bytes).
+
+Files are small. The PDF, docx, xlsx and pptx files are real, minimal documents
+(scripts/docgen.py, 1 to 10 KB) titled after their names, since `gaps` checks that every
+file a requirement matches opens; every other file holds up to 200 bytes of text, as
+before. A file drawn with 0 bytes stays empty, whatever its type (about one in 200): the
+0-byte placeholders of a real drive.
 """
 import argparse
 import os
 import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import docgen  # noqa: E402
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
@@ -113,8 +123,14 @@ def main():
         if parent not in folders:
             os.makedirs(parent, exist_ok=True)
             folders.add(parent)
-        with open(path, "w") as f:
-            f.write("x" * rng.randrange(0, 200))
+        length = rng.randrange(0, 200)
+        if length and path.endswith(docgen.EXTENSIONS):
+            title = os.path.splitext(os.path.basename(path))[0]
+            docgen.write(path, ["Synthetic evidence for the evpack gap-analysis benchmark."],
+                         title)
+        else:
+            with open(path, "w") as f:
+                f.write("x" * length)
         n += 1
 
     lines = [

@@ -5,10 +5,21 @@ CSV and text files, a few files of 50 to 200 MB), plus a manifest that matches a
 
 Usage: gen_pack_tree.py DIR [--scale S]   (S=1.0 gives ~3 GB; S=0.1 a quick ~300 MB tree)
 Deterministic: the same arguments give the same tree (names, sizes and bytes).
+
+The PDF, docx, xlsx and pptx files are real documents (scripts/docgen.py) that open and pass
+evpack's file checks, padded to their size with incompressible bytes (a PDF with an extra
+stream, the others with a stored part), so that a pack still stores what it would store
+from a real drive. Names and sizes are those of the tree this generator made when those
+files held only random bytes, so timings stay comparable with earlier figures; the videos
+(mp4) still hold random bytes, as evpack does not check them.
 """
 import argparse
 import os
 import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import docgen  # noqa: E402
 
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 DOCS = ["audit", "plan", "scorecard", "minutes", "policy", "highlight report", "training log"]
@@ -24,17 +35,42 @@ def main():
     root = os.path.join(args.dir, "evidence")
     os.makedirs(root, exist_ok=True)
     # One block of random bytes, sliced at random offsets: incompressible, and far faster
-    # to produce than fresh randomness for every file.
-    block = os.urandom(8 << 20)
+    # to produce than fresh randomness for every file. Seeded, so the bytes repeat too.
+    block = memoryview(random.Random(8 << 20).randbytes(8 << 20))
+    chunk = len(block) - 4096
+
+    def filler(size):
+        """The incompressible bytes of a file of `size`: one offset into the block drawn per
+        chunk of `size` now (as many draws as the generator has always made for such a file,
+        so every later draw, and with it every name and size, stays what it was), and a
+        fill for docgen that slices the block at those offsets."""
+        offsets = [rng.randrange(0, 4096) for _ in range(-(-size // chunk))]
+
+        def fill(n):
+            out = []
+            i = 0
+            while n > 0:
+                k = min(n, chunk)
+                off = offsets[i % len(offsets)]
+                out.append(block[off:off + k])
+                n -= k
+                i += 1
+            return out
+        return fill
 
     def write_random(path, size):
         with open(path, "wb") as f:
-            left = size
-            while left > 0:
-                n = min(left, len(block) - 4096)
-                off = rng.randrange(0, 4096)
-                f.write(block[off:off + n])
-                left -= n
+            for c in filler(size)(size):
+                f.write(c)
+
+    def write_document(path, size):
+        """A real document of exactly `size` bytes, titled after its file name."""
+        title = os.path.splitext(os.path.basename(path))[0]
+        lines = ["Synthetic evidence for the evpack pack benchmark.",
+                 "Padded to the size of a real document with incompressible bytes."]
+        rows = [["metric_id", "metric_name", "value", "unit"]] + [
+            [f"M{r:03d}", f"Synthetic metric {r}", r * 7 % 100, "%"] for r in range(12)]
+        docgen.write(path, lines, title, rows, size=size, fill=filler(size))
 
     def name(i, ext):
         team = TEAMS[i % len(TEAMS)]
@@ -59,14 +95,17 @@ def main():
     big = [int(s * args.scale) for s in (60 << 20, 90 << 20, 140 << 20, 200 << 20)]
     for i, size in enumerate(big):
         p = name(i, "mp4" if i % 2 else "pdf")
-        write_random(p, size)
+        if p.endswith(".pdf"):
+            write_document(p, size)
+        else:
+            write_random(p, size)
         total += size
         files += 1
     docs = int(1000 * max(args.scale, 0.05))
     for i in range(docs):
         size = rng.randint(100 << 10, 5 << 20)
         ext = ["pdf", "docx", "xlsx", "pptx"][i % 4]
-        write_random(name(1000 + i, ext), size)
+        write_document(name(1000 + i, ext), size)
         total += size
         files += 1
     small = 20000 - files
