@@ -1,6 +1,6 @@
 //! `evpack gaps`: the gap analysis in the format asked for.
 
-use super::{gaps_outcome, load_and_assess, use_color, write_stdout};
+use super::{gaps_outcome, load_and_assess, stream_stdout, use_color, write_stdout};
 use crate::config::{GapsFormat, InputConfig};
 use crate::error::Result;
 use crate::exit::Outcome;
@@ -10,7 +10,10 @@ pub fn run(input: &InputConfig, format: GapsFormat) -> Result<Outcome> {
     let a = load_and_assess(input)?.assessment;
     let out = match format {
         GapsFormat::Text => report::text::render(&a, use_color()).into_bytes(),
-        GapsFormat::Json => report::json::render(&a)?,
+        GapsFormat::Json => {
+            stream_stdout(|out| report::json::write(&a, out))?;
+            return Ok(gaps_outcome(&a));
+        }
         GapsFormat::Csv => report::csv::render(&a)?,
         GapsFormat::Markdown => {
             // Printed to stdout, so links are relative to where the command runs.

@@ -92,6 +92,18 @@ fn write_stdout(bytes: &[u8]) -> Result<()> {
     }
 }
 
+/// Streams to standard output through a buffer, with [`write_stdout`]'s rule for a closed
+/// pipe: for documents too large to build whole first.
+fn stream_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("<stdout>", "cannot write", e))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Writes a line to standard error (progress notes, warnings: never data).
 fn note(line: &str) {
     let mut err = std::io::stderr().lock();
