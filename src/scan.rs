@@ -374,21 +374,15 @@ fn unreadable(e: &std::io::Error) -> String {
     }
 }
 
-/// File name, else the nearest folder below the root, else the modification time.
+/// The date the path speaks for (file name, else the folders from the nearest outward, see
+/// [`dating::date_of_path`]), else the modification time.
 fn date_for(rel: &str, modified: Option<SystemTime>) -> (SpokenDate, DateSource) {
-    let mut parts = rel.rsplit('/');
-    if let Some(d) = parts.next().and_then(dating::date_in_file_name) {
-        return (d, DateSource::Name);
-    }
-    for folder in parts {
-        if let Some(date) = dating::date_in(folder) {
-            return (date, DateSource::Folder);
-        }
-    }
-    (
-        SpokenDate::day(modified.map_or(NaiveDate::MIN, system_date)),
-        DateSource::Modified,
-    )
+    dating::date_of_path(rel).unwrap_or_else(|| {
+        (
+            SpokenDate::day(modified.map_or(NaiveDate::MIN, system_date)),
+            DateSource::Modified,
+        )
+    })
 }
 
 pub fn system_date(t: SystemTime) -> NaiveDate {

@@ -339,8 +339,9 @@ fn write_date(d: NaiveDate, form: usize, upper: bool) -> (String, SpokenDate) {
 }
 const FORMS: usize = 15;
 
-/// A word is safe around a date when it is not a month name (or abbreviation) and not an
-/// ordinal suffix.
+/// A word is safe around a date when it is not a month name (or abbreviation), not an
+/// ordinal suffix, and not a word that makes the number after it a version or a count
+/// (`v15 Oct 2020` is version 15 of October 2020, issue 12).
 fn safe_words(text: &str) -> bool {
     text.split(|c: char| !c.is_alphabetic()).all(|w| {
         let w = w.to_lowercase();
@@ -350,7 +351,8 @@ fn safe_words(text: &str) -> bool {
                     let m = m.to_lowercase();
                     m == w || (w.len() == 3 && m.starts_with(&w))
                 }));
-        !month && !matches!(w.as_str(), "st" | "nd" | "rd" | "th")
+        let label = matches!(w.as_str(), "v" | "ver" | "version" | "issue" | "no");
+        !month && !label && !matches!(w.as_str(), "st" | "nd" | "rd" | "th")
     })
 }
 
