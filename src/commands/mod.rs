@@ -53,11 +53,21 @@ fn manifest_path(given: Option<&Path>) -> Result<std::path::PathBuf> {
 /// Loads the manifest, scans and assesses: the start of every command but `verify`.
 fn load_and_assess(cfg: &InputConfig) -> Result<Assessed> {
     let manifest = Manifest::load(&manifest_path(cfg.manifest.as_deref())?)?;
-    let scan = scan::scan(&cfg.evidence)?;
+    let mut scan = scan::scan(&cfg.evidence)?;
+    assess::apply_given_dates(&manifest, &mut scan);
+    if let Some(as_of) = cfg.as_of.filter(|d| *d > manifest.visit.date) {
+        note(&format!(
+            "evpack: warning: --as-of {as_of} is after the visit date {}: the assessment counts evidence the inspectors will not see by then",
+            manifest.visit.date
+        ));
+    }
     let matched = assess::match_files(&manifest, &scan)?;
     let checks = content::check_files(&scan, &matched.any(), &content::Limits::default())?;
     let opts = AssessOptions { as_of: cfg.as_of };
     let assessment = assess::assess(&manifest, &scan, &matched, &checks, &opts)?;
+    for w in &assessment.warnings {
+        note(&format!("evpack: warning: {}", crate::util::printable(w)));
+    }
     Ok(Assessed {
         manifest,
         scan,

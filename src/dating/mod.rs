@@ -53,6 +53,8 @@ pub enum Precision {
 pub enum DateSource {
     Name,
     Folder,
+    /// Given for the file in the manifest's `[dates]` table.
+    Manifest,
     Modified,
 }
 
@@ -61,6 +63,7 @@ impl DateSource {
         match self {
             DateSource::Name => "file name",
             DateSource::Folder => "folder name",
+            DateSource::Manifest => "manifest",
             DateSource::Modified => "modification time",
         }
     }

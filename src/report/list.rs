@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use std::collections::HashMap;
 
-use crate::assess::{Assessment, UnusableFile};
+use crate::assess::{Assessment, Covers, UnusableFile};
 use crate::content::Check;
 use crate::dating::{DateSource, Precision};
 use crate::error::{Error, Result};
@@ -18,6 +18,8 @@ struct Entry<'a> {
     path: &'a str,
     date: String,
     date_precision: Precision,
+    /// The period the date stands for.
+    covers: Covers,
     date_source: DateSource,
     size: u64,
     serves: Vec<&'a str>,
@@ -35,10 +37,12 @@ fn entries<'a>(scan: &'a Scan, a: &'a Assessment) -> Vec<Entry<'a>> {
         .map(|f| {
             let serves = serves.remove(f.rel.as_str()).unwrap_or_default();
             let found = unusable.get(f.rel.as_str());
+            let (from, to) = f.date.covers();
             Entry {
                 path: &f.rel,
-                date: f.date.display(),
+                date: f.date.label(a.visit.year_start),
                 date_precision: f.date.precision,
+                covers: Covers { from, to },
                 date_source: f.date_source,
                 size: f.size,
                 check: match found {
@@ -105,6 +109,7 @@ fn source_word(s: DateSource) -> &'static str {
     match s {
         DateSource::Name => "name",
         DateSource::Folder => "folder",
+        DateSource::Manifest => "manifest",
         DateSource::Modified => "modified",
     }
 }

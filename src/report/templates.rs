@@ -18,9 +18,9 @@ use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 use crate::assess::{
-    cadence_periods, AreaResult, Assessment, Rag, RequirementResult, Status, StatusCounts,
+    cadence_periods, AreaResult, Assessment, FileRef, Rag, RequirementResult, Status, StatusCounts,
 };
-use crate::dating::DateSource;
+use crate::dating::{DateSource, YearStart};
 use crate::error::{Error, Result};
 use crate::manifest::{AreaKind, Cadence};
 use crate::util::is_bidi_control;
@@ -396,7 +396,7 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         out
     };
     let mut v = fields!(a; schema, tool, visit, manifest, evidence_dir, reference_date, window,
-        summary, unmatched, skipped, unusable, duplicates);
+        summary, unmatched, skipped, unusable, duplicates, warnings);
     let mut anchors = Anchors::default();
     let areas: Vec<Value> = a
         .areas
@@ -487,28 +487,7 @@ fn requirement_view(
 ) -> Value {
     let mut v = fields!(r; id, title, evidence, required, owner, notes, paths, min_files,
         max_age_days, cadence, status, reasons, newest, files_in_window);
-    let files: Vec<Value> = r
-        .files
-        .iter()
-        .map(|f| {
-            // No `sha256`: it is known only once the pack is written, and the documents
-            // are rendered before (pack.json and the BagIt manifest carry the digests).
-            let mut fv = fields!(f; path, date, date_precision, date_source, size, check,
-                check_detail, duplicate_of);
-            fv.insert("unusable".into(), (!f.check.is_ok()).into());
-            fv.insert("check_word".into(), check_word(f.check).into());
-            fv.insert("href".into(), href(&f.path).into());
-            fv.insert("name".into(), file_name(&f.path).into());
-            fv.insert("date_source_word".into(), f.date_source.label().into());
-            // The modification time is the weakest evidence of when a document speaks
-            // for (a copy or an edit changes it), so the dashboard flags it.
-            fv.insert(
-                "date_weak".into(),
-                (f.date_source == DateSource::Modified).into(),
-            );
-            Value::Object(fv)
-        })
-        .collect();
+    let files: Vec<Value> = r.files.iter().map(|f| file_view(f, href)).collect();
     let periods: Vec<Value> = r
         .periods
         .iter()
@@ -536,6 +515,36 @@ fn requirement_view(
     v.insert("files".into(), Value::Array(files));
     v.insert("periods".into(), Value::Array(periods));
     Value::Object(v)
+}
+
+/// One file of a requirement. This is the view's largest part (one per file per
+/// requirement), and a JSON object costs a tree node of eleven entries however few it
+/// holds, a second and third node past eleven: so a file that opens carries ten keys, and
+/// what is absent (no detail, not a copy, not weakly dated) is left out rather than null
+/// (a template's `{{#if}}` reads both alike). No `sha256`: it is known only once the pack is
+/// written, and the documents are rendered before (pack.json and the BagIt manifest carry
+/// the digests); no `covers`, which `date` already says.
+fn file_view(f: &FileRef, href: &dyn Fn(&str) -> String) -> Value {
+    let mut fv = fields!(f; path, date, date_precision, date_source, size, check);
+    fv.insert("href".into(), href(&f.path).into());
+    fv.insert("name".into(), file_name(&f.path).into());
+    fv.insert("date_source_word".into(), f.date_source.label().into());
+    // The modification time is the weakest evidence of when a document speaks for (a
+    // copy or an edit changes it), so the dashboard flags it.
+    if f.date_source == DateSource::Modified {
+        fv.insert("date_weak".into(), true.into());
+    }
+    if !f.check.is_ok() {
+        fv.insert("unusable".into(), true.into());
+        fv.insert("check_word".into(), check_word(f.check).into());
+    }
+    if let Some(detail) = &f.check_detail {
+        fv.insert("check_detail".into(), detail.as_str().into());
+    }
+    if let Some(of) = &f.duplicate_of {
+        fv.insert("duplicate_of".into(), of.as_str().into());
+    }
+    Value::Object(fv)
 }
 
 fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
@@ -637,11 +646,28 @@ fn cadence_grids(a: &Assessment, areas: &[Value]) -> Value {
     ]
     .into_iter()
     .filter_map(|(cadence, heading, anchor)| {
-        let columns = cadence_periods(cadence, a.window);
+        let year_start = a.visit.year_start;
+        let columns: Vec<Column> = cadence_periods(cadence, a.window, year_start)
+            .into_iter()
+            .map(|(label, start, end)| Column {
+                heading: period_heading(cadence, start, year_start),
+                label,
+                start,
+                end,
+            })
+            .collect();
         let rows = grid_rows(a, areas, cadence, &columns);
         (!rows.is_empty()).then(|| grid(cadence, heading, anchor, &columns, rows))
     })
     .collect()
+}
+
+/// One period of a cadence grid: its label in the data, its heading on the page.
+struct Column {
+    label: String,
+    heading: String,
+    start: NaiveDate,
+    end: NaiveDate,
 }
 
 /// A grid's columns and rows, with its heading and anchor.
@@ -649,17 +675,17 @@ fn grid(
     cadence: Cadence,
     heading: &str,
     anchor: &str,
-    columns: &[(String, NaiveDate, NaiveDate)],
+    columns: &[Column],
     rows: Vec<Value>,
 ) -> Value {
     let cols: Vec<Value> = columns
         .iter()
-        .map(|(label, start, end)| {
+        .map(|c| {
             json!({
-                "label": label,
-                "heading": period_heading(cadence, *start),
-                "start": start,
-                "end": end,
+                "label": c.label,
+                "heading": c.heading,
+                "start": c.start,
+                "end": c.end,
             })
         })
         .collect();
@@ -677,12 +703,7 @@ fn grid(
 
 /// A row per requirement with `cadence`, in manifest order, from the requirement views
 /// already built (`areas`).
-fn grid_rows(
-    a: &Assessment,
-    areas: &[Value],
-    cadence: Cadence,
-    columns: &[(String, NaiveDate, NaiveDate)],
-) -> Vec<Value> {
+fn grid_rows(a: &Assessment, areas: &[Value], cadence: Cadence, columns: &[Column]) -> Vec<Value> {
     let mut rows = Vec::new();
     for (area, area_v) in a.areas.iter().zip(areas) {
         let req_views = area_v.get("requirements").and_then(Value::as_array);
@@ -692,29 +713,23 @@ fn grid_rows(
             .zip(req_views.into_iter().flatten())
         {
             if r.cadence == cadence {
-                rows.push(grid_row(area, r, rv, cadence, columns));
+                rows.push(grid_row(area, r, rv, columns));
             }
         }
     }
     rows
 }
 
-fn grid_row(
-    area: &AreaResult,
-    r: &RequirementResult,
-    rv: &Value,
-    cadence: Cadence,
-    columns: &[(String, NaiveDate, NaiveDate)],
-) -> Value {
+fn grid_row(area: &AreaResult, r: &RequirementResult, rv: &Value, columns: &[Column]) -> Value {
     let periods = rv.get("periods").and_then(Value::as_array);
     let cells: Vec<Value> = columns
         .iter()
-        .map(|(label, start, _)| {
+        .map(|c| {
             let period = periods
                 .into_iter()
                 .flatten()
-                .find(|p| p.get("label").and_then(Value::as_str) == Some(label));
-            grid_cell(label, period_heading(cadence, *start), period)
+                .find(|p| p.get("label").and_then(Value::as_str) == Some(&c.label));
+            grid_cell(&c.label, c.heading.clone(), period)
         })
         .collect();
     let covered = cells.iter().filter(|c| c["covered"] == true).count();
@@ -848,9 +863,14 @@ fn not_met_words(c: &StatusCounts) -> String {
 }
 
 /// `Jul 2020` for a month, `Q3 2020` for a quarter: short enough for a grid column on A4.
-fn period_heading(cadence: Cadence, start: NaiveDate) -> String {
-    match cadence {
-        Cadence::Quarterly => format!("Q{} {}", (start.month() - 1) / 3 + 1, start.year()),
+/// A grid column's heading: `Oct 2020`; a quarter as the council's year numbers it
+/// (`Q3 2020-21` from April, `Q4 2020` from January).
+fn period_heading(cadence: Cadence, start: NaiveDate, year_start: YearStart) -> String {
+    match (cadence, year_start) {
+        (Cadence::Quarterly, YearStart::January) => {
+            format!("Q{} {}", (start.month() - 1) / 3 + 1, start.year())
+        }
+        (Cadence::Quarterly, YearStart::April) => crate::dating::quarter_label(start, year_start),
         _ => start.format("%b %Y").to_string(),
     }
 }
@@ -981,15 +1001,27 @@ mod tests {
         assert_eq!(not_met_words(&c), "1 partial, 2 missing");
         assert_eq!(not_met_words(&StatusCounts::default()), "");
         let oct = NaiveDate::from_ymd_opt(2020, 10, 1).unwrap();
-        assert_eq!(period_heading(Cadence::Monthly, oct), "Oct 2020");
-        assert_eq!(period_heading(Cadence::Quarterly, oct), "Q4 2020");
+        assert_eq!(
+            period_heading(Cadence::Monthly, oct, YearStart::April),
+            "Oct 2020"
+        );
+        assert_eq!(
+            period_heading(Cadence::Quarterly, oct, YearStart::January),
+            "Q4 2020"
+        );
+        assert_eq!(
+            period_heading(Cadence::Quarterly, oct, YearStart::April),
+            "Q3 2020-21"
+        );
         assert_eq!(long_date(oct), "1 October 2020");
     }
 
     /// Every key of `value` (an object) must be in `view` (an object), but those in `except`.
+    /// A null field may be left out of the view: a template reads an absent key as null.
     fn assert_keeps(value: &Value, view: &Value, except: &[&str], what: &str) {
-        let keys = value.as_object().expect("an object").keys();
+        let fields = value.as_object().expect("an object");
         let view = view.as_object().expect("the view is an object");
+        let keys = fields.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k);
         for k in keys.filter(|k| !except.contains(&k.as_str())) {
             assert!(view.contains_key(k), "the view of {what} lacks `{k}`");
         }
@@ -1028,7 +1060,12 @@ mod tests {
             {
                 assert_keeps(&serde_json::to_value(r).unwrap(), rv, &[], "a requirement");
                 for (f, fv) in r.files.iter().zip(rv["files"].as_array().unwrap()) {
-                    assert_keeps(&serde_json::to_value(f).unwrap(), fv, &["sha256"], "a file");
+                    assert_keeps(
+                        &serde_json::to_value(f).unwrap(),
+                        fv,
+                        &["sha256", "covers"],
+                        "a file",
+                    );
                     assert!(fv.get("sha256").is_none(), "digests stay out of the view");
                     checked_files += 1;
                 }

@@ -115,6 +115,32 @@ fn headline(a: &Assessment, p: &Paint) -> String {
         s.files_skipped,
         s.files_unusable
     );
+    if s.files_dated_by_modification > 0 {
+        let n = s.files_dated_by_modification;
+        let _ = writeln!(
+            o,
+            "{} no date in {} name or folder: dated by modification time, which a copy resets",
+            if n == 1 {
+                "1 file has".to_string()
+            } else {
+                format!("{n} files have")
+            },
+            if n == 1 { "its" } else { "their" }
+        );
+    }
+    if s.files_after_reference > 0 {
+        let n = s.files_after_reference;
+        let _ = writeln!(
+            o,
+            "{} dated after the reference date {}, not counted",
+            if n == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{n} files")
+            },
+            a.reference_date
+        );
+    }
 
     o
 }

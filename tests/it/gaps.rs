@@ -3,7 +3,7 @@
 //!
 //! Unless a test says otherwise the visit is 2021-01-18 with the default 6-month look-back,
 //! so the window is 2020-07-18 to 2021-01-18: monthly cadence needs 2020-07 to 2020-12 and
-//! quarterly needs 2020-Q3 and 2020-Q4.
+//! quarterly needs Q2 and Q3 2020-21 (July to September, October to December 2020).
 
 use std::path::Path;
 
@@ -117,7 +117,8 @@ fn partial_when_a_quarter_has_no_file() {
         &[],
     );
     assert_eq!(status(&v, "R"), "partial");
-    assert_eq!(reasons(&v, "R"), ["no file dated 2020-Q3"]);
+    // Quarters are numbered as an English council's year (April to March) numbers them.
+    assert_eq!(reasons(&v, "R"), ["no file dated Q2 2020-21"]);
     assert_eq!(code, 1);
 
     env.file("workforce/Vacancy log 2020-08-03.csv", "x");
@@ -506,6 +507,7 @@ fn json_report_has_the_documented_fields() {
             "path": "audits/Audit 2020-12-01.md",
             "date": "2020-12-01",
             "date_precision": "day",
+            "covers": {"from": "2020-12-01", "to": "2020-12-01"},
             "date_source": "name",
             "size": 29,
             "check": "ok",
@@ -783,12 +785,15 @@ fn as_of_moves_the_window_and_ignores_later_files() {
     );
     assert_eq!(code, 1);
 
+    // Files dated after the reference date are named, and a requirement with only those
+    // is missing: "stale" is only said of files that are too old.
     let (v, _) = gaps_json(&env, &m, &["--as-of", "2020-05-01"]);
-    assert_eq!(status(&v, "R"), "stale");
+    assert_eq!(status(&v, "R"), "missing");
     assert_eq!(
         reasons(&v, "R"),
-        ["every matching file is dated after the reference date 2020-05-01"]
+        ["2 files dated after the reference date 2020-05-01, not counted: `plans/Plan 2020-12-01.md` (2020-12-01), `plans/Plan 2020-06-01.md` (2020-06-01)"]
     );
+    assert_eq!(v["summary"]["files_after_reference"], 2);
 
     env.manifest(&m);
     let out = env
@@ -867,7 +872,7 @@ fn shipped_sample_shows_what_its_readme_promises() {
     }
     assert_eq!(reasons(&v, "P1.2"), ["no file dated 2020-11"]);
     assert_eq!(reasons(&v, "P2.3"), ["no file dated 2020-08"]);
-    assert_eq!(reasons(&v, "C1.2"), ["no file dated 2020-Q3"]);
+    assert_eq!(reasons(&v, "C1.2"), ["no file dated Q2 2020-21"]);
     assert!(reasons(&v, "P4.3")[0].starts_with("2 files dated in the window"));
     assert!(reasons(&v, "P3.1")[0].starts_with("newest is 2020-10,"));
     assert!(reasons(&v, "C2.1")[0].contains("before the look-back window"));

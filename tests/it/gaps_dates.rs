@@ -197,7 +197,7 @@ fn modification_time_is_the_fallback_and_reported_as_such() {
     assert_eq!(requirement(&v, "R")["files"][0]["date_source"], "modified");
     assert_eq!(
         reasons(&v, "R"),
-        ["newest is 2019-03-02 (date from its modification time), before the look-back window starting 2020-07-18"]
+        ["newest is 2019-03-02 (dated only by its modification time, which a copy resets), before the look-back window starting 2020-07-18"]
     );
 
     // `list` says where the date came from.

@@ -7,6 +7,7 @@ mod build_repro;
 mod build_tools;
 mod build_zip64;
 mod checks;
+mod dates_council;
 mod gaps;
 mod gaps_dates;
 mod gaps_manifest;

@@ -3,16 +3,20 @@
 //! The assessment is the single value every output renders from (text, JSON, CSV, Markdown,
 //! HTML, the pack), so it is plain data, serialisable as the documented JSON schema.
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 use serde::Serialize;
 
 use crate::content::{Check, Checks};
-use crate::dating::{last_day_of_month, DateSource, Precision};
+use crate::dating::{DateSource, Precision, YearStart};
 use crate::error::Result;
-use crate::manifest::{
-    Area, AreaKind, Cadence, EvidenceKind, Manifest, Matcher, Requirement, Visit,
-};
-use crate::scan::{FileRecord, Scan, Skipped};
+use crate::manifest::{Area, AreaKind, Cadence, EvidenceKind, Manifest, Matcher, Visit};
+use crate::scan::{Scan, Skipped};
+
+mod periods;
+mod requirement;
+
+pub use periods::cadence_periods;
+use requirement::assess_requirement;
 
 /// The JSON schema identifier; bump on any incompatible change.
 pub const SCHEMA: &str = "evpack.assessment.v1";
@@ -76,6 +80,8 @@ pub struct Assessment {
     /// Groups of matched files with identical bytes, each in path order: a group counts
     /// once towards `min_files` and cadence.
     pub duplicates: Vec<Vec<String>>,
+    /// What the reader should know that is not a gap: a `[dates]` path that names no file.
+    pub warnings: Vec<String>,
 }
 
 /// A matched file that is not evidence, why, and the requirements whose globs match it.
@@ -189,6 +195,11 @@ pub struct Summary {
     pub files_skipped: usize,
     /// Matched files that will not open: see [`Assessment::unusable`].
     pub files_unusable: usize,
+    /// Matched files with no date in their name or folder, nor in the manifest: dated by
+    /// modification time, which a copy resets.
+    pub files_dated_by_modification: usize,
+    /// Matched files dated after the reference date: they do not count.
+    pub files_after_reference: usize,
 }
 
 impl Summary {
@@ -252,9 +263,12 @@ pub struct Period {
 #[derive(Debug, Clone, Serialize)]
 pub struct FileRef {
     pub path: String,
-    /// `2020-10-15`, or `2020-10` for a month-only date.
+    /// `2020-10-15`, `2020-10` for a month, `Q3 2020-21` (or `2020-Q4` with
+    /// `year_start = "january"`) for a quarter.
     pub date: String,
     pub date_precision: Precision,
+    /// The period the date stands for: one day, a month or a quarter.
+    pub covers: Covers,
     pub date_source: DateSource,
     pub size: u64,
     /// Filled in only inside a pack (`pack.json`), where the bytes were hashed.
@@ -267,6 +281,13 @@ pub struct FileRef {
     /// The file this one is an identical copy of, which counts in its place.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<String>,
+}
+
+/// The first and last day a file's date stands for.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Covers {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
 }
 
 /// Options that change what is assessed.
@@ -301,6 +322,7 @@ pub fn assess(
         scan,
         checks,
         window,
+        year_start: manifest.visit.year_start,
     };
     let areas = manifest
         .areas
@@ -309,7 +331,7 @@ pub fn assess(
         .map(|(area, files)| assess_area(area, files, &ctx, &mut tally))
         .collect();
     let unusable = unusable_files(manifest, scan, matched, checks);
-    let summary = tally.summary(scan, matched, unusable.len());
+    let summary = tally.summary(scan, matched, unusable.len(), &ctx);
     Ok(Assessment {
         schema: SCHEMA,
         tool: crate::Tool::EVPACK,
@@ -331,7 +353,48 @@ pub fn assess(
             .iter()
             .map(|g| g.iter().map(|&i| scan.files[i].rel.clone()).collect())
             .collect(),
+        warnings: given_dates_without_file(manifest, scan),
     })
+}
+
+/// Gives the files that the manifest's `[dates]` names their date (paths matched whole,
+/// ignoring case): a date a person wrote down beats one read from a name or folder.
+pub fn apply_given_dates(manifest: &Manifest, scan: &mut Scan) {
+    if manifest.dates.is_empty() {
+        return;
+    }
+    let given: std::collections::HashMap<String, crate::dating::SpokenDate> = manifest
+        .dates
+        .iter()
+        .map(|g| (g.path.to_lowercase(), g.date))
+        .collect();
+    for f in &mut scan.files {
+        if let Some(d) = given.get(&f.rel.to_lowercase()) {
+            f.date = *d;
+            f.date_source = DateSource::Manifest;
+        }
+    }
+}
+
+/// A warning for each `[dates]` path that names no file in the evidence folder: a typo
+/// there would otherwise leave a file dated by its name without anyone knowing.
+fn given_dates_without_file(manifest: &Manifest, scan: &Scan) -> Vec<String> {
+    if manifest.dates.is_empty() {
+        return Vec::new();
+    }
+    let present: std::collections::HashSet<String> =
+        scan.files.iter().map(|f| f.rel.to_lowercase()).collect();
+    manifest
+        .dates
+        .iter()
+        .filter(|g| !present.contains(&g.path.to_lowercase()))
+        .map(|g| {
+            format!(
+                "[dates] on line {} names `{}`, which is not a file in the evidence folder: check the path (`evpack list` shows every path)",
+                g.line, g.path
+            )
+        })
+        .collect()
 }
 
 /// What every requirement's assessment reads besides its own files.
@@ -339,6 +402,8 @@ struct Context<'a> {
     scan: &'a Scan,
     checks: &'a Checks,
     window: Window,
+    /// How quarters are labelled.
+    year_start: YearStart,
 }
 
 /// The matched files that will not open, each with the requirements it would serve.
@@ -451,8 +516,15 @@ struct Tally {
 }
 
 impl Tally {
-    fn summary(self, scan: &Scan, matched: &Matched, files_unusable: usize) -> Summary {
+    fn summary(
+        self,
+        scan: &Scan,
+        matched: &Matched,
+        files_unusable: usize,
+        ctx: &Context,
+    ) -> Summary {
         let required_total = self.required.total();
+        let matched_files = || matched.any().into_iter().map(|i| &scan.files[i]);
         let readiness_percent = (self.required.met * 100)
             .checked_div(required_total)
             .map_or(100, |p| p as u32);
@@ -468,6 +540,12 @@ impl Tally {
             files_unmatched: matched.unmatched.len(),
             files_skipped: scan.skipped.len(),
             files_unusable,
+            files_dated_by_modification: matched_files()
+                .filter(|f| f.date_source == DateSource::Modified)
+                .count(),
+            files_after_reference: matched_files()
+                .filter(|f| requirement::as_of(f, ctx.window.end) > ctx.window.end)
+                .count(),
         }
     }
 }
@@ -544,386 +622,4 @@ fn skipped_entries(
 fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).to_vec()
-}
-
-fn assess_requirement(req: &Requirement, matched: &[usize], ctx: &Context) -> RequirementResult {
-    let files = &ctx.scan.files;
-    let mut sorted: Vec<usize> = matched.to_vec();
-    // Newest first; ties by path so output is stable.
-    sorted.sort_by(|&a, &b| {
-        let (a, b) = (&files[a], &files[b]);
-        b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel))
-    });
-    let (counted, copies) = counted_files(&sorted, ctx);
-    let window = ctx.window;
-    let reference = window.end;
-    let counted_in = counted_window(req, window);
-    let in_window = counted
-        .iter()
-        .filter(|f| counted_in.contains(as_of(f, reference)))
-        .count();
-    // Files dated after the reference date (e.g. with --as-of in the past) did not exist
-    // "as of" then, so they neither freshen nor fill the window.
-    let newest = counted
-        .iter()
-        .copied()
-        .find(|f| as_of(f, reference) <= reference);
-    let unusable: Vec<usize> = sorted
-        .iter()
-        .copied()
-        .filter(|&i| !ctx.checks.usable(i))
-        .collect();
-    let periods = periods(req.cadence, window, &counted, &unusable, files);
-    let (status, mut reasons) = if sorted.is_empty() {
-        (Status::Missing, vec![no_match_reason(req)])
-    } else if counted.is_empty() {
-        (Status::Missing, Vec::new())
-    } else if let Some(stale_reason) = staleness(req, newest, window) {
-        (Status::Stale, vec![stale_reason])
-    } else {
-        shortfall(req, in_window, counted_in, &periods)
-    };
-    reasons.extend(unusable.iter().map(|&i| unusable_reason(i, ctx)));
-    if status != Status::Met {
-        reasons.extend(copy_reasons(&copies, files));
-    }
-    let duplicate_of: std::collections::HashMap<usize, usize> = copies.into_iter().collect();
-    RequirementResult {
-        id: req.id.clone(),
-        title: req.title.clone(),
-        evidence: req.evidence,
-        required: req.required,
-        owner: req.owner.clone(),
-        notes: req.notes.clone(),
-        paths: req.paths.clone(),
-        min_files: req.min_files,
-        max_age_days: req.max_age_days,
-        cadence: req.cadence,
-        status,
-        reasons,
-        newest: newest.map(|f| f.date.display()),
-        files_in_window: in_window,
-        periods,
-        files: sorted
-            .iter()
-            .map(|&i| file_ref(i, ctx, duplicate_of.get(&i).map(|&o| &files[o])))
-            .collect(),
-    }
-}
-
-/// The files that count (`sorted`, newest first): usable ones, and of identical copies
-/// only the earliest dated (ties by path), since a copy renamed for a later month is not
-/// that month's evidence. Also returns each copy left out, with the file counted for it.
-fn counted_files<'a>(
-    sorted: &[usize],
-    ctx: &Context<'a>,
-) -> (Vec<&'a FileRecord>, Vec<(usize, usize)>) {
-    let files = &ctx.scan.files;
-    let mut kept_for_group: std::collections::HashMap<usize, usize> = Default::default();
-    let mut copies = Vec::new();
-    let mut counted = Vec::new();
-    // Oldest first, so the earliest of a set of copies is the one kept.
-    for &i in sorted.iter().rev().filter(|&&i| ctx.checks.usable(i)) {
-        match ctx.checks.copy_group(i) {
-            Some(g) => match kept_for_group.get(&g) {
-                Some(&kept) => copies.push((i, kept)),
-                None => {
-                    kept_for_group.insert(g, i);
-                    counted.push(&files[i]);
-                }
-            },
-            None => counted.push(&files[i]),
-        }
-    }
-    counted.reverse();
-    copies.reverse();
-    (counted, copies)
-}
-
-/// One reason per file that copies stand in for: "`b` and `c` are copies of `a`: counted
-/// once", in the order the copies were found.
-fn copy_reasons(copies: &[(usize, usize)], files: &[FileRecord]) -> Vec<String> {
-    let mut by_original: Vec<(usize, Vec<&str>)> = Vec::new();
-    for &(copy, of) in copies {
-        match by_original.iter_mut().find(|(o, _)| *o == of) {
-            Some((_, list)) => list.push(&files[copy].rel),
-            None => by_original.push((of, vec![&files[copy].rel])),
-        }
-    }
-    by_original
-        .into_iter()
-        .map(|(of, list)| {
-            let quoted: Vec<String> = list.iter().map(|p| format!("`{p}`")).collect();
-            let (head, verb) = match quoted.split_last() {
-                Some((last, rest)) if !rest.is_empty() => {
-                    (format!("{} and {last}", rest.join(", ")), "are copies")
-                }
-                _ => (quoted.concat(), "is a copy"),
-            };
-            format!("{head} {verb} of `{}`: counted once", files[of].rel)
-        })
-        .collect()
-}
-
-/// Why file `i` counts for nothing, naming it.
-fn unusable_reason(i: usize, ctx: &Context) -> String {
-    let path = &ctx.scan.files[i].rel;
-    let Some(checked) = ctx.checks.get(i) else {
-        return format!("`{path}` was not checked");
-    };
-    let detail = checked
-        .detail
-        .map(|d| format!(" ({d})"))
-        .unwrap_or_default();
-    match checked.check {
-        Check::Ok => format!("`{path}` opens"),
-        Check::Empty => format!("`{path}` is empty{detail}: it does not count"),
-        Check::WrongType => {
-            format!("`{path}` is not what its name says{detail}: it does not count")
-        }
-        Check::Corrupt => format!("`{path}` is damaged{detail}: an inspector cannot open it"),
-        Check::PasswordProtected => {
-            format!("`{path}` is password-protected: an inspector cannot open it")
-        }
-        Check::Unreadable => format!("`{path}` could not be checked{detail}: it does not count"),
-    }
-}
-
-/// The dates whose files count towards `min_files`: the look-back window, or `max_age_days`
-/// back from the reference date when that reaches further. A policy reviewed ten months
-/// ago is fresh under `max_age_days = 365`, so it must not be reported as "0 files dated".
-fn counted_window(req: &Requirement, window: Window) -> Window {
-    let reference = window.end;
-    Window {
-        start: req
-            .max_age_days
-            .and_then(|d| reference.checked_sub_days(chrono::Days::new(u64::from(d))))
-            .map_or(window.start, |s| s.min(window.start)),
-        end: reference,
-    }
-}
-
-/// The cadence periods of the window, each with the counted files dated in it (`files`
-/// newest first) and the unusable ones. A period needs a file dated in it, even one dated
-/// before the window opened: the window can start mid-month, and that month's file is
-/// still that month's evidence.
-fn periods(
-    cadence: Cadence,
-    window: Window,
-    counted: &[&FileRecord],
-    unusable: &[usize],
-    all: &[FileRecord],
-) -> Vec<Period> {
-    let dated_in = |f: &FileRecord, start: NaiveDate, end: NaiveDate| {
-        let d = f.date.effective();
-        start <= d && d <= end
-    };
-    cadence_periods(cadence, window)
-        .into_iter()
-        .map(|(label, start, end)| {
-            let files: Vec<String> = counted
-                .iter()
-                .filter(|f| dated_in(f, start, end))
-                .map(|f| f.rel.clone())
-                .collect();
-            Period {
-                label,
-                start,
-                end,
-                covered: !files.is_empty(),
-                files,
-                unusable: unusable
-                    .iter()
-                    .map(|&i| &all[i])
-                    .filter(|f| dated_in(f, start, end))
-                    .map(|f| f.rel.clone())
-                    .collect(),
-            }
-        })
-        .collect()
-}
-
-fn no_match_reason(req: &Requirement) -> String {
-    format!(
-        "no file matches {}",
-        req.paths
-            .iter()
-            .map(|p| format!("`{p}`"))
-            .collect::<Vec<_>>()
-            .join(" or ")
-    )
-}
-
-/// For fresh evidence: met, or partial with what falls short (too few files in the counted
-/// window, cadence periods without a file).
-fn shortfall(
-    req: &Requirement,
-    in_window: usize,
-    counted: Window,
-    periods: &[Period],
-) -> (Status, Vec<String>) {
-    let mut reasons = Vec::new();
-    if in_window < req.min_files as usize {
-        reasons.push(format!(
-            "{} file{} dated in the window {} to {}, {} needed",
-            in_window,
-            if in_window == 1 { "" } else { "s" },
-            counted.start,
-            counted.end,
-            req.min_files
-        ));
-    }
-    for p in periods.iter().filter(|p| !p.covered) {
-        reasons.push(format!("no file dated {}", p.label));
-    }
-    let status = if reasons.is_empty() {
-        Status::Met
-    } else {
-        Status::Partial
-    };
-    (status, reasons)
-}
-
-fn file_ref(i: usize, ctx: &Context, duplicate_of: Option<&FileRecord>) -> FileRef {
-    let f = &ctx.scan.files[i];
-    let checked = ctx.checks.get(i).unwrap_or(crate::content::Checked::OK);
-    FileRef {
-        path: f.rel.clone(),
-        date: f.date.display(),
-        date_precision: f.date.precision,
-        date_source: f.date_source,
-        size: f.size,
-        sha256: None,
-        check: checked.check,
-        check_detail: checked.detail,
-        duplicate_of: duplicate_of.map(|o| o.rel.clone()),
-    }
-}
-
-/// The date a file counts as on `reference`: its effective date, except that a month-only
-/// date for the month the reference falls in counts as the reference date itself ("Jan
-/// 2021" is this month's edition on 18 January, not a document from the future).
-fn as_of(f: &FileRecord, reference: NaiveDate) -> NaiveDate {
-    let e = f.date.effective();
-    if f.date.start <= reference && e > reference {
-        reference
-    } else {
-        e
-    }
-}
-
-fn staleness(req: &Requirement, newest: Option<&FileRecord>, window: Window) -> Option<String> {
-    let Some(newest) = newest else {
-        return Some(format!(
-            "every matching file is dated after the reference date {}",
-            window.end
-        ));
-    };
-    let date = as_of(newest, window.end);
-    let how = match newest.date_source {
-        DateSource::Name => "",
-        DateSource::Folder => " (date from its folder)",
-        DateSource::Modified => " (date from its modification time)",
-    };
-    match req.max_age_days {
-        Some(max) => {
-            let age = (window.end - date).num_days();
-            (age > i64::from(max)).then(|| {
-                format!(
-                    "newest is {}{how}, {age} days old, older than {max} days",
-                    newest.date.display()
-                )
-            })
-        }
-        None => (date < window.start).then(|| {
-            format!(
-                "newest is {}{how}, before the look-back window starting {}",
-                newest.date.display(),
-                window.start
-            )
-        }),
-    }
-}
-
-/// The cadence periods a requirement must cover: every calendar month (or quarter) whose
-/// last day falls inside the window. A period still running at the reference date is not
-/// yet due.
-pub fn cadence_periods(cadence: Cadence, window: Window) -> Vec<(String, NaiveDate, NaiveDate)> {
-    let step = match cadence {
-        Cadence::None => return Vec::new(),
-        Cadence::Monthly => 1,
-        Cadence::Quarterly => 3,
-    };
-    let mut out = Vec::new();
-    let (mut y, mut m) = (window.start.year(), window.start.month());
-    if step == 3 {
-        m = (m - 1) / 3 * 3 + 1;
-    }
-    while let Some(start) = NaiveDate::from_ymd_opt(y, m, 1) {
-        if start > window.end {
-            break;
-        }
-        let end_month = m + step - 1;
-        let end = last_day_of_month(y, end_month);
-        if window.contains(end) {
-            let label = if step == 1 {
-                format!("{y}-{m:02}")
-            } else {
-                format!("{y}-Q{}", (m - 1) / 3 + 1)
-            };
-            out.push((label, start, end));
-        }
-        m += step;
-        if m > 12 {
-            m -= 12;
-            y += 1;
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
-    }
-
-    #[test]
-    fn monthly_periods_end_inside_window() {
-        let w = Window {
-            start: day("2020-07-18"),
-            end: day("2021-01-18"),
-        };
-        let labels: Vec<String> = cadence_periods(Cadence::Monthly, w)
-            .into_iter()
-            .map(|p| p.0)
-            .collect();
-        assert_eq!(
-            labels,
-            ["2020-07", "2020-08", "2020-09", "2020-10", "2020-11", "2020-12"]
-        );
-        let q: Vec<String> = cadence_periods(Cadence::Quarterly, w)
-            .into_iter()
-            .map(|p| p.0)
-            .collect();
-        assert_eq!(q, ["2020-Q3", "2020-Q4"]);
-        assert!(cadence_periods(Cadence::None, w).is_empty());
-    }
-
-    #[test]
-    fn window_ending_on_month_end_includes_that_month() {
-        let w = Window {
-            start: day("2020-06-30"),
-            end: day("2020-12-31"),
-        };
-        let labels: Vec<String> = cadence_periods(Cadence::Monthly, w)
-            .into_iter()
-            .map(|p| p.0)
-            .collect();
-        assert_eq!(labels.first().map(String::as_str), Some("2020-06"));
-        assert_eq!(labels.last().map(String::as_str), Some("2020-12"));
-        assert_eq!(labels.len(), 7);
-    }
 }
