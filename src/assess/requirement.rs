@@ -17,12 +17,7 @@ pub(super) fn assess_requirement(
     ctx: &Context,
 ) -> RequirementResult {
     let files = &ctx.scan.files;
-    let mut sorted: Vec<usize> = matched.to_vec();
-    // Newest first; ties by path so output is stable.
-    sorted.sort_by(|&a, &b| {
-        let (a, b) = (&files[a], &files[b]);
-        b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel))
-    });
+    let sorted = newest_first(matched, files);
     let (counted, copies) = counted_files(&sorted, ctx);
     let window = ctx.window;
     let reference = window.end;
@@ -53,13 +48,10 @@ pub(super) fn assess_requirement(
             all: files,
         },
     );
-    let (status, mut reasons) = match newest {
-        _ if sorted.is_empty() => (Status::Missing, vec![no_match_reason(req)]),
-        None => (Status::Missing, Vec::new()),
-        Some(newest) => match staleness(req, newest, ctx) {
-            Some(stale_reason) => (Status::Stale, vec![stale_reason]),
-            None => shortfall(req, &counted, counted_in, &periods, reference),
-        },
+    let (status, mut reasons) = if sorted.is_empty() {
+        (Status::Missing, vec![no_match_reason(req)])
+    } else {
+        judge(req, &counted, counted_in, &periods, ctx)
     };
     reasons.extend(late_reason(&late, reference, ctx));
     reasons.extend(unusable.iter().map(|&i| unusable_reason(i, ctx)));
@@ -67,6 +59,10 @@ pub(super) fn assess_requirement(
         reasons.extend(copy_reasons(&copies, files));
     }
     let duplicate_of: HashMap<usize, usize> = copies.into_iter().collect();
+    let files = sorted
+        .iter()
+        .map(|&i| file_ref(i, ctx, duplicate_of.get(&i).map(|&o| &files[o])))
+        .collect();
     RequirementResult {
         id: req.id.clone(),
         title: req.title.clone(),
@@ -83,11 +79,37 @@ pub(super) fn assess_requirement(
         newest: newest.map(|f| f.date.label(ctx.year_start)),
         files_in_window: in_window,
         periods,
-        files: sorted
-            .iter()
-            .map(|&i| file_ref(i, ctx, duplicate_of.get(&i).map(|&o| &files[o])))
-            .collect(),
+        files,
     }
+}
+
+/// The status of a requirement some file matched, from the files that count (newest
+/// first): missing when none counts (the reasons that follow say why), stale when the
+/// newest is too old, else met or partial.
+fn judge(
+    req: &Requirement,
+    counted: &[&FileRecord],
+    counted_in: Window,
+    periods: &[super::Period],
+    ctx: &Context,
+) -> (Status, Vec<String>) {
+    match counted.first() {
+        None => (Status::Missing, Vec::new()),
+        Some(newest) => match staleness(req, newest, ctx) {
+            Some(stale_reason) => (Status::Stale, vec![stale_reason]),
+            None => shortfall(req, counted, counted_in, periods, ctx.window.end),
+        },
+    }
+}
+
+/// `matched` (indices into `files`), newest first; ties by path so output is stable.
+fn newest_first(matched: &[usize], files: &[FileRecord]) -> Vec<usize> {
+    let mut sorted = matched.to_vec();
+    sorted.sort_by(|&a, &b| {
+        let (a, b) = (&files[a], &files[b]);
+        b.date.cmp(&a.date).then_with(|| a.rel.cmp(&b.rel))
+    });
+    sorted
 }
 
 /// The files that count (`sorted`, newest first): usable ones, and of identical copies

@@ -115,6 +115,14 @@ fn headline(a: &Assessment, p: &Paint) -> String {
         s.files_skipped,
         s.files_unusable
     );
+    date_notes(a, &mut o);
+    o
+}
+
+/// Dates the reader should doubt: files dated only by modification time, and files dated
+/// after the reference date (which do not count).
+fn date_notes(a: &Assessment, o: &mut String) {
+    let s = &a.summary;
     if s.files_dated_by_modification > 0 {
         let n = s.files_dated_by_modification;
         let _ = writeln!(
@@ -141,8 +149,6 @@ fn headline(a: &Assessment, p: &Paint) -> String {
             a.reference_date
         );
     }
-
-    o
 }
 
 fn areas(a: &Assessment, p: &Paint, o: &mut String) {
