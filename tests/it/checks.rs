@@ -144,11 +144,7 @@ fn unusable_files_are_listed_at_the_top_of_the_json_with_the_requirements_they_s
 fn gaps_text_has_a_section_of_files_that_will_not_open_with_owners() {
     let (env, text) = unusable_tree();
     env.manifest(&text);
-    let out = env
-        .cmd()
-        .args(["gaps", "-m", "manifest.toml", "-e", "evidence"])
-        .output()
-        .expect("gaps");
+    let out = env.run(&["gaps"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Files that will not open (6)"), "{stdout}");
     let section = stdout
@@ -170,19 +166,7 @@ fn gaps_text_has_a_section_of_files_that_will_not_open_with_owners() {
 fn the_gap_register_has_one_row_per_unusable_file() {
     let (env, text) = unusable_tree();
     env.manifest(&text);
-    let out = env
-        .cmd()
-        .args([
-            "gaps",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--format",
-            "csv",
-        ])
-        .output()
-        .expect("gaps --format csv");
+    let out = env.run(&["gaps", "--format", "csv"]);
     let mut r = csv::Reader::from_reader(out.stdout.as_slice());
     let header = r.headers().expect("header").clone();
     assert_eq!(header.get(10), Some("file"));
@@ -208,19 +192,7 @@ fn list_shows_each_matched_files_check() {
     let (env, text) = unusable_tree();
     env.manifest(&text);
     env.file("other/notes.txt", "not asked for");
-    let out = env
-        .cmd()
-        .args([
-            "list",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("list");
+    let out = env.run(&["list", "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).expect("list JSON");
     let by_path = |p: &str| {
         v["files"]
@@ -238,11 +210,7 @@ fn list_shows_each_matched_files_check() {
         Value::Null,
         "unmatched: not checked"
     );
-    let text_out = env
-        .cmd()
-        .args(["list", "-m", "manifest.toml", "-e", "evidence"])
-        .output()
-        .expect("list");
+    let text_out = env.run(&["list"]);
     let text_out = String::from_utf8_lossy(&text_out.stdout);
     let line = text_out
         .lines()
@@ -307,20 +275,7 @@ fn files_of_one_size_with_different_bytes_are_not_copies() {
 fn build_leaves_unusable_files_out_and_says_so_and_the_pack_verifies() {
     let (env, text) = unusable_tree();
     env.manifest(&text);
-    let out = env
-        .cmd()
-        .args([
-            "build",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--date",
-            DATE,
-        ])
-        .args(["--out", "pack.zip"])
-        .output()
-        .expect("build");
+    let out = env.run(&["build", "--date", DATE, "--out", "pack.zip"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -377,20 +332,14 @@ fn build_leaves_unusable_files_out_and_says_so_and_the_pack_verifies() {
 fn include_unusable_packs_them_but_they_still_count_for_nothing() {
     let (env, text) = unusable_tree();
     env.manifest(&text);
-    let out = env
-        .cmd()
-        .args([
-            "build",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--date",
-            DATE,
-        ])
-        .args(["--out", "pack.zip", "--include-unusable"])
-        .output()
-        .expect("build");
+    let out = env.run(&[
+        "build",
+        "--date",
+        DATE,
+        "--out",
+        "pack.zip",
+        "--include-unusable",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let entries = read_pack(&env.root().join("pack.zip"));
     let empty = crate::support::pack::entry(&entries, "pack/data/mixed/Report 2020-12-02.pdf");
@@ -411,19 +360,7 @@ fn the_dashboard_lists_unusable_files_and_marks_their_cadence_cells() {
     env.file("m/Minutes 2020-11-10.docx", "November")
         .raw("m/Minutes 2020-12-08.docx", b"");
     env.manifest(&single(&["m/**"], "cadence = \"monthly\""));
-    env.cmd()
-        .args([
-            "report",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--out",
-            "report.html",
-        ])
-        .args(["--as-of", "2021-01-18"])
-        .output()
-        .expect("report");
+    env.run(&["report", "--out", "report.html", "--as-of", "2021-01-18"]);
     let html = std::fs::read_to_string(env.root().join("report.html")).expect("report.html");
     assert!(html.contains("<h2 id=\"unusable\">Files that will not open</h2>"));
     assert!(html.contains("data-unusable-file=\"m/Minutes 2020-12-08.docx\""));

@@ -102,32 +102,9 @@ fn year_start_january_labels_calendar_quarters_everywhere() {
     assert_eq!(v["visit"]["year_start"], "january");
     assert_eq!(reasons(&v, "R"), ["no file dated 2020-Q3"]);
     env.manifest(&text);
-    let csv = env
-        .cmd()
-        .args([
-            "gaps",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--format",
-            "csv",
-        ])
-        .output()
-        .expect("gaps --format csv");
+    let csv = env.run(&["gaps", "--format", "csv"]);
     assert!(String::from_utf8_lossy(&csv.stdout).contains("no file dated 2020-Q3"));
-    env.cmd()
-        .args([
-            "report",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--out",
-            "r.html",
-        ])
-        .output()
-        .expect("report");
+    env.run(&["report", "--out", "r.html"]);
     let html = std::fs::read_to_string(env.root().join("r.html")).expect("r.html");
     assert!(html.contains(">Q3 2020</time>"), "calendar grid headings");
     // The default, April, numbers the same quarter as the financial year does.
@@ -135,18 +112,7 @@ fn year_start_january_labels_calendar_quarters_everywhere() {
     assert_eq!(v["visit"]["year_start"], "april");
     assert_eq!(reasons(&v, "R"), ["no file dated Q2 2020-21"]);
     env.manifest(&single(&["q/**"], "cadence = \"quarterly\""));
-    env.cmd()
-        .args([
-            "report",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--out",
-            "r.html",
-        ])
-        .output()
-        .expect("report");
+    env.run(&["report", "--out", "r.html"]);
     let html = std::fs::read_to_string(env.root().join("r.html")).expect("r.html");
     assert!(
         html.contains(">Q2 2020-21</time>"),
@@ -166,19 +132,7 @@ fn the_manifest_can_date_a_file_that_cannot_be_renamed() {
         area("A", &[req("R", &["m/**"], "min_files = 3")])
     );
     env.manifest(&text);
-    let out = env
-        .cmd()
-        .args([
-            "gaps",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("gaps");
+    let out = env.run(&["gaps", "--format", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: [dates] on line 10 names `m/Not there.docx`"),
@@ -235,11 +189,7 @@ fn weak_and_late_dates_are_said_not_hidden() {
         .expect("date the notes 15 November 2020 by their modification time");
     let text = manifest(&[area("A", &[req("R", &["w/**"], "min_files = 3")])]);
     env.manifest(&text);
-    let out = env
-        .cmd()
-        .args(["gaps", "-m", "manifest.toml", "-e", "evidence"])
-        .output()
-        .expect("gaps");
+    let out = env.run(&["gaps"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
@@ -272,19 +222,7 @@ fn as_of_after_the_visit_date_is_warned_about() {
     let env = TestEnv::new();
     env.file("a/Audit 2020-12-01.pdf", "x");
     env.manifest(&single(&["a/**"], ""));
-    let out = env
-        .cmd()
-        .args([
-            "gaps",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--as-of",
-            "2021-03-01",
-        ])
-        .output()
-        .expect("gaps");
+    let out = env.run(&["gaps", "--as-of", "2021-03-01"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: --as-of 2021-03-01 is after the visit date 2021-01-18"),

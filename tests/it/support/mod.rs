@@ -59,6 +59,18 @@ impl TestEnv {
         p
     }
 
+    /// `evpack COMMAND -m manifest.toml -e evidence REST...` (`args` is the command, then
+    /// the rest), run in the env's root; its output, whatever the exit code.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        let (command, rest) = args.split_first().expect("a command");
+        self.cmd()
+            .arg(command)
+            .args(["-m", "manifest.toml", "-e", "evidence"])
+            .args(rest)
+            .output()
+            .unwrap_or_else(|e| panic!("evpack {command}: {e}"))
+    }
+
     /// `evpack ARGS` run in the env's root.
     pub fn cmd(&self) -> assert_cmd::Command {
         let mut c = assert_cmd::Command::new(cargo_bin("evpack"));
