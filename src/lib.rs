@@ -3,9 +3,10 @@
 //!
 //! Data flows one way: [`manifest`] + [`scan`] -> [`assess`] -> ([`report`] | [`pack`]);
 //! a pack -> [`verify`]. [`bagit`] owns the pack format that [`pack`] writes and
-//! [`verify`] reads. Only [`commands`] prints, reads the terminal, handles signals or picks
-//! an exit code ([`exit`]); [`cli`] turns arguments into [`config`] values for it. Nothing
-//! in the library imports `cli` or `commands`.
+//! [`verify`] reads; [`zipfmt`] owns the zip format that [`verify`] and [`content`] read.
+//! Only [`commands`] prints, reads the terminal, handles signals or picks an exit code
+//! ([`exit`]); [`cli`] turns arguments into [`config`] values for it. Nothing in the
+//! library imports `cli` or `commands`.
 
 pub mod assess;
 pub mod bagit;
@@ -23,6 +24,7 @@ pub mod report;
 pub mod scan;
 pub mod util;
 pub mod verify;
+pub mod zipfmt;
 
 pub use error::{Error, Result};
 

@@ -4,11 +4,13 @@
 //! inflate) may turn an I/O error into their own "invalid data": the check then asks
 //! [`Bounded::limit_reached`] before it calls a file damaged.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::time::{Duration, Instant};
 
 use super::Limits;
+use crate::zipfmt::ReadAt;
 
 /// Wraps a reader; every read counts against the budget and checks the deadline.
 pub struct Bounded<R> {
@@ -113,6 +115,39 @@ impl<R: Read + Seek> Bounded<R> {
     pub(crate) fn read_tail(&mut self, size: u64, len: usize) -> io::Result<(u64, Vec<u8>)> {
         let start = size.saturating_sub(len as u64);
         Ok((start, self.read_at(start, len)?))
+    }
+}
+
+/// A bounded reader lent to the zip format, which reads by position through `&self`. One
+/// check reads on one thread, so a `RefCell` is enough; every read still counts against
+/// the bounds.
+pub(crate) struct BoundedAt<'a, R> {
+    inner: RefCell<&'a mut Bounded<R>>,
+    len: u64,
+}
+
+impl<'a, R> BoundedAt<'a, R> {
+    /// `len` is the file's length from its open handle.
+    pub(crate) fn new(inner: &'a mut Bounded<R>, len: u64) -> BoundedAt<'a, R> {
+        BoundedAt {
+            inner: RefCell::new(inner),
+            len,
+        }
+    }
+}
+
+impl<R: Read + Seek> ReadAt for BoundedAt<'_, R> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        let mut inner = self
+            .inner
+            .try_borrow_mut()
+            .map_err(|_| io::Error::other("the reader is already in use"))?;
+        inner.seek(SeekFrom::Start(offset))?;
+        inner.read(buf)
     }
 }
 

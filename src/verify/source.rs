@@ -8,35 +8,13 @@
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Mutex;
 
-/// Something that can be read at any offset from several threads.
-pub trait Source: Sync {
-    /// Total length in bytes.
-    fn len(&self) -> u64;
+use crate::zipfmt::ReadAt;
 
-    /// Reads up to `buf.len()` bytes at `offset`; 0 means end of data.
-    fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize>;
+/// Something that can be read at any offset from several threads: the zip format's
+/// positional reads, shared between threads.
+pub trait Source: ReadAt + Sync {}
 
-    /// True for an empty source.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// Reads exactly `buf.len()` bytes at `offset`, or fails with `UnexpectedEof`.
-pub fn read_exact_at(src: &dyn Source, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match src.read_at(buf, offset) {
-            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
+impl<T: ReadAt + Sync> Source for T {}
 
 /// A file on disk; `len` is taken once at open, so a file that grows while it is verified
 /// is read as it was.
@@ -52,7 +30,7 @@ impl FileSource {
     }
 }
 
-impl Source for FileSource {
+impl ReadAt for FileSource {
     fn len(&self) -> u64 {
         self.len
     }
@@ -85,7 +63,7 @@ pub fn open_no_wait(path: &std::path::Path) -> io::Result<(std::fs::File, std::f
 /// A zip held in memory.
 pub struct ByteSource<'a>(pub &'a [u8]);
 
-impl Source for ByteSource<'_> {
+impl ReadAt for ByteSource<'_> {
     fn len(&self) -> u64 {
         self.0.len() as u64
     }
@@ -120,7 +98,7 @@ impl<R: Read + Seek + Send> SeekSource<R> {
     }
 }
 
-impl<R: Read + Seek + Send> Source for SeekSource<R> {
+impl<R: Read + Seek + Send> ReadAt for SeekSource<R> {
     fn len(&self) -> u64 {
         self.len
     }
@@ -143,6 +121,7 @@ impl<R: Read + Seek + Send> Source for SeekSource<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zipfmt::read_exact_at;
 
     #[test]
     fn slices_and_streams_read_the_same() {

@@ -14,16 +14,12 @@ use rayon::prelude::*;
 use super::findings::{Finding, Kind};
 use super::source::Source;
 use super::store::{self, Buffers, Listing, Member, Problem, Store};
-use super::zipdir::{self, CdEntry, NotAZip, FLAG_ENCRYPTED};
-
-const METHOD_STORED: u16 = 0;
-const METHOD_DEFLATED: u16 = 8;
-/// WinZip AES marks its entries with this method.
-const METHOD_AES: u16 = 99;
+use super::zipdir::{self, NotAZip};
+use crate::zipfmt::{CentralRecord, METHOD_AES, METHOD_DEFLATED, METHOD_STORED};
 
 pub struct ZipStore<'a> {
     src: &'a dyn Source,
-    entries: Vec<CdEntry>,
+    entries: Vec<CentralRecord>,
     /// Data start of each entry whose local header was read and agreed.
     data_start: Vec<Option<u64>>,
 }
@@ -50,7 +46,7 @@ pub fn unsafe_name(name: &str) -> Option<&'static str> {
 
 /// The bag folder: the folder that holds `bagit.txt`, nearest the top. A bag may carry other
 /// bags in its payload, so deeper ones are payload; two at the same depth are ambiguous.
-fn find_root(entries: &[CdEntry]) -> Result<String, String> {
+fn find_root(entries: &[CentralRecord]) -> Result<String, String> {
     let mut best: Option<(usize, HashSet<String>)> = None;
     for e in entries {
         let Some(name) = e.name() else { continue };
@@ -123,7 +119,7 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
 /// The judging of a zip's entries, phase by phase: findings so far, and which entries must
 /// not be read.
 struct Judged<'a> {
-    entries: &'a [CdEntry],
+    entries: &'a [CentralRecord],
     /// The bag folder (`NAME/`, or empty).
     root: &'a str,
     findings: Vec<Finding>,
@@ -330,13 +326,13 @@ impl Judged<'_> {
 
 /// Whether a folder entry declares data. A folder has none; a deflating writer that is
 /// handed a folder still writes the two-byte empty deflate stream, which holds nothing.
-fn carries_data(e: &CdEntry) -> bool {
+fn carries_data(e: &CentralRecord) -> bool {
     let empty_stream = if e.method == METHOD_DEFLATED { 2 } else { 0 };
     e.size != 0 || e.compressed_size > empty_stream
 }
 
 /// What makes an entry unsafe or unreadable from its central record alone, if anything.
-fn entry_problem(e: &CdEntry) -> Option<(Kind, String)> {
+fn entry_problem(e: &CentralRecord) -> Option<(Kind, String)> {
     let unsafe_ = |why: String| Some((Kind::Unsafe, why));
     if let Some(p) = &e.problem {
         return unsafe_(format!("unsafe entry: {p}"));
@@ -362,7 +358,7 @@ fn entry_problem(e: &CdEntry) -> Option<(Kind, String)> {
             e.size, e.compressed_size
         ));
     }
-    if e.flags & FLAG_ENCRYPTED != 0 || e.method == METHOD_AES {
+    if e.is_encrypted() || e.method == METHOD_AES {
         return unsafe_("encrypted entry (cannot be checked)".into());
     }
     if !e.is_dir() && e.method != METHOD_STORED && e.method != METHOD_DEFLATED {
@@ -431,7 +427,7 @@ fn read_err(e: &std::io::Error) -> Problem {
 
 fn stream_stored(
     src: &dyn Source,
-    e: &CdEntry,
+    e: &CentralRecord,
     start: u64,
     bufs: &mut Buffers,
     sink: &mut dyn FnMut(&[u8]),
@@ -471,7 +467,7 @@ fn stream_stored(
 /// reading stops as soon as it passes the declared size, so a bomb costs one chunk.
 fn stream_deflated(
     src: &dyn Source,
-    e: &CdEntry,
+    e: &CentralRecord,
     start: u64,
     bufs: &mut Buffers,
     sink: &mut dyn FnMut(&[u8]),
