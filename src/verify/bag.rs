@@ -52,8 +52,12 @@ pub struct Checked {
     pub tag_files: u64,
     /// Algorithms checked, in order.
     pub algorithms: Vec<&'static str>,
-    /// Things worth saying that are not differences (an md5 manifest not checked).
+    /// Things worth saying that are not differences (a manifest of an unknown algorithm
+    /// not checked).
     pub notes: Vec<String>,
+    /// What an auditor should weigh though nothing differs (a bag whose strongest
+    /// manifest is md5 or sha1). Never findings: they do not change the verdict.
+    pub warnings: Vec<String>,
 }
 
 /// A BagIt checksum manifest (`manifest-<alg>.txt`) or tag manifest
@@ -148,10 +152,28 @@ impl Plan {
     }
 
     fn notes(&self) -> Vec<String> {
+        let known: Vec<&str> = Algo::ALL.iter().map(|a| a.name()).collect();
         self.unsupported
             .iter()
-            .map(|f| format!("{f} not checked: evpack checks sha256 and sha512 manifests"))
+            .map(|f| {
+                format!(
+                    "{f} not checked: evpack checks {} manifests",
+                    known.join(", ")
+                )
+            })
             .collect()
+    }
+
+    /// A bag checked only by md5 or sha1 is intact as far as accidents go, and no further.
+    fn warnings(&self) -> Vec<String> {
+        match self.payload.strongest() {
+            Some(a) if a.is_weak() => vec![format!(
+                "the strongest payload manifest is {}: {} detects accidental damage, not deliberate tampering (anyone can make a different file with the same digest); ask for a bag with a sha256 or sha512 manifest",
+                a.name(),
+                a.name()
+            )],
+            _ => Vec::new(),
+        }
     }
 
     /// The algorithms checked, in order, for the report.
@@ -242,6 +264,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         tag_files: digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64,
         algorithms: plan.checked(),
         notes: plan.notes(),
+        warnings: plan.warnings(),
     }
 }
 

@@ -39,7 +39,8 @@
 //!   "bag_root": "devon-2021-01-15/",  // folder in the zip holding bagit.txt ("" = top level);
 //!                                     // for a folder, the folder path
 //!   "verdict": "intact",              // "intact" (exit 0) or "differs" (exit 1)
-//!   "algorithms": ["sha256"],         // manifest algorithms checked: "sha256", "sha512"
+//!   "algorithms": ["sha256"],         // manifest algorithms checked, weakest first: "md5",
+//!                                     // "sha1", "sha224", "sha256", "sha384", "sha512"
 //!   "digest": null,                   // or, with --digest/--digest-file:
 //!                                     // { "expected": HEX, "found": HEX, "matches": bool }
 //!   "counts": {
@@ -61,8 +62,10 @@
 //!       "found": "60303..."
 //!     }
 //!   ],
-//!   "notes": []                       // remarks that are not differences, e.g. an md5
-//!                                     // manifest that was not checked
+//!   "notes": [],                      // remarks that are not differences, e.g. a manifest
+//!                                     // of an algorithm evpack does not know
+//!   "warnings": []                    // what to weigh though nothing differs, e.g. a bag
+//!                                     // whose strongest manifest is md5 or sha1
 //! }
 //! ```
 //!
@@ -179,6 +182,8 @@ pub struct Verification {
     pub counts: FindingCounts,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
+    /// What an auditor should weigh though nothing differs; never changes the verdict.
+    pub warnings: Vec<String>,
 }
 
 impl Verification {
@@ -219,6 +224,7 @@ impl Verification {
             counts,
             findings,
             notes: checked.notes,
+            warnings: checked.warnings,
         }
     }
 }

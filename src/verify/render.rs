@@ -18,6 +18,12 @@ pub fn text(r: &Verification, quiet: bool) -> String {
                 let _ = writeln!(out, "note: {}", printable(n));
             }
         }
+        if !r.warnings.is_empty() {
+            let _ = writeln!(out, "\nWarnings ({}): not differences", r.warnings.len());
+            for w in &r.warnings {
+                let _ = writeln!(out, "  {}", printable(w));
+            }
+        }
         out.push('\n');
         summary(&mut out, r);
     }

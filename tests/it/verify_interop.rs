@@ -196,6 +196,75 @@ fn bags_made_by_bagit_py_with_sha512_verify_and_damage_is_agreed() {
     }
 }
 
+/// md5, sha1, sha224 and sha384 bags (most bags in the wild, every bag older tools made)
+/// verify and fail alike; the weak ones with a warning that is not a finding.
+#[test]
+fn bags_made_by_bagit_py_with_every_other_algorithm_verify_and_damage_is_agreed() {
+    if !tools() {
+        return;
+    }
+    for algo in ["md5", "sha1", "sha224", "sha384"] {
+        interop(algo);
+        let env = TestEnv::new();
+        let bag = make_bag(&env, "bag", algo);
+        let out = env
+            .cmd()
+            .args(["verify", "bag", "--format", "json"])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0), "{algo}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v["algorithms"], serde_json::json!([algo]));
+        let warnings = v["warnings"].to_string();
+        let weak = matches!(algo, "md5" | "sha1");
+        assert_eq!(
+            warnings.contains("detects accidental damage, not deliberate tampering"),
+            weak,
+            "{algo}: {warnings}"
+        );
+        assert_eq!(
+            v["counts"]["findings"], 0,
+            "{algo}: warnings are not findings"
+        );
+        let text = evpack_code(&env, &bag).1;
+        assert_eq!(
+            text.contains("Warnings (1): not differences"),
+            weak,
+            "{algo}: {text}"
+        );
+    }
+}
+
+#[test]
+fn a_file_must_agree_with_every_manifest_however_weak() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let dir = env.root().join("two");
+    std::fs::create_dir_all(dir.join("x")).expect("mkdir");
+    std::fs::write(dir.join("x/a.txt"), "a\n").expect("write");
+    let ok = Command::new("bagit.py")
+        .args(["--md5", "--sha256"])
+        .arg(&dir)
+        .output()
+        .expect("bagit.py")
+        .status
+        .success();
+    assert!(ok);
+    let (code, out) = evpack_code(&env, &dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Warnings"), "sha256 is there: {out}");
+    // A forged md5 line: sha256 still agrees, but every manifest present must.
+    let m = dir.join("manifest-md5.txt");
+    let t = std::fs::read_to_string(&m).expect("read");
+    std::fs::write(&m, format!("{}{}", "0".repeat(32), &t[32..])).expect("write");
+    let (code, out) = evpack_code(&env, &dir);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("md5"), "{out}");
+    assert!(!bagit_valid(&dir));
+}
+
 #[test]
 fn a_bag_with_both_sha256_and_sha512_checks_both() {
     if !tools() {
