@@ -40,13 +40,17 @@ pub const EVPACK_TAG_FILES: [&str; 9] = [
 /// The `bagit.txt` every evpack bag carries.
 pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 
-/// Encodes a path for a manifest line: only CR, LF and `%` are percent-encoded (RFC 8493
-/// section 2.1.3), so every other name reads the same as on disk.
+/// Encodes a path for a manifest line as the tools auditors use read it: only CR and LF
+/// are percent-encoded, and `%` is written as it is.
+///
+/// This departs from RFC 8493 section 2.1.3, which asks for `%` as `%25` too: bagit-python,
+/// bagit-java and `sha256sum -c` decode only CR and LF (or nothing), so a spec-exact
+/// `Audit 50%25 sample.pdf` looks missing to every one of them. (A pack never names a file
+/// with CR or LF in it: the build refuses such names, so its manifests need no encoding.)
 pub fn encode_path(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         match c {
-            '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
             c => out.push(c),
@@ -55,27 +59,36 @@ pub fn encode_path(path: &str) -> String {
     out
 }
 
-/// Decodes a manifest path. Any `%XX` is decoded (other tools encode more than the three
-/// required characters); a `%` not followed by two hex digits is kept as it is.
+/// Decodes a manifest path: only `%0D`, `%0A` and `%25` (either case), the three RFC 8493
+/// encodes; every other `%` is the file's own (`Report %20 spaced.pdf` from bagit-python is
+/// that name). A bag written by a tool that left `%` raw holds names the decoding changes
+/// (`Audit %25.pdf`): the verifier then tries the path as written ([`parse_manifest_line`]
+/// gives both).
 pub fn decode_path(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok());
-            if let Some(b) = hex {
-                out.push(b);
-                i += 3;
-                continue;
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let code = rest.get(at + 1..at + 3).map(str::to_ascii_uppercase);
+        let decoded = match code.as_deref() {
+            Some("0D") => Some('\r'),
+            Some("0A") => Some('\n'),
+            Some("25") => Some('%'),
+            _ => None,
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[at + 3..];
+            }
+            None => {
+                out.push('%');
+                rest = &rest[at + 1..];
             }
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out.push_str(rest);
+    out
 }
 
 /// One manifest line: `<hex digest> <path>` (any run of spaces or tabs between them).
@@ -83,18 +96,44 @@ pub fn manifest_line(hex_digest: &str, path: &str) -> String {
     format!("{hex_digest}  {}\n", encode_path(path))
 }
 
-/// Parses one manifest line into (digest, decoded path). `None` if malformed.
-pub fn parse_manifest_line(line: &str) -> Option<(String, String)> {
+/// One parsed manifest line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestLine {
+    /// Lower-case hex.
+    pub digest: String,
+    /// The path decoded ([`decode_path`]).
+    pub path: String,
+    /// The path as written, when decoding changed it: a tool that writes `%` raw meant
+    /// this one.
+    pub raw: Option<String>,
+    /// The line wrote the path with a leading `./`, which is read as the path without it.
+    pub dot_slash: bool,
+}
+
+/// Parses one manifest line (`<digest> <path>`, any run of spaces or tabs between, CRLF or
+/// LF; `sha256sum`'s binary-mode `*` and a leading `./` are read past). `None` if
+/// malformed.
+pub fn parse_manifest_line(line: &str) -> Option<ManifestLine> {
     let line = line.strip_suffix('\r').unwrap_or(line);
     let split = line.find([' ', '\t'])?;
     let (digest, rest) = line.split_at(split);
     let path = rest.trim_start_matches([' ', '\t']);
-    // sha256sum marks binary mode with a leading '*'.
     let path = path.strip_prefix('*').unwrap_or(path);
+    let written = path;
+    let mut path = path;
+    while let Some(p) = path.strip_prefix("./") {
+        path = p;
+    }
     if digest.is_empty() || path.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    Some((digest.to_ascii_lowercase(), decode_path(path)))
+    let decoded = decode_path(path);
+    Some(ManifestLine {
+        digest: digest.to_ascii_lowercase(),
+        raw: (decoded != path).then(|| path.to_string()),
+        path: decoded,
+        dot_slash: written.len() != path.len(),
+    })
 }
 
 /// `Payload-Oxum`: total payload bytes and file count.
@@ -180,26 +219,46 @@ mod tests {
 
     #[test]
     fn encoding_round_trips() {
-        for p in ["data/a b.txt", "data/100%.csv", "data/odd\nname", "data/é"] {
+        for p in [
+            "data/a b.txt",
+            "data/100%.csv",
+            "data/odd\nname",
+            "data/é",
+            "data/%20 x",
+        ] {
             assert_eq!(decode_path(&encode_path(p)), p);
         }
-        assert_eq!(encode_path("data/100%\r\n"), "data/100%25%0D%0A");
+        // `%` is written as it is; only CR and LF are encoded.
+        assert_eq!(encode_path("data/100%\r\n"), "data/100%%0D%0A");
         assert_eq!(decode_path("data/%zz"), "data/%zz");
         assert_eq!(decode_path("data/50%"), "data/50%");
+        // Only the three codes RFC 8493 uses are decoded, in either case.
+        assert_eq!(decode_path("data/a%20b%25c%0ad%0De"), "data/a%20b%c\nd\re");
     }
 
     #[test]
     fn parses_lines() {
+        let line = |digest: &str, path: &str, raw: Option<&str>, dot_slash: bool| ManifestLine {
+            digest: digest.into(),
+            path: path.into(),
+            raw: raw.map(Into::into),
+            dot_slash,
+        };
         assert_eq!(
             parse_manifest_line("ABCD  data/x y.txt"),
-            Some(("abcd".into(), "data/x y.txt".into()))
+            Some(line("abcd", "data/x y.txt", None, false))
         );
         assert_eq!(
             parse_manifest_line("abcd *data/x"),
-            Some(("abcd".into(), "data/x".into()))
+            Some(line("abcd", "data/x", None, false))
+        );
+        assert_eq!(
+            parse_manifest_line("abcd \t ./data/x%25.pdf\r"),
+            Some(line("abcd", "data/x%.pdf", Some("data/x%25.pdf"), true))
         );
         assert_eq!(parse_manifest_line("nothex data/x"), None);
         assert_eq!(parse_manifest_line("abcd"), None);
+        assert_eq!(parse_manifest_line("abcd ./"), None);
     }
 
     #[test]

@@ -100,6 +100,16 @@ fn check_characters(rel: &str) -> Result<(), Refusal> {
             help: "rename the file (retype the name; such characters come from pasting)",
         });
     }
+    let upper = rel.to_ascii_uppercase();
+    if upper.contains("%0A") || upper.contains("%0D") {
+        return Err(Refusal {
+            message: format!(
+                "the name `{}` holds `%0A` or `%0D`, which bagit.py and evpack read in a manifest as a line break: no checker could find the file",
+                printable(rel)
+            ),
+            help: "rename the file without `%0A` or `%0D` (e.g. write `percent 0A`)",
+        });
+    }
     if rel.contains('\\') {
         return Err(Refusal {
             message:
@@ -129,6 +139,24 @@ mod tests {
     fn refused(names: &[&str]) -> Option<Refusal> {
         let mut n = Names::default();
         names.iter().find_map(|name| n.add(name).err())
+    }
+
+    #[test]
+    fn an_encoded_line_break_in_a_name_is_refused_but_other_percents_pass() {
+        for name in ["a/x%0A.pdf", "a/x%0d y.pdf"] {
+            let r = refused(&[name]).map(|r| r.message).unwrap_or_default();
+            assert!(r.contains("`%0A` or `%0D`"), "{name}: {r}");
+        }
+        assert_eq!(
+            refused(&[
+                "a/50% done.pdf",
+                "a/100%25.pdf",
+                "a/%20 x.pdf",
+                "a/#1 & 'b'.pdf",
+                "-lead.pdf"
+            ]),
+            None
+        );
     }
 
     #[test]

@@ -68,6 +68,22 @@ struct ChecksumManifest {
     entries: BTreeMap<String, String>,
     /// Lines for files not in the pack beyond the [`NAMED_PER_TAG_FILE`] kept.
     absent_more: u64,
+    /// Paths read as written because decoding them named no file and the path as written
+    /// did (a tool that writes `%` raw); the first of them, and how many.
+    raw_paths: Option<(String, u64)>,
+}
+
+impl ChecksumManifest {
+    /// What a reader should know about how this manifest was read.
+    fn note(&self) -> Option<String> {
+        let (first, n) = self.raw_paths.as_ref()?;
+        Some(format!(
+            "{}: {n} path{} read as written, not percent-decoded, because only that names a file (e.g. `{}`): the tool that made the bag writes `%` as it is",
+            self.file,
+            if *n == 1 { "" } else { "s" },
+            excerpt(first)
+        ))
+    }
 }
 
 /// What every phase adds to: the findings so far, and the paths already reported and not
@@ -263,7 +279,16 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         payload_bytes,
         tag_files: digests.keys().filter(|p| !bagit::is_payload(p)).count() as u64,
         algorithms: plan.checked(),
-        notes: plan.notes(),
+        notes: plan
+            .notes()
+            .into_iter()
+            .chain(
+                tags.manifests
+                    .iter()
+                    .chain(&tags.tagmanifests)
+                    .filter_map(ChecksumManifest::note),
+            )
+            .collect(),
         warnings: plan.warnings(),
     }
 }
@@ -331,7 +356,7 @@ fn read_tags<'m>(
         found.push(Finding::new(
             Kind::Tag,
             bagit::MANIFEST_SHA256,
-            "no payload manifest evpack can check (manifest-sha256.txt or manifest-sha512.txt)",
+            "no payload manifest evpack can check (manifest-<md5|sha1|sha224|sha256|sha384|sha512>.txt)",
         ));
     }
     tags
@@ -882,6 +907,7 @@ fn parse_manifest(
         algo,
         entries: BTreeMap::new(),
         absent_more: 0,
+        raw_paths: None,
     };
     let Some(text) = utf8(file, bytes, out) else {
         return manifest;
@@ -894,13 +920,17 @@ fn parse_manifest(
         if line.trim().is_empty() {
             continue;
         }
-        let (digest, path) = match manifest_line(line, algo, tag) {
+        let (digest, path, as_written) = match manifest_line(line, algo, tag, present) {
             Ok(parsed) => parsed,
             Err(what) => {
                 bad(n, &|| what.describe(line, algo));
                 continue;
             }
         };
+        if as_written {
+            let (_, count) = manifest.raw_paths.get_or_insert_with(|| (path.clone(), 0));
+            *count += 1;
+        }
         if !present(&path) {
             if absent >= NAMED_PER_TAG_FILE {
                 manifest.absent_more += 1;
@@ -962,14 +992,25 @@ impl LineProblem {
     }
 }
 
-/// One manifest line as (digest, path), or what is wrong with it.
-fn manifest_line(line: &str, algo: Algo, tag: bool) -> Result<(String, String), LineProblem> {
+/// One manifest line as (digest, path, whether the path was taken as written), or what is
+/// wrong with it. The path is decoded, unless only the path as written names a file in the
+/// pack (`present`).
+fn manifest_line(
+    line: &str,
+    algo: Algo,
+    tag: bool,
+    present: &dyn Fn(&str) -> bool,
+) -> Result<(String, String, bool), LineProblem> {
     // A digest, a space and a path whose every byte is percent-encoded, with room to spare.
     const MAX_LINE_BYTES: usize = 3 * MAX_PATH_BYTES + 256;
     if line.len() > MAX_LINE_BYTES {
         return Err(LineProblem::LineTooLong(line.len()));
     }
-    let (digest, path) = bagit::parse_manifest_line(line).ok_or(LineProblem::Malformed)?;
+    let parsed = bagit::parse_manifest_line(line).ok_or(LineProblem::Malformed)?;
+    let (digest, path, as_written) = match parsed.raw {
+        Some(raw) if !present(&parsed.path) && present(&raw) => (parsed.digest, raw, true),
+        _ => (parsed.digest, parsed.path, false),
+    };
     if digest.len() != algo.hex_len() {
         return Err(LineProblem::DigestLength(digest.len()));
     }
@@ -984,7 +1025,7 @@ fn manifest_line(line: &str, algo: Algo, tag: bool) -> Result<(String, String), 
     if !tag && !bagit::is_payload(&path) {
         return Err(LineProblem::NotPayload(path));
     }
-    Ok((digest, path))
+    Ok((digest, path, as_written))
 }
 
 #[cfg(test)]

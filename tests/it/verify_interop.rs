@@ -305,3 +305,40 @@ fn a_bag_with_both_sha256_and_sha512_checks_both() {
     assert_eq!(v["counts"]["modified"], 1, "{v}");
     assert!(!bagit_valid(&dir));
 }
+
+/// bagit.py writes `%` as it is: `Report %20 spaced.pdf` is that name (only %0D, %0A and
+/// %25 are ever decoded), and `Audit %25.pdf`, which decodes to a name that is not there,
+/// is read as written, with a note.
+#[test]
+fn percent_names_in_a_bagit_py_bag_are_found() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let dir = env.root().join("pct");
+    std::fs::create_dir_all(dir.join("r")).expect("mkdir");
+    for name in [
+        "r/Report %20 spaced.pdf",
+        "r/Audit %25.pdf",
+        "r/50% done.md",
+    ] {
+        std::fs::write(dir.join(name), name).expect("write");
+    }
+    let ok = Command::new("bagit.py")
+        .arg("--sha256")
+        .arg(&dir)
+        .output()
+        .expect("bagit.py")
+        .status
+        .success();
+    assert!(ok);
+    assert!(bagit_valid(&dir));
+    for pack in [dir.clone(), zip_dir(&dir)] {
+        let (code, out) = evpack_code(&env, &pack);
+        assert_eq!(code, 0, "{}: {out}", pack.display());
+        assert!(
+            out.contains("1 path read as written, not percent-decoded"),
+            "{out}"
+        );
+    }
+}
