@@ -234,6 +234,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         findings,
         flagged,
         flagged_sizes,
+        warnings: listed_warnings,
         ..
     } = listing;
     let mut found = Found { findings, flagged };
@@ -289,7 +290,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                     .filter_map(ChecksumManifest::note),
             )
             .collect(),
-        warnings: plan.warnings(),
+        warnings: plan.warnings().into_iter().chain(listed_warnings).collect(),
     }
 }
 

@@ -62,9 +62,9 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
         .chain(other_names.iter().map(String::as_str))
         .collect();
     let keyed: Vec<(&str, usize)> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-    let twins = store::case_twin_findings(&keyed, |i| names[i].to_string(), "");
+    let twins = store::twin_warnings(&keyed, |i| names[i].to_string(), "");
     drop((keyed, names));
-    listing.findings.extend(twins);
+    listing.warnings = twins;
     Ok((
         FolderStore {
             root: root.to_path_buf(),

@@ -75,7 +75,7 @@
 //! manifest; or a zip entry outside the bag folder), `tag` (tag manifest mismatch,
 //! malformed `bagit.txt` / `bag-info.txt` / manifest line, `Payload-Oxum` mismatch, a tag
 //! file over the budget, an evpack pack's tag file that no tag manifest covers), `unsafe`
-//! (unsafe name, symlink, duplicate or case-duplicate name, encrypted, local header
+//! (unsafe name, symlink, duplicate name, encrypted, local header
 //! disagreeing with the central directory, overlapping entries, data that disagrees with
 //! its declared size or CRC, a folder entry that carries data), `unreadable` (unsupported
 //! compression, permission denied), `consistency` (`pack.json` disagrees with the

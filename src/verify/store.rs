@@ -87,14 +87,19 @@ pub struct Listing {
     pub flagged_sizes: Vec<(String, u64)>,
     /// The bag folder inside the zip (`NAME/`, or empty), or the folder path.
     pub root: String,
+    /// What the listing showed that is a hazard elsewhere but no difference (file names
+    /// that would merge on Windows or macOS).
+    pub warnings: Vec<String>,
 }
 
-/// Groups of names that are equal ignoring letter case but not byte for byte, as indices
-/// (one per distinct name). Sorting with a folding comparison finds them without a
-/// lower-cased copy of every name, which matters in a pack of a million entries.
+/// Groups of names that are equal ignoring letter case and Unicode normalisation (NFC)
+/// but not byte for byte, as indices (one per distinct name). Sorting with a folding
+/// comparison finds them without a folded copy of every name, which matters in a pack of a
+/// million entries.
 pub fn case_groups(names: &[(&str, usize)]) -> Vec<Vec<usize>> {
     fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
-        s.chars().flat_map(char::to_lowercase)
+        use unicode_normalization::UnicodeNormalization;
+        s.nfc().flat_map(char::to_lowercase)
     }
     let mut sorted = names.to_vec();
     sorted.sort_by(|a, b| fold(a.0).cmp(fold(b.0)).then_with(|| a.0.cmp(b.0)));
@@ -119,34 +124,29 @@ pub fn case_groups(names: &[(&str, usize)]) -> Vec<Vec<usize>> {
     groups
 }
 
-/// One `unsafe` finding per name that differs from another only in letter case, naming the
-/// others. `names` pairs each name with a key that `shown` turns into the path to report;
-/// `where_` says when one would overwrite the other ("when unzipped ", or "").
-pub fn case_twin_findings(
+/// One warning per set of file names that differ only in letter case or in Unicode
+/// normalisation: each is a distinct file here and is checked as one, but on Windows or
+/// macOS one would overwrite the other. `names` pairs each file's path (folders left out:
+/// folders that differ in case merge harmlessly) with a key that `shown` turns into the
+/// path to report; `where_` says when ("when unzipped ", or "").
+pub fn twin_warnings(
     names: &[(&str, usize)],
     shown: impl Fn(usize) -> String,
     where_: &str,
-) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for group in case_groups(names) {
-        let group: Vec<String> = group.into_iter().map(&shown).collect();
-        for me in &group {
-            let others: Vec<String> = group
-                .iter()
-                .filter(|n| *n != me)
-                .map(|n| crate::util::printable(n))
+) -> Vec<String> {
+    case_groups(names)
+        .into_iter()
+        .map(|group| {
+            let group: Vec<String> = group
+                .into_iter()
+                .map(|i| format!("`{}`", crate::util::printable(&shown(i))))
                 .collect();
-            findings.push(Finding::new(
-                Kind::Unsafe,
-                me.clone(),
-                format!(
-                    "name differs only in letter case from {} (one would overwrite the other {where_}on Windows or macOS)",
-                    others.join(", ")
-                ),
-            ));
-        }
-    }
-    findings
+            format!(
+                "{} differ only in letter case or accents' encoding: each is checked, but one would overwrite the other {where_}on Windows or macOS",
+                group.join(" and ")
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -92,6 +92,7 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
         entries: &cd.entries,
         root: &root,
         findings: Vec::new(),
+        warnings: Vec::new(),
         bad: vec![false; cd.entries.len()],
     };
     j.each_entry();
@@ -123,6 +124,7 @@ struct Judged<'a> {
     /// The bag folder (`NAME/`, or empty).
     root: &'a str,
     findings: Vec<Finding>,
+    warnings: Vec<String>,
     bad: Vec<bool>,
 }
 
@@ -181,17 +183,19 @@ impl Judged<'_> {
         }
     }
 
-    /// Names equal ignoring case overwrite each other when unzipped on Windows or macOS.
-    /// Both are still read and checked: each is a distinct file in the manifest.
+    /// Files whose names are equal ignoring case or normalisation overwrite each other when
+    /// unzipped on Windows or macOS: a warning. Both are still read and checked: each is a
+    /// distinct file in the manifest. Folder entries are left out: folders that differ in
+    /// case merge harmlessly, their files keeping their own names.
     fn case_twins(&mut self) {
         let names: Vec<(&str, usize)> = self
             .entries
             .iter()
             .enumerate()
+            .filter(|(_, e)| !e.is_dir())
             .filter_map(|(i, e)| e.name().map(|n| (n, i)))
             .collect();
-        let twins = store::case_twin_findings(&names, |i| self.shown(i), "when unzipped ");
-        self.findings.extend(twins);
+        self.warnings = store::twin_warnings(&names, |i| self.shown(i), "when unzipped ");
     }
 
     /// Overlapping entries, judged from the central directory alone (before any local
@@ -320,6 +324,7 @@ impl Judged<'_> {
             }
         }
         listing.findings = std::mem::take(&mut self.findings);
+        listing.warnings = std::mem::take(&mut self.warnings);
         listing
     }
 }

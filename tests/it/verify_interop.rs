@@ -342,3 +342,32 @@ fn percent_names_in_a_bagit_py_bag_are_found() {
         );
     }
 }
+
+/// A bagit.py bag with folders `AUDITS/` and `audits/` holding different files, zipped by
+/// Info-ZIP (which writes folder entries): intact, as unzipped, with no warning.
+#[test]
+fn folders_differing_only_in_case_zipped_by_info_zip_verify() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let dir = env.root().join("case");
+    for (name, text) in [("AUDITS/a.md", "a\n"), ("audits/b.md", "b\n")] {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+    let ok = Command::new("bagit.py")
+        .arg("--sha256")
+        .arg(&dir)
+        .output()
+        .expect("bagit.py")
+        .status
+        .success();
+    assert!(ok);
+    for pack in [dir.clone(), zip_dir(&dir)] {
+        let (code, out) = evpack_code(&env, &pack);
+        assert_eq!(code, 0, "{}: {out}", pack.display());
+        assert!(!out.contains("Warnings"), "{out}");
+    }
+}
