@@ -106,33 +106,43 @@ pub struct ManifestLine {
     /// The path as written, when decoding changed it: a tool that writes `%` raw meant
     /// this one.
     pub raw: Option<String>,
-    /// The line wrote the path with a leading `./`, which is read as the path without it.
-    pub dot_slash: bool,
+    /// The line wrote the path with a leading `./` or a doubled `/`, read as the path
+    /// without them (other tools may not find it).
+    pub tidied: bool,
 }
 
 /// Parses one manifest line (`<digest> <path>`, any run of spaces or tabs between, CRLF or
-/// LF; `sha256sum`'s binary-mode `*` and a leading `./` are read past). `None` if
-/// malformed.
+/// LF; `sha256sum`'s binary-mode `*`, a leading `./` and doubled `/` are read past). `None`
+/// if malformed.
 pub fn parse_manifest_line(line: &str) -> Option<ManifestLine> {
     let line = line.strip_suffix('\r').unwrap_or(line);
     let split = line.find([' ', '\t'])?;
     let (digest, rest) = line.split_at(split);
     let path = rest.trim_start_matches([' ', '\t']);
     let path = path.strip_prefix('*').unwrap_or(path);
-    let written = path;
-    let mut path = path;
-    while let Some(p) = path.strip_prefix("./") {
-        path = p;
+    let mut tidy = path;
+    while let Some(p) = tidy.strip_prefix("./") {
+        tidy = p.trim_start_matches('/');
     }
-    if digest.is_empty() || path.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let tidy = if tidy.contains("//") {
+        std::borrow::Cow::Owned(
+            tidy.split('/')
+                .filter(|c| !c.is_empty())
+                .collect::<Vec<_>>()
+                .join("/"),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(tidy)
+    };
+    if digest.is_empty() || tidy.is_empty() || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let decoded = decode_path(path);
+    let decoded = decode_path(&tidy);
     Some(ManifestLine {
         digest: digest.to_ascii_lowercase(),
-        raw: (decoded != path).then(|| path.to_string()),
+        raw: (decoded != *tidy).then(|| tidy.to_string()),
         path: decoded,
-        dot_slash: written.len() != path.len(),
+        tidied: tidy != path,
     })
 }
 
@@ -238,11 +248,11 @@ mod tests {
 
     #[test]
     fn parses_lines() {
-        let line = |digest: &str, path: &str, raw: Option<&str>, dot_slash: bool| ManifestLine {
+        let line = |digest: &str, path: &str, raw: Option<&str>, tidied: bool| ManifestLine {
             digest: digest.into(),
             path: path.into(),
             raw: raw.map(Into::into),
-            dot_slash,
+            tidied,
         };
         assert_eq!(
             parse_manifest_line("ABCD  data/x y.txt"),
@@ -259,6 +269,10 @@ mod tests {
         assert_eq!(parse_manifest_line("nothex data/x"), None);
         assert_eq!(parse_manifest_line("abcd"), None);
         assert_eq!(parse_manifest_line("abcd ./"), None);
+        assert_eq!(
+            parse_manifest_line("abcd data//a///b"),
+            Some(line("abcd", "data/a/b", None, true))
+        );
     }
 
     #[test]

@@ -71,6 +71,15 @@ struct ChecksumManifest {
     /// Paths read as written because decoding them named no file and the path as written
     /// did (a tool that writes `%` raw); the first of them, and how many.
     raw_paths: Option<(String, u64)>,
+    /// Paths written with a leading `./` or a doubled `/`: the first, and how many.
+    tidied: Option<(String, u64)>,
+    /// Paths listed twice with the same digest: the first, and how many.
+    repeated: Option<(String, u64)>,
+}
+
+/// Counts one more of something, keeping the first example.
+fn count_first(slot: &mut Option<(String, u64)>, path: &str) {
+    slot.get_or_insert_with(|| (path.to_string(), 0)).1 += 1;
 }
 
 impl ChecksumManifest {
@@ -83,6 +92,32 @@ impl ChecksumManifest {
             if *n == 1 { "" } else { "s" },
             excerpt(first)
         ))
+    }
+
+    /// What is untidy in this manifest though every file agrees (after bagit-java's
+    /// linter): other tools may read these lines differently.
+    fn warnings(&self) -> Vec<String> {
+        let say = |slot: &Option<(String, u64)>, what: &str| {
+            slot.as_ref().map(|(first, n)| {
+                format!(
+                    "{}: {n} line{} {what} (e.g. `{}`); evpack reads {}, other tools may not",
+                    self.file,
+                    if *n == 1 { "" } else { "s" },
+                    excerpt(first),
+                    if *n == 1 { "it" } else { "them" }
+                )
+            })
+        };
+        say(
+            &self.tidied,
+            "with a path written with a leading `./` or a doubled `/`",
+        )
+        .into_iter()
+        .chain(say(
+            &self.repeated,
+            "listing a file a second time with the same digest",
+        ))
+        .collect()
     }
 }
 
@@ -290,7 +325,17 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                     .filter_map(ChecksumManifest::note),
             )
             .collect(),
-        warnings: plan.warnings().into_iter().chain(listed_warnings).collect(),
+        warnings: plan
+            .warnings()
+            .into_iter()
+            .chain(listed_warnings)
+            .chain(
+                tags.manifests
+                    .iter()
+                    .chain(&tags.tagmanifests)
+                    .flat_map(ChecksumManifest::warnings),
+            )
+            .collect(),
     }
 }
 
@@ -909,6 +954,8 @@ fn parse_manifest(
         entries: BTreeMap::new(),
         absent_more: 0,
         raw_paths: None,
+        tidied: None,
+        repeated: None,
     };
     let Some(text) = utf8(file, bytes, out) else {
         return manifest;
@@ -921,7 +968,12 @@ fn parse_manifest(
         if line.trim().is_empty() {
             continue;
         }
-        let (digest, path, as_written) = match manifest_line(line, algo, tag, present) {
+        let Read {
+            digest,
+            path,
+            as_written,
+            tidied,
+        } = match manifest_line(line, algo, tag, present) {
             Ok(parsed) => parsed,
             Err(what) => {
                 bad(n, &|| what.describe(line, algo));
@@ -929,8 +981,10 @@ fn parse_manifest(
             }
         };
         if as_written {
-            let (_, count) = manifest.raw_paths.get_or_insert_with(|| (path.clone(), 0));
-            *count += 1;
+            count_first(&mut manifest.raw_paths, &path);
+        }
+        if tidied {
+            count_first(&mut manifest.tidied, &path);
         }
         if !present(&path) {
             if absent >= NAMED_PER_TAG_FILE {
@@ -939,11 +993,20 @@ fn parse_manifest(
             }
             absent += 1;
         }
-        // A second line for a path replaces the first (and is reported).
+        // A second line for a path with the same digest is untidy; with another digest it
+        // replaces the first and is reported: the manifest contradicts itself.
         match manifest.entries.entry(path) {
+            Entry::Occupied(e) if *e.get() == digest => {
+                count_first(&mut manifest.repeated, e.key())
+            }
             Entry::Occupied(mut e) => {
                 e.insert(digest);
-                bad(n, &|| format!("lists `{}` a second time", excerpt(e.key())));
+                bad(n, &|| {
+                    format!(
+                        "lists `{}` a second time, with another digest",
+                        excerpt(e.key())
+                    )
+                });
             }
             Entry::Vacant(e) => {
                 e.insert(digest);
@@ -993,21 +1056,31 @@ impl LineProblem {
     }
 }
 
-/// One manifest line as (digest, path, whether the path was taken as written), or what is
-/// wrong with it. The path is decoded, unless only the path as written names a file in the
-/// pack (`present`).
+/// One manifest line, read.
+struct Read {
+    digest: String,
+    path: String,
+    /// The path was taken as written, not decoded.
+    as_written: bool,
+    /// The line wrote the path with a leading `./` or a doubled `/`.
+    tidied: bool,
+}
+
+/// One manifest line, or what is wrong with it. The path is decoded, unless only the path
+/// as written names a file in the pack (`present`).
 fn manifest_line(
     line: &str,
     algo: Algo,
     tag: bool,
     present: &dyn Fn(&str) -> bool,
-) -> Result<(String, String, bool), LineProblem> {
+) -> Result<Read, LineProblem> {
     // A digest, a space and a path whose every byte is percent-encoded, with room to spare.
     const MAX_LINE_BYTES: usize = 3 * MAX_PATH_BYTES + 256;
     if line.len() > MAX_LINE_BYTES {
         return Err(LineProblem::LineTooLong(line.len()));
     }
     let parsed = bagit::parse_manifest_line(line).ok_or(LineProblem::Malformed)?;
+    let tidied = parsed.tidied;
     let (digest, path, as_written) = match parsed.raw {
         Some(raw) if !present(&parsed.path) && present(&raw) => (parsed.digest, raw, true),
         _ => (parsed.digest, parsed.path, false),
@@ -1026,7 +1099,12 @@ fn manifest_line(
     if !tag && !bagit::is_payload(&path) {
         return Err(LineProblem::NotPayload(path));
     }
-    Ok((digest, path, as_written))
+    Ok(Read {
+        digest,
+        path,
+        as_written,
+        tidied,
+    })
 }
 
 #[cfg(test)]
@@ -1079,7 +1157,10 @@ mod tests {
     fn manifest_lines() {
         let mut f = Vec::new();
         let d = "a".repeat(64);
-        let text = format!("{d}  data/a b\n{d} data/c%0Ad\nzzz data/x\n{d}  ../x\n{d}  bag-info.txt\n{d}  data/a b\n");
+        let e = "e".repeat(64);
+        let text = format!(
+            "{d}  data/a b\n{d} data/c%0Ad\nzzz data/x\n{d}  ../x\n{d}  bag-info.txt\n{d}  data/a b\n./data//z\t{d}\n{d}  ./data//z\n{e}  data/a b\n"
+        );
         let mut out = Capped::new(&mut f, "manifest-sha256.txt", 100);
         let m = parse_manifest(
             "manifest-sha256.txt",
@@ -1090,9 +1171,17 @@ mod tests {
             &mut out,
         );
         drop(out);
-        assert_eq!(m.entries.len(), 2);
+        assert_eq!(m.entries.len(), 3);
         assert!(m.entries.contains_key("data/c\nd"));
-        assert_eq!(f.len(), 4, "{f:?}");
+        assert!(m.entries.contains_key("data/z"), "`./` and `//` read past");
+        // Malformed (twice: `zzz`, and a path before its digest), unsafe, not payload, and
+        // `data/a b` a third time with another digest; the same digest twice is untidy only.
+        assert_eq!(f.len(), 5, "{f:?}");
+        assert!(f[4].message.contains("with another digest"), "{f:?}");
+        let warnings = m.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("1 line with a path written with a leading `./`"));
+        assert!(warnings[1].contains("1 line listing a file a second time with the same digest"));
     }
 
     #[test]
