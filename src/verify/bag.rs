@@ -126,6 +126,8 @@ impl ChecksumManifest {
 struct Found {
     findings: Vec<Finding>,
     flagged: HashSet<String>,
+    /// System files no manifest lists (see [`super::store::is_os_litter`]).
+    litter: Vec<String>,
 }
 
 impl Found {
@@ -270,9 +272,14 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         flagged,
         flagged_sizes,
         warnings: listed_warnings,
+        litter,
         ..
     } = listing;
-    let mut found = Found { findings, flagged };
+    let mut found = Found {
+        findings,
+        flagged,
+        litter,
+    };
     let plan = Plan::of(&members);
 
     // Hash everything but the tag files that are parsed, on all cores; then read those one
@@ -329,6 +336,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
             .warnings()
             .into_iter()
             .chain(listed_warnings)
+            .chain(super::store::litter_warning(&found.litter))
             .chain(
                 tags.manifests
                     .iter()
@@ -353,7 +361,7 @@ fn read_tags<'m>(
     reader: &mut TagReader,
     parsed: &[&'m Member],
     pack: &InPack,
-    oxum: (u64, u64),
+    oxum: Oxum,
     digests: &mut HashMap<&'m str, Digests>,
     found: &mut Found,
 ) -> Tags {
@@ -574,7 +582,10 @@ fn compare_payload(
         &|p| payload.get(p).copied(),
         payload.keys().copied(),
         &found.flagged,
-        &mut found.findings,
+        Out {
+            findings: &mut found.findings,
+            litter: &mut found.litter,
+        },
     );
     for (path, p) in soft {
         if !named.contains(&path) {
@@ -602,7 +613,10 @@ fn compare_tags(
             .filter(|p| !bagit::is_payload(p))
             .filter(|p| !bagit::manifest_name(p).is_some_and(|(tag, _)| tag)),
         &found.flagged,
-        &mut found.findings,
+        Out {
+            findings: &mut found.findings,
+            litter: &mut found.litter,
+        },
     );
 }
 
@@ -639,8 +653,9 @@ fn compare<'a>(
     lookup: &dyn Fn(&str) -> Option<&'a Digests>,
     present: impl Iterator<Item = &'a str>,
     skip: &HashSet<String>,
-    findings: &mut Vec<Finding>,
+    out: Out,
 ) -> BTreeSet<String> {
+    let Out { findings, litter } = out;
     let mut named: BTreeSet<String> = BTreeSet::new();
     for m in manifests {
         for (path, want) in &m.entries {
@@ -690,7 +705,10 @@ fn compare<'a>(
             continue;
         }
         let lacking = which_list(manifests, path, false);
-        if !lacking.is_empty() {
+        if lacking.len() == manifests.len() && super::store::is_os_litter(path) {
+            litter.push(path.to_string());
+            named.insert(path.to_string());
+        } else if !lacking.is_empty() {
             findings.push(Finding::new(
                 Kind::Unexpected,
                 path,
@@ -700,6 +718,12 @@ fn compare<'a>(
         }
     }
     named
+}
+
+/// Where a comparison reports: findings, and system files listed nowhere.
+struct Out<'a> {
+    findings: &'a mut Vec<Finding>,
+    litter: &'a mut Vec<String>,
 }
 
 /// The manifests (by file name) that list `path` (`lists`), or that do not.
@@ -722,8 +746,8 @@ fn pack_oxum(
     members: &[Member],
     digests: &HashMap<&str, Digests>,
     flagged_sizes: &[(String, u64)],
-) -> (u64, u64) {
-    let (mut bytes, mut files) = (0u64, 0u64);
+) -> Oxum {
+    let mut oxum = Oxum::default();
     let read = digests.iter().filter(|(p, _)| bagit::is_payload(p));
     let unread = members
         .iter()
@@ -731,11 +755,21 @@ fn pack_oxum(
         .map(|m| (m.path.as_str(), m.size))
         .chain(flagged_sizes.iter().map(|(p, s)| (p.as_str(), *s)))
         .filter(|(p, _)| bagit::is_payload(p));
-    for (_, size) in read.map(|(p, d)| (*p, d.size)).chain(unread) {
-        bytes = bytes.saturating_add(size);
-        files += 1;
+    for (path, size) in read.map(|(p, d)| (*p, d.size)).chain(unread) {
+        oxum.all = (oxum.all.0.saturating_add(size), oxum.all.1 + 1);
+        if !super::store::is_os_litter(path) {
+            oxum.evidence = (oxum.evidence.0.saturating_add(size), oxum.evidence.1 + 1);
+        }
     }
-    (bytes, files)
+    oxum
+}
+
+/// The payload's bytes and files, counted with and without system files: a bag made before
+/// a Mac or Windows left `.DS_Store` or `Thumbs.db` in it declares the second.
+#[derive(Debug, Clone, Copy, Default)]
+struct Oxum {
+    all: (u64, u64),
+    evidence: (u64, u64),
 }
 
 /// An evpack pack (its `pack.json` says so) carries every tag file evpack writes, each
@@ -864,11 +898,15 @@ fn is_version(v: &str) -> bool {
 }
 
 /// Checks `bag-info.txt` and that its Payload-Oxum, if any, is `oxum` (bytes, files).
-fn check_bag_info_and_oxum(text: &[u8], oxum: (u64, u64), out: &mut Capped) {
+fn check_bag_info_and_oxum(text: &[u8], oxum: Oxum, out: &mut Capped) {
     let Some(said) = check_bag_info(text, out) else {
         return;
     };
-    if said != oxum {
+    let Oxum {
+        all: oxum,
+        evidence,
+    } = oxum;
+    if said != oxum && said != evidence {
         out.push(
             Finding::new(
                 Kind::Tag,

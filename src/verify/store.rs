@@ -90,6 +90,33 @@ pub struct Listing {
     /// What the listing showed that is a hazard elsewhere but no difference (file names
     /// that would merge on Windows or macOS).
     pub warnings: Vec<String>,
+    /// System files outside the bag folder (a Mac's `__MACOSX/`): harmless.
+    pub litter: Vec<String>,
+}
+
+/// Files Windows and macOS leave behind (`.DS_Store`, AppleDouble `._*`, `__MACOSX/`,
+/// `Thumbs.db`, `desktop.ini`, Office `~$` lock files): harmless, never evidence. Listed in
+/// no manifest, they are a warning, not an unexpected file.
+pub fn is_os_litter(path: &str) -> bool {
+    let path = path.trim_end_matches('/');
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.split('/').any(|c| c == "__MACOSX")
+        || name == ".DS_Store"
+        || name.starts_with("._")
+        || name.starts_with("~$")
+        || name.eq_ignore_ascii_case("thumbs.db")
+        || name.eq_ignore_ascii_case("desktop.ini")
+}
+
+/// The one warning for the system files found (paths), if any.
+pub fn litter_warning(litter: &[String]) -> Option<String> {
+    let first = litter.first()?;
+    Some(format!(
+        "{} harmless system file{} (e.g. `{}`), made by Windows or macOS and listed in no manifest: not evidence, and not a difference",
+        litter.len(),
+        if litter.len() == 1 { "" } else { "s" },
+        crate::util::printable(first)
+    ))
 }
 
 /// Groups of names that are equal ignoring letter case and Unicode normalisation (NFC)

@@ -309,6 +309,7 @@ impl Judged<'_> {
                     size: e.size,
                     key: i,
                 }),
+                None if store::is_os_litter(&name) => listing.litter.push(name),
                 None => self.findings.push(Finding::new(
                     Kind::Unexpected,
                     name.clone(),

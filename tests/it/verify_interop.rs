@@ -371,3 +371,39 @@ fn folders_differing_only_in_case_zipped_by_info_zip_verify() {
         assert!(!out.contains("Warnings"), "{out}");
     }
 }
+
+/// System files Windows and macOS leave in a bag after it was made (`.DS_Store`,
+/// `Thumbs.db`, a Mac zip's `__MACOSX/`) are named as harmless, not as unexpected files;
+/// any other unlisted file still is a finding.
+#[test]
+fn os_litter_is_a_warning_not_a_finding() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let bag = make_bag(&env, "litter", "sha256");
+    std::fs::write(bag.join("data/.DS_Store"), b"\0\0\0\x01Bud1").expect("write");
+    std::fs::write(bag.join("data/audits/Thumbs.db"), b"thumbs").expect("write");
+    std::fs::create_dir_all(env.root().join("__MACOSX/litter")).expect("mkdir");
+    std::fs::write(env.root().join("__MACOSX/litter/._bagit.txt"), b"apple").expect("write");
+    let (code, out) = evpack_code(&env, &bag);
+    assert_eq!(code, 0, "folder: {out}");
+    assert!(out.contains("2 harmless system files"), "{out}");
+    let zip = zip_dir(&bag);
+    let ok = Command::new("zip")
+        .current_dir(env.root())
+        .args(["-rqy"])
+        .arg(&zip)
+        .arg("__MACOSX")
+        .status()
+        .expect("zip")
+        .success();
+    assert!(ok);
+    let (code, out) = evpack_code(&env, &zip);
+    assert_eq!(code, 0, "zip: {out}");
+    assert!(out.contains("3 harmless system files"), "{out}");
+    std::fs::write(bag.join("data/late.md"), b"added").expect("write");
+    let (code, out) = evpack_code(&env, &bag);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("data/late.md"), "{out}");
+}
