@@ -17,6 +17,7 @@
 //! [`NAMED_PER_TAG_FILE`] problems (plus one per payload file) one by one and counts the
 //! rest, and a manifest keeps at most that many lines for files that are not in the pack.
 
+use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +28,7 @@ use super::findings::{Capped, Finding, Kind};
 use super::hashing::{Algo, Algos, Digests, Hashers};
 use super::packjson::{self, MAX_PATH_BYTES};
 use super::store::{Buffers, Listing, Member, Problem, Store};
+use super::tagtext::{self, TagEncoding};
 use crate::bagit;
 
 /// Tag bytes read whole in any pack: today's evpack packs need a few megabytes, and this
@@ -371,6 +373,8 @@ fn read_tags<'m>(
         pack_json: None,
     };
     let mut saw_bagit = false;
+    // `bagit.txt` is read first (see `parse_order`) and says how the others are encoded.
+    let mut enc = TagEncoding::Utf8;
     for m in parsed {
         let Some(text) = reader.read(m, digests, found) else {
             continue;
@@ -379,9 +383,9 @@ fn read_tags<'m>(
         match m.path.as_str() {
             bagit::BAGIT => {
                 saw_bagit = true;
-                check_bagit_txt(&text, &mut out);
+                enc = check_bagit_txt(&text, &mut out);
             }
-            bagit::BAG_INFO => check_bag_info_and_oxum(&text, oxum, &mut out),
+            bagit::BAG_INFO => check_bag_info_and_oxum(&text, enc, oxum, &mut out),
             bagit::PACK_JSON => tags.pack_json = Some(text),
             path => {
                 let Some((tag, algo)) = bagit::manifest_name(path)
@@ -390,7 +394,7 @@ fn read_tags<'m>(
                     continue;
                 };
                 let present = |p: &str| pack.has(p);
-                let parsed = parse_manifest(path, algo, &text, tag, &present, &mut out);
+                let parsed = parse_manifest(path, algo, &text, enc, tag, &present, &mut out);
                 if tag {
                     tags.tagmanifests.push(parsed);
                 } else {
@@ -840,28 +844,27 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         .filter(move |_| !text.is_empty())
 }
 
-fn utf8<'a>(path: &str, bytes: &'a [u8], out: &mut Capped) -> Option<&'a str> {
-    match std::str::from_utf8(bytes) {
-        Ok(t) => Some(t.strip_prefix('\u{feff}').unwrap_or(t)),
-        Err(e) => {
-            out.push(Finding::new(
-                Kind::Tag,
-                path,
-                format!("not valid UTF-8 (at byte {}); not checked", e.valid_up_to()),
-            ));
-            None
-        }
-    }
+/// A tag file's text in the bag's encoding; `None` (a finding) when it is not.
+fn text<'a>(
+    path: &str,
+    bytes: &'a [u8],
+    enc: TagEncoding,
+    out: &mut Capped,
+) -> Option<Cow<'a, str>> {
+    tagtext::decode(path, bytes, enc, &mut |f| out.push(f))
 }
 
-fn check_bagit_txt(bytes: &[u8], out: &mut Capped) {
-    let Some(text) = utf8(bagit::BAGIT, bytes, out) else {
-        return;
+/// Checks `bagit.txt` (always UTF-8) and returns the encoding it declares for the other
+/// tag files: UTF-8 when it names none evpack reads (a finding names it).
+fn check_bagit_txt(bytes: &[u8], out: &mut Capped) -> TagEncoding {
+    let Some(text) = text(bagit::BAGIT, bytes, TagEncoding::Utf8, out) else {
+        return TagEncoding::Utf8;
     };
+    let mut declared = TagEncoding::Utf8;
     let mut bad = |line: usize, what: &dyn Fn() -> String| {
         out.push_with(|| Finding::new(Kind::Tag, bagit::BAGIT, format!("line {line}: {}", what())));
     };
-    let mut all = lines(text).map(|(_, l)| l);
+    let mut all = lines(&text).map(|(_, l)| l);
     let first = all.next();
     match first.and_then(|l| l.strip_prefix("BagIt-Version: ")) {
         Some(v) if is_version(v) => {}
@@ -875,7 +878,19 @@ fn check_bagit_txt(bytes: &[u8], out: &mut Capped) {
     match all.next() {
         Some(l)
             if l.strip_prefix("Tag-File-Character-Encoding: ")
-                .is_some_and(|e| !e.trim().is_empty()) => {}
+                .is_some_and(|e| !e.trim().is_empty()) =>
+        {
+            let name = l.trim_start_matches("Tag-File-Character-Encoding: ").trim();
+            match TagEncoding::named(name) {
+                Some(e) => declared = e,
+                None => bad(2, &|| {
+                    format!(
+                        "Tag-File-Character-Encoding `{}` is not one evpack reads (UTF-8, ISO-8859-1 or UTF-16 with a byte-order mark); the tag files are read as UTF-8",
+                        excerpt(name)
+                    )
+                }),
+            }
+        }
         found => bad(2, &|| {
             format!(
                 "expected `Tag-File-Character-Encoding: UTF-8`, found `{}`",
@@ -888,6 +903,7 @@ fn check_bagit_txt(bytes: &[u8], out: &mut Capped) {
             bad(n + 3, &|| format!("unexpected line `{}`", excerpt(l)));
         }
     }
+    declared
 }
 
 fn is_version(v: &str) -> bool {
@@ -898,8 +914,8 @@ fn is_version(v: &str) -> bool {
 }
 
 /// Checks `bag-info.txt` and that its Payload-Oxum, if any, is `oxum` (bytes, files).
-fn check_bag_info_and_oxum(text: &[u8], oxum: Oxum, out: &mut Capped) {
-    let Some(said) = check_bag_info(text, out) else {
+fn check_bag_info_and_oxum(text: &[u8], enc: TagEncoding, oxum: Oxum, out: &mut Capped) {
+    let Some(said) = check_bag_info(text, enc, out) else {
         return;
     };
     let Oxum {
@@ -927,10 +943,10 @@ fn check_bag_info_and_oxum(text: &[u8], oxum: Oxum, out: &mut Capped) {
 
 /// Checks `bag-info.txt` lines and returns the Payload-Oxum (bytes, files) if there is one
 /// well-formed.
-fn check_bag_info(bytes: &[u8], out: &mut Capped) -> Option<(u64, u64)> {
-    let text = utf8(bagit::BAG_INFO, bytes, out)?;
+fn check_bag_info(bytes: &[u8], enc: TagEncoding, out: &mut Capped) -> Option<(u64, u64)> {
+    let text = text(bagit::BAG_INFO, bytes, enc, out)?;
     let mut oxums = Vec::new();
-    for (n, line) in lines(text) {
+    for (n, line) in lines(&text) {
         if line.starts_with([' ', '\t']) || line.is_empty() {
             // A continuation of the previous value (RFC 8493 2.2.2), or a blank line.
             continue;
@@ -982,6 +998,7 @@ fn parse_manifest(
     file: &str,
     algo: Algo,
     bytes: &[u8],
+    enc: TagEncoding,
     tag: bool,
     present: &dyn Fn(&str) -> bool,
     out: &mut Capped,
@@ -995,14 +1012,14 @@ fn parse_manifest(
         tidied: None,
         repeated: None,
     };
-    let Some(text) = utf8(file, bytes, out) else {
+    let Some(text) = text(file, bytes, enc, out) else {
         return manifest;
     };
     let mut bad = |n: usize, what: &dyn Fn() -> String| {
         out.push_with(|| Finding::new(Kind::Tag, file, format!("line {n}: {}", what())));
     };
     let mut absent = 0usize;
-    for (n, line) in lines(text) {
+    for (n, line) in lines(&text) {
         if line.trim().is_empty() {
             continue;
         }
@@ -1179,12 +1196,17 @@ mod tests {
         assert_eq!(
             check_bag_info(
                 b"Source-Organization: Devon\n  County\nPayload-Oxum: 12.3\n",
+                TagEncoding::Utf8,
                 &mut out
             ),
             Some((12, 3))
         );
         assert_eq!(
-            check_bag_info(b"Payload-Oxum: twelve\nno colon\n", &mut out),
+            check_bag_info(
+                b"Payload-Oxum: twelve\nno colon\n",
+                TagEncoding::Utf8,
+                &mut out
+            ),
             None
         );
         drop(out);
@@ -1204,6 +1226,7 @@ mod tests {
             "manifest-sha256.txt",
             Algo::Sha256,
             text.as_bytes(),
+            TagEncoding::Utf8,
             false,
             &|_| true,
             &mut out,
@@ -1234,6 +1257,7 @@ mod tests {
             "manifest-sha256.txt",
             Algo::Sha256,
             text.as_bytes(),
+            TagEncoding::Utf8,
             false,
             &|p| p == "data/f10004",
             &mut out,

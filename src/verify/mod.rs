@@ -90,6 +90,7 @@ mod packjson;
 pub mod render;
 mod source;
 mod store;
+mod tagtext;
 mod zipdir;
 mod zipstore;
 

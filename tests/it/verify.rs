@@ -888,3 +888,79 @@ fn a_symlink_in_an_unzipped_pack_is_reported_and_not_followed() {
     assert_finding(&v, "unsafe", "data/passwd", "symbolic link");
     assert!(findings(&v, "unexpected", "data/passwd").is_empty(), "{v}");
 }
+
+/// A bag whose `bagit.txt` declares `encoding`, with `bag-info.txt` and the manifest in the
+/// bytes `encode` makes of their text, holding a file whose name has an accent.
+fn bag_in(encoding: &str, encode: impl Fn(&str) -> Vec<u8>) -> Vec<RawEntry> {
+    let name = "Revue qualit\u{e9} 2020-12-01.md";
+    let body = b"synthetic review\n";
+    let manifest = format!("{}  data/{name}\n", raw::sha256(body));
+    vec![
+        RawEntry::new(
+            "bag/bagit.txt",
+            format!("BagIt-Version: 1.0\nTag-File-Character-Encoding: {encoding}\n").as_bytes(),
+        ),
+        RawEntry::new(
+            "bag/bag-info.txt",
+            &encode(&format!(
+                "Source-Organization: Conseil d\u{e9}partemental\nPayload-Oxum: {}.1\n",
+                body.len()
+            )),
+        ),
+        RawEntry::new("bag/manifest-sha256.txt", &encode(&manifest)),
+        RawEntry::deflated(&format!("bag/data/{name}"), body),
+    ]
+}
+
+/// `Tag-File-Character-Encoding` is honoured for every tag file: UTF-8, ISO-8859-1 and
+/// UTF-16 with a byte-order mark (either byte order); an encoding evpack does not read is a
+/// finding naming it.
+#[test]
+fn tag_files_are_read_in_the_encoding_bagit_txt_declares() {
+    let env = TestEnv::new();
+    let latin1 = |t: &str| t.chars().map(|c| c as u8).collect::<Vec<u8>>();
+    let utf16 = |big: bool| {
+        move |t: &str| {
+            let mut out = if big {
+                vec![0xFE, 0xFF]
+            } else {
+                vec![0xFF, 0xFE]
+            };
+            for u in t.encode_utf16() {
+                out.extend_from_slice(&if big {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+            out
+        }
+    };
+    let cases: Vec<(&str, Vec<RawEntry>)> = vec![
+        ("utf8", bag_in("UTF-8", |t| t.as_bytes().to_vec())),
+        ("latin1", bag_in("ISO-8859-1", latin1)),
+        ("utf16le", bag_in("UTF-16", utf16(false))),
+        ("utf16be", bag_in("UTF-16", utf16(true))),
+    ];
+    for (what, entries) in cases {
+        let (code, v) = verify_zip(&env, &format!("{what}.zip"), &raw::write(&entries));
+        assert_eq!(code, 0, "{what}: {v}");
+        assert_eq!(v["counts"]["payload_files"], 1, "{what}");
+    }
+    // Latin-1 bytes under a UTF-8 declaration are not valid UTF-8: named, not guessed.
+    let (code, v) = verify_zip(&env, "wrong.zip", &raw::write(&bag_in("UTF-8", latin1)));
+    assert_eq!(code, 1, "{v}");
+    assert_finding(&v, "tag", "manifest-sha256.txt", "not valid UTF-8");
+    let (code, v) = verify_zip(
+        &env,
+        "sjis.zip",
+        &raw::write(&bag_in("Shift_JIS", |t| t.as_bytes().to_vec())),
+    );
+    assert_eq!(code, 1, "{v}");
+    assert_finding(
+        &v,
+        "tag",
+        "bagit.txt",
+        "`Shift_JIS` is not one evpack reads",
+    );
+}
