@@ -13,6 +13,8 @@ pub const PACK_SCHEMA: &str = "evpack.pack.v1";
 /// Tag-file names, relative to the bag folder.
 pub const BAGIT: &str = "bagit.txt";
 pub const BAG_INFO: &str = "bag-info.txt";
+/// Files a bag lists to be fetched from elsewhere (RFC 8493 2.2.3): evpack never fetches.
+pub const FETCH_TXT: &str = "fetch.txt";
 pub const MANIFEST_SHA256: &str = "manifest-sha256.txt";
 pub const TAGMANIFEST_SHA256: &str = "tagmanifest-sha256.txt";
 pub const PACK_JSON: &str = "pack.json";

@@ -130,6 +130,8 @@ struct Found {
     flagged: HashSet<String>,
     /// System files no manifest lists (see [`super::store::is_os_litter`]).
     litter: Vec<String>,
+    /// `fetch.txt`: files the bag leaves to be fetched, and from where.
+    fetch: HashMap<String, String>,
 }
 
 impl Found {
@@ -250,7 +252,7 @@ impl Plan {
 fn parse_order(path: &str) -> Option<u8> {
     match path {
         bagit::BAGIT => Some(0),
-        bagit::BAG_INFO => Some(1),
+        bagit::BAG_INFO | bagit::FETCH_TXT => Some(1),
         bagit::PACK_JSON => Some(4),
         _ => match bagit::manifest_name(path) {
             Some((tag, alg)) if Algo::from_name(alg).is_some() => Some(if tag { 3 } else { 2 }),
@@ -281,6 +283,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         findings,
         flagged,
         litter,
+        fetch: HashMap::new(),
     };
     let plan = Plan::of(&members);
 
@@ -295,7 +298,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     let pack = InPack::of(&members, &flagged_sizes);
     let oxum = pack_oxum(&members, &digests, &flagged_sizes);
     let mut reader = TagReader::new(store, &plan);
-    let tags = read_tags(&mut reader, &parsed, &pack, oxum, &mut digests, &mut found);
+    let mut tags = read_tags(&mut reader, &parsed, &pack, oxum, &mut digests, &mut found);
 
     let payload: BTreeMap<&str, &Digests> = digests
         .iter()
@@ -303,6 +306,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         .map(|(p, d)| (*p, d))
         .collect();
     let (payload_bytes, payload_files) = payload_size(&payload);
+    found.fetch = std::mem::take(&mut tags.fetch);
     let named = compare_payload(&tags.manifests, &payload, soft, &mut found);
     compare_tags(&tags.tagmanifests, &digests, &mut found);
     if let Some(text) = tags.pack_json {
@@ -355,6 +359,8 @@ struct Tags {
     manifests: Vec<ChecksumManifest>,
     tagmanifests: Vec<ChecksumManifest>,
     pack_json: Option<Vec<u8>>,
+    /// `fetch.txt`: path -> where the bag says to fetch it from.
+    fetch: HashMap<String, String>,
 }
 
 /// Reads and parses the tag files the checks parse, in [`parse_order`]; each text is
@@ -371,6 +377,7 @@ fn read_tags<'m>(
         manifests: Vec::new(),
         tagmanifests: Vec::new(),
         pack_json: None,
+        fetch: HashMap::new(),
     };
     let mut saw_bagit = false;
     // `bagit.txt` is read first (see `parse_order`) and says how the others are encoded.
@@ -387,6 +394,7 @@ fn read_tags<'m>(
             }
             bagit::BAG_INFO => check_bag_info_and_oxum(&text, enc, oxum, &mut out),
             bagit::PACK_JSON => tags.pack_json = Some(text),
+            bagit::FETCH_TXT => tags.fetch = parse_fetch(&text, enc, &mut out),
             path => {
                 let Some((tag, algo)) = bagit::manifest_name(path)
                     .and_then(|(tag, alg)| Some((tag, Algo::from_name(alg)?)))
@@ -589,6 +597,7 @@ fn compare_payload(
         Out {
             findings: &mut found.findings,
             litter: &mut found.litter,
+            fetch: &found.fetch,
         },
     );
     for (path, p) in soft {
@@ -620,6 +629,7 @@ fn compare_tags(
         Out {
             findings: &mut found.findings,
             litter: &mut found.litter,
+            fetch: &found.fetch,
         },
     );
 }
@@ -659,7 +669,11 @@ fn compare<'a>(
     skip: &HashSet<String>,
     out: Out,
 ) -> BTreeSet<String> {
-    let Out { findings, litter } = out;
+    let Out {
+        findings,
+        litter,
+        fetch,
+    } = out;
     let mut named: BTreeSet<String> = BTreeSet::new();
     for m in manifests {
         for (path, want) in &m.entries {
@@ -670,10 +684,16 @@ fn compare<'a>(
                 None => Finding::new(
                     Kind::Missing,
                     path.clone(),
-                    format!(
-                        "listed in {}, not in the pack",
-                        which_list(manifests, path, true).join(" and ")
-                    ),
+                    match fetch.get(path) {
+                        Some(url) => format!(
+                            "to fetch: fetch.txt says it is at {}; not in the pack, so the bag is incomplete (evpack never fetches)",
+                            excerpt(url)
+                        ),
+                        None => format!(
+                            "listed in {}, not in the pack",
+                            which_list(manifests, path, true).join(" and ")
+                        ),
+                    },
                 ),
                 Some(d) => match d.get(m.algo) {
                     Some(found) if found != *want => Finding::new(
@@ -728,6 +748,7 @@ fn compare<'a>(
 struct Out<'a> {
     findings: &'a mut Vec<Finding>,
     litter: &'a mut Vec<String>,
+    fetch: &'a HashMap<String, String>,
 }
 
 /// The manifests (by file name) that list `path` (`lists`), or that do not.
@@ -1109,6 +1130,44 @@ impl LineProblem {
             }
         }
     }
+}
+
+/// `fetch.txt` (RFC 8493 2.2.3): `<url> <length or -> <path>` per line, the path encoded as
+/// in manifests. Which files the bag leaves to be fetched, and from where; malformed lines
+/// are findings. Nothing is ever fetched.
+fn parse_fetch(bytes: &[u8], enc: TagEncoding, out: &mut Capped) -> HashMap<String, String> {
+    let mut fetch = HashMap::new();
+    let Some(text) = text(bagit::FETCH_TXT, bytes, enc, out) else {
+        return fetch;
+    };
+    for (n, line) in lines(&text) {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut parts = line.splitn(3, [' ', '\t']);
+        let (url, length, path) = (parts.next(), parts.next(), parts.next());
+        match (url, length, path) {
+            (Some(url), Some(len), Some(path))
+                if !url.is_empty()
+                    && (len == "-" || len.bytes().all(|b| b.is_ascii_digit()))
+                    && !path.trim().is_empty() =>
+            {
+                fetch.insert(bagit::decode_path(path.trim_start()), url.to_string());
+            }
+            _ => out.push_with(|| {
+                Finding::new(
+                    Kind::Tag,
+                    bagit::FETCH_TXT,
+                    format!(
+                        "line {n}: expected `<url> <length> <path>`, found `{}`",
+                        excerpt(line)
+                    ),
+                )
+            }),
+        }
+    }
+    fetch
 }
 
 /// One manifest line, read.

@@ -407,3 +407,26 @@ fn os_litter_is_a_warning_not_a_finding() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("data/late.md"), "{out}");
 }
+
+/// A bag whose `fetch.txt` lists a payload file kept elsewhere is incomplete until it is
+/// fetched: evpack names it "to fetch" (exit 1) and never fetches it.
+#[test]
+fn files_listed_in_fetch_txt_and_absent_are_to_fetch() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let bag = make_bag(&env, "fetch", "sha256");
+    std::fs::remove_file(bag.join("data/workforce/SLT vacancies.csv")).expect("rm");
+    // A port nothing listens on: were it ever fetched, the test would hang or fail.
+    std::fs::write(
+        bag.join("fetch.txt"),
+        "http://127.0.0.1:9/SLT%20vacancies.csv 20 data/workforce/SLT vacancies.csv\n",
+    )
+    .expect("write");
+    let (code, out) = evpack_code(&env, &bag);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("data/workforce/SLT vacancies.csv"), "{out}");
+    assert!(out.contains("to fetch"), "{out}");
+    assert!(out.contains("evpack never fetches"), "{out}");
+}
