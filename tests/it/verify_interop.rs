@@ -66,6 +66,31 @@ fn zip_dir(dir: &Path) -> PathBuf {
     parent.join(zip_name)
 }
 
+/// The bag zipped by Python's `zipfile` (no folder entries, deflated): `NAME.py.zip`.
+fn python_zip(dir: &Path) -> PathBuf {
+    let zip = dir.with_extension("py.zip");
+    let script = r#"
+import os, sys, zipfile
+src, out = sys.argv[1], sys.argv[2]
+base = os.path.dirname(src)
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+    for root, _, files in os.walk(src):
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            z.write(p, os.path.relpath(p, base))
+"#;
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(dir)
+        .arg(&zip)
+        .status()
+        .expect("python3")
+        .success();
+    assert!(ok);
+    zip
+}
+
 fn evpack_code(env: &TestEnv, pack: &Path) -> (i32, String) {
     let out = env
         .cmd()
@@ -153,6 +178,8 @@ fn interop(algo: &str) {
     let zip = zip_dir(&bag);
     let (code, out) = evpack_code(&env, &zip);
     assert_eq!(code, 0, "zip: {out}");
+    let (code, out) = evpack_code(&env, &python_zip(&bag));
+    assert_eq!(code, 0, "zipped by Python: {out}");
 
     for d in [
         Damage::Byte,
