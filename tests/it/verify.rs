@@ -964,3 +964,33 @@ fn tag_files_are_read_in_the_encoding_bagit_txt_declares() {
         "`Shift_JIS` is not one evpack reads",
     );
 }
+
+/// Untidy manifest lines that every file still agrees with are warnings (after bagit-java's
+/// linter): a file listed twice with the same digest, a path written with `./` or `//`.
+#[test]
+fn untidy_manifest_lines_are_warnings() {
+    let env = TestEnv::new();
+    let body = b"synthetic audit\n";
+    let d = raw::sha256(body);
+    let manifest = format!("{d}  data/a.md\n{d}  data/a.md\n{d}\t./data//b.md\r\n");
+    let entries = vec![
+        RawEntry::new(
+            "bag/bagit.txt",
+            b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+        ),
+        RawEntry::new("bag/manifest-sha256.txt", manifest.as_bytes()),
+        RawEntry::deflated("bag/data/a.md", body),
+        RawEntry::deflated("bag/data/b.md", body),
+    ];
+    let (code, v) = verify_zip(&env, "untidy.zip", &raw::write(&entries));
+    assert_eq!(code, 0, "{v}");
+    let warnings = v["warnings"].to_string();
+    assert!(
+        warnings.contains("listing a file a second time with the same digest"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("written with a leading `./` or a doubled `/`"),
+        "{warnings}"
+    );
+}
