@@ -235,6 +235,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         flagged,
         flagged_sizes,
         warnings: listed_warnings,
+        notes: listed_notes,
         ..
     } = listing;
     let mut found = Found { findings, flagged };
@@ -289,6 +290,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                     .chain(&tags.tagmanifests)
                     .filter_map(ChecksumManifest::note),
             )
+            .chain(listed_notes)
             .collect(),
         warnings: plan.warnings().into_iter().chain(listed_warnings).collect(),
     }

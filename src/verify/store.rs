@@ -90,6 +90,9 @@ pub struct Listing {
     /// What the listing showed that is a hazard elsewhere but no difference (file names
     /// that would merge on Windows or macOS).
     pub warnings: Vec<String>,
+    /// Remarks on how the pack was read that are neither hazards nor differences (zip entry
+    /// names read as CP437).
+    pub notes: Vec<String>,
 }
 
 /// Groups of names that are equal ignoring letter case and Unicode normalisation (NFC)
