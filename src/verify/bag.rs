@@ -277,6 +277,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         flagged_sizes,
         warnings: listed_warnings,
         litter,
+        notes: listed_notes,
         ..
     } = listing;
     let mut found = Found {
@@ -337,6 +338,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
                     .chain(&tags.tagmanifests)
                     .filter_map(ChecksumManifest::note),
             )
+            .chain(listed_notes)
             .collect(),
         warnings: plan
             .warnings()

@@ -63,7 +63,8 @@
 //!     }
 //!   ],
 //!   "notes": [],                      // remarks that are not differences, e.g. a manifest
-//!                                     // of an algorithm evpack does not know
+//!                                     // of an algorithm evpack does not know, zip entry
+//!                                     // names read as CP437
 //!   "warnings": []                    // what to weigh though nothing differs, e.g. a bag
 //!                                     // whose strongest manifest is md5 or sha1
 //! }

@@ -92,6 +92,9 @@ pub struct Listing {
     pub warnings: Vec<String>,
     /// System files outside the bag folder (a Mac's `__MACOSX/`): harmless.
     pub litter: Vec<String>,
+    /// Remarks on how the pack was read that are neither hazards nor differences (zip entry
+    /// names read as CP437).
+    pub notes: Vec<String>,
 }
 
 /// Files Windows and macOS leave behind (`.DS_Store`, AppleDouble `._*`, `__MACOSX/`,

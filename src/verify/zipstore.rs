@@ -93,12 +93,14 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
         root: &root,
         findings: Vec::new(),
         warnings: Vec::new(),
+        notes: Vec::new(),
         bad: vec![false; cd.entries.len()],
     };
     j.each_entry();
     j.duplicates();
     j.case_twins();
     j.central_overlaps(cd.cd_start);
+    j.cp437_names();
     let data_start = j.local_headers(src, cd.cd_start);
     let listing = j.listing();
     let data_start = data_start
@@ -125,6 +127,7 @@ struct Judged<'a> {
     root: &'a str,
     findings: Vec<Finding>,
     warnings: Vec<String>,
+    notes: Vec<String>,
     bad: Vec<bool>,
 }
 
@@ -161,12 +164,19 @@ impl Judged<'_> {
     }
 
     /// Duplicate names: which copy an unzip tool keeps varies, so neither is trusted. Found
-    /// by sorting indices (no map of a million names).
+    /// by sorting indices (no map of a million names). Names are compared as read, not as
+    /// stored: `Caf\x82` read as CP437 and `Café` in UTF-8 are one file once unzipped.
     fn duplicates(&mut self) {
         let entries = self.entries;
+        // Borrowed, and each name checked as UTF-8 once rather than at every comparison. A
+        // name that cannot be read is invalid UTF-8, so its bytes never equal a read name.
+        let keys: Vec<&[u8]> = entries
+            .iter()
+            .map(|e| e.name().map_or(e.name_raw.as_slice(), str::as_bytes))
+            .collect();
         let mut order: Vec<usize> = (0..entries.len()).collect();
-        order.sort_by(|&a, &b| entries[a].name_raw.cmp(&entries[b].name_raw));
-        for run in order.chunk_by(|&a, &b| entries[a].name_raw == entries[b].name_raw) {
+        order.sort_by(|&a, &b| keys[a].cmp(keys[b]));
+        for run in order.chunk_by(|&a, &b| keys[a] == keys[b]) {
             if run.len() < 2 {
                 continue;
             }
@@ -196,6 +206,25 @@ impl Judged<'_> {
             .filter_map(|(i, e)| e.name().map(|n| (n, i)))
             .collect();
         self.warnings = store::twin_warnings(&names, |i| self.shown(i), "when unzipped ");
+    }
+
+    /// A name read as CP437 is what the zip format says it is, but the writer may have
+    /// meant another code page (Windows' built-in zip has long written the PC's own OEM
+    /// code page, such as CP850 or CP866, unflagged): a note says how many and names the
+    /// first, so a name that reads oddly, or a manifest line that then names a missing
+    /// file, is explained.
+    fn cp437_names(&mut self) {
+        let mut cp437 = (0..self.entries.len()).filter(|&i| self.entries[i].name_is_cp437());
+        let Some(first) = cp437.next() else { return };
+        let count = 1 + cp437.count();
+        let first = self.shown(first);
+        self.notes.push(if count == 1 {
+            format!("1 entry name was read as CP437 (the zip does not mark it UTF-8): `{first}`")
+        } else {
+            format!(
+                "{count} entry names were read as CP437 (the zip does not mark them UTF-8), e.g. `{first}`"
+            )
+        });
     }
 
     /// Overlapping entries, judged from the central directory alone (before any local
@@ -326,6 +355,7 @@ impl Judged<'_> {
         }
         listing.findings = std::mem::take(&mut self.findings);
         listing.warnings = std::mem::take(&mut self.warnings);
+        listing.notes = std::mem::take(&mut self.notes);
         listing
     }
 }

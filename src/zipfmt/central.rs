@@ -6,16 +6,17 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use super::{
     extra_fields, le16, le32, le64, EndRecord, RangeReader, ReadAt, CENTRAL_LEN,
-    EXTRA_UNICODE_PATH, EXTRA_ZIP64, FLAG_ENCRYPTED, SATURATED_16, SATURATED_32, SIG_CENTRAL,
+    EXTRA_UNICODE_PATH, EXTRA_ZIP64, FLAG_ENCRYPTED, FLAG_UTF8, SATURATED_16, SATURATED_32,
+    SIG_CENTRAL,
 };
 
 /// One central directory record, as declared (with its Zip64 values in place).
 #[derive(Debug, Clone)]
 pub struct CentralRecord {
     pub name_raw: Vec<u8>,
-    /// The name from an Info-ZIP Unicode path field, kept only when the stored name is not
-    /// UTF-8 (otherwise the two must agree, and the stored one is used).
-    pub unicode_name: Option<String>,
+    /// The name, when the stored bytes are not UTF-8 and something else gives it; `None`
+    /// when they are UTF-8 (then they are the name) or nothing does.
+    pub decoded_name: Option<DecodedName>,
     pub flags: u16,
     pub method: u16,
     pub crc32: u32,
@@ -36,7 +37,7 @@ impl CentralRecord {
     fn from_fixed(h: &[u8], name_raw: Vec<u8>) -> CentralRecord {
         CentralRecord {
             name_raw,
-            unicode_name: None,
+            decoded_name: None,
             made_by: le16(h, 4),
             flags: le16(h, 8),
             method: le16(h, 10),
@@ -50,12 +51,19 @@ impl CentralRecord {
         }
     }
 
-    /// The name as UTF-8; `None` when it is not valid UTF-8 and no Unicode path field
-    /// gives one.
+    /// The name as UTF-8: the stored bytes when they are UTF-8, else the decoded name;
+    /// `None` when neither gives one (bytes flagged UTF-8 that are not, with no Unicode path
+    /// field).
     pub fn name(&self) -> Option<&str> {
         std::str::from_utf8(&self.name_raw)
             .ok()
-            .or(self.unicode_name.as_deref())
+            .or(self.decoded_name.as_ref().map(DecodedName::as_str))
+    }
+
+    /// The name was decoded from CP437: neither flagged UTF-8 nor valid UTF-8, and no
+    /// Unicode path field gave it.
+    pub fn name_is_cp437(&self) -> bool {
+        matches!(self.decoded_name, Some(DecodedName::Cp437(_)))
     }
 
     /// The name for messages: the UTF-8 name, or a lossy rendering.
@@ -134,11 +142,47 @@ impl CentralRecord {
             Some(n) if n != upath => Err(RecordProblem::UnicodePathDiffers(upath.to_string())),
             Some(_) => Ok(()),
             None => {
-                self.unicode_name = Some(upath.to_string());
+                self.decoded_name = Some(DecodedName::UnicodePath(upath.to_string()));
                 Ok(())
             }
         }
     }
+
+    /// A name without the UTF-8 flag is CP437 (APPNOTE appendix D). Many writers store
+    /// UTF-8 without setting the flag, and CP437 names that happen to be valid UTF-8 are
+    /// rare (it takes a box-drawing, Greek or maths character followed by an accented
+    /// letter), so valid UTF-8 is read as UTF-8 and only the rest as CP437. A Unicode path
+    /// field, applied before this, wins: unzip tools prefer it. A name flagged UTF-8 that
+    /// is not is left undecoded (damage or forgery, not an old writer).
+    fn decode_unflagged_name(&mut self) {
+        if self.flags & FLAG_UTF8 == 0 && self.name().is_none() {
+            self.decoded_name = Some(DecodedName::Cp437(cp437(&self.name_raw)));
+        }
+    }
+}
+
+/// Where a name that is not stored as UTF-8 was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodedName {
+    /// An Info-ZIP Unicode path extra field (0x7075).
+    UnicodePath(String),
+    /// The stored bytes, read as CP437 because the record does not flag them UTF-8.
+    Cp437(String),
+}
+
+impl DecodedName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            DecodedName::UnicodePath(n) | DecodedName::Cp437(n) => n,
+        }
+    }
+}
+
+/// CP437 to Unicode. Bytes below 0x80 are ASCII, control characters included (as other zip
+/// readers do, not the DOS glyphs for them), so a NUL or a control character in a name is
+/// still caught and escaped as such downstream.
+fn cp437(bytes: &[u8]) -> String {
+    oem_cp::decode_string_complete_table(bytes, &oem_cp::code_table::DECODING_TABLE_CP437)
 }
 
 /// What is wrong with a record whose directory is otherwise readable.
@@ -240,6 +284,7 @@ fn read_record(r: &mut impl BufRead) -> Result<CentralRecord, RecordError> {
     let mut record = CentralRecord::from_fixed(&h, name_raw);
     record.comment_short = skipped < comment_len;
     record.problem = record.apply_extra(&extra, le16(&h, 34)).err();
+    record.decode_unflagged_name();
     Ok(record)
 }
 
@@ -261,6 +306,51 @@ mod tests {
         extra.extend_from_slice(&(5u64 << 32).to_le_bytes());
         let r = record_with_extra(u32::MAX, &extra);
         assert_eq!((r.size, r.problem), (5 << 32, None));
+    }
+
+    /// A record with this name and flags, read as `read_record` reads it.
+    fn record_named(name: &[u8], flags: u16, extra: &[u8]) -> CentralRecord {
+        let mut h = [0u8; CENTRAL_LEN as usize];
+        h[8..10].copy_from_slice(&flags.to_le_bytes());
+        let mut r = CentralRecord::from_fixed(&h, name.to_vec());
+        r.problem = r.apply_extra(extra, 0).err();
+        r.decode_unflagged_name();
+        r
+    }
+
+    #[test]
+    fn cp437_bytes_decode_to_their_characters() {
+        assert_eq!(cp437(b"Caf\x82 \x81ber"), "Café über");
+        assert_eq!(cp437(&[0xC9, 0xCD, 0xBB, 0xB0, 0xDB]), "╔═╗░█");
+        assert_eq!(cp437(&[0xE1, 0xE3, 0xF8, 0xFF]), "ßπ°\u{a0}");
+        // ASCII stays ASCII, control characters included: the name checks still see them.
+        assert_eq!(cp437(b"a/b\0"), "a/b\0");
+    }
+
+    #[test]
+    fn unflagged_names_are_utf8_when_valid_else_cp437() {
+        let r = record_named(b"data/Caf\x82.txt", 0, &[]);
+        assert_eq!(r.name(), Some("data/Café.txt"));
+        assert!(r.name_is_cp437());
+        let r = record_named("data/Café.txt".as_bytes(), 0, &[]);
+        assert_eq!(r.name(), Some("data/Café.txt"));
+        assert!(!r.name_is_cp437());
+    }
+
+    #[test]
+    fn flagged_names_that_are_not_utf8_stay_unread() {
+        let r = record_named(b"data/Caf\x82.txt", FLAG_UTF8, &[]);
+        assert_eq!((r.name(), r.name_is_cp437()), (None, false));
+        assert_eq!(r.display_name(), "data/Caf\u{fffd}.txt");
+    }
+
+    #[test]
+    fn a_unicode_path_field_wins_over_cp437() {
+        let mut extra = vec![0x75, 0x70, 10, 0, 1, 0, 0, 0, 0];
+        extra.extend_from_slice("Café".as_bytes());
+        let r = record_named(b"Caf\x82", 0, &extra);
+        assert_eq!(r.name(), Some("Café"));
+        assert!(!r.name_is_cp437());
     }
 
     #[test]

@@ -20,7 +20,9 @@ mod central;
 mod end;
 mod local;
 
-pub use central::{central_records, CentralRecord, CentralRecords, RecordError, RecordProblem};
+pub use central::{
+    central_records, CentralRecord, CentralRecords, DecodedName, RecordError, RecordProblem,
+};
 pub use end::{find_end_record, read_zip64_end, read_zip64_locator, EndRecord, Zip64End};
 pub use local::{read_local_header, LocalHeader};
 
@@ -41,6 +43,9 @@ pub const LOCAL_LEN: u64 = 30;
 pub const FLAG_ENCRYPTED: u16 = 0x0001 | 0x0040;
 /// Bit 3: CRC and sizes follow the data in a data descriptor; the local header has zeros.
 pub const FLAG_DATA_DESCRIPTOR: u16 = 0x0008;
+/// Bit 11 (language encoding flag): the name and comment are UTF-8; without it they are
+/// CP437 (APPNOTE 4.4.4, appendix D).
+pub const FLAG_UTF8: u16 = 0x0800;
 
 pub const METHOD_STORED: u16 = 0;
 pub const METHOD_DEFLATED: u16 = 8;

@@ -178,6 +178,96 @@ fn folders_that_differ_only_in_case_are_no_hazard() {
     assert_eq!(v["warnings"], serde_json::json!([]), "{v}");
 }
 
+/// The entries of a bag of `payload`, each `(from, to)` of `renames` storing the payload
+/// file `from` under the raw name bytes `to`, without the UTF-8 flag; the manifest still
+/// names `from`.
+fn bag_renamed_unflagged(payload: &[(&str, &[u8])], renames: &[(&str, &[u8])]) -> Vec<RawEntry> {
+    let mut entries = raw::bag(payload);
+    for (from, to) in renames {
+        let full = format!("bag/data/{from}");
+        let i = entries
+            .iter()
+            .position(|e| e.name == full.as_bytes())
+            .expect("a payload entry to rename");
+        entries[i] = entries[i].clone().unflagged(&[b"bag/data/", *to].concat());
+    }
+    entries
+}
+
+/// Names without the UTF-8 flag are CP437 (APPNOTE appendix D): the bytes an older writer
+/// stores for `Café.txt` name the file the manifest lists, with a note.
+#[test]
+fn names_without_the_utf8_flag_are_read_as_cp437_with_a_note() {
+    let env = TestEnv::new();
+    let p = vec![
+        ("Caf\u{e9}.txt", b"menu" as &[u8]),
+        ("M\u{fc}ller/\u{2554}\u{2550}\u{2557}.txt", b"box" as &[u8]),
+        ("plain.txt", b"ascii" as &[u8]),
+    ];
+    let renames: [(&str, &[u8]); 2] = [
+        ("Caf\u{e9}.txt", b"Caf\x82.txt"),
+        (
+            "M\u{fc}ller/\u{2554}\u{2550}\u{2557}.txt",
+            b"M\x81ller/\xC9\xCD\xBB.txt",
+        ),
+    ];
+    let zip = raw::write(&bag_renamed_unflagged(&p, &renames));
+    let (code, v) = verify_zip(&env, "t.zip", &zip);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["verdict"], "intact", "{v}");
+    assert_eq!(v["counts"]["payload_files"], 3, "{v}");
+    assert_eq!(
+        v["notes"],
+        serde_json::json!([
+            "2 entry names were read as CP437 (the zip does not mark them UTF-8), e.g. `data/Caf\u{e9}.txt`"
+        ])
+    );
+    let out = env.cmd().args(["verify", "t.zip"]).output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("note: 2 entry names were read as CP437"),
+        "{text}"
+    );
+}
+
+/// Many writers store UTF-8 without setting the flag: valid UTF-8 is read as UTF-8, and
+/// there is nothing to note.
+#[test]
+fn valid_utf8_names_without_the_flag_are_read_as_utf8_without_a_note() {
+    let env = TestEnv::new();
+    let p = vec![("Caf\u{e9}.txt", b"menu" as &[u8])];
+    let renames: [(&str, &[u8]); 1] = [("Caf\u{e9}.txt", "Caf\u{e9}.txt".as_bytes())];
+    let zip = raw::write(&bag_renamed_unflagged(&p, &renames));
+    let (code, v) = verify_zip(&env, "t.zip", &zip);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["notes"], serde_json::json!([]), "{v}");
+}
+
+/// A name read as CP437 meets every check a UTF-8 name does, as the name it reads as: a
+/// UTF-8 twin is a duplicate, `..` is unsafe. Bytes flagged UTF-8 that are not stay unsafe.
+#[test]
+fn cp437_names_meet_the_same_checks() {
+    let env = TestEnv::new();
+    let mut e = raw::bag(&payload());
+    e.push(RawEntry::new("bag/data/Caf\u{e9}.txt", b"utf-8").unflagged(b"bag/data/Caf\x82.txt"));
+    e.push(RawEntry::new("bag/data/Caf\u{e9}.txt", b"utf-8 too"));
+    e.push(RawEntry::new("x", b"evil").unflagged(b"bag/data/../../\x82vil"));
+    let mut flagged = RawEntry::new("x", b"damaged");
+    flagged.name = b"bag/data/Caf\x82.csv".to_vec();
+    e.push(flagged);
+    let (code, v) = verify_zip(&env, "t.zip", &raw::write(&e));
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(findings(&v, "unsafe", "data/Caf\u{e9}.txt").len(), 1, "{v}");
+    assert_finding(
+        &v,
+        "unsafe",
+        "data/Caf\u{e9}.txt",
+        "duplicate name: 2 entries",
+    );
+    assert_finding(&v, "unsafe", "data/../../\u{e9}vil", "`..`");
+    assert_finding(&v, "unsafe", "data/Caf\u{fffd}.csv", "not valid UTF-8");
+}
+
 #[test]
 fn deflate_bomb_stops_at_the_declared_size() {
     let env = TestEnv::new();

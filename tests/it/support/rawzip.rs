@@ -47,6 +47,16 @@ impl RawEntry {
         }
     }
 
+    /// The same entry stored under raw name bytes without the UTF-8 flag, as older writers
+    /// (and Windows' built-in zip) store names: the format then says they are CP437.
+    pub fn unflagged(self, name: &[u8]) -> RawEntry {
+        RawEntry {
+            name: name.to_vec(),
+            flags: self.flags & !0x0800,
+            ..self
+        }
+    }
+
     /// A deflated entry.
     pub fn deflated(name: &str, data: &[u8]) -> RawEntry {
         let packed = deflate(data);
