@@ -79,6 +79,28 @@ struct ChecksumManifest {
     repeated: Option<(String, u64)>,
 }
 
+impl ChecksumManifest {
+    /// Adds a line's path and digest. A second line for a path with the same digest is
+    /// untidy (counted); with another digest it replaces the first, and the path is
+    /// returned to be reported: the manifest contradicts itself.
+    fn add(&mut self, path: String, digest: String) -> Option<String> {
+        match self.entries.entry(path) {
+            Entry::Occupied(e) if *e.get() == digest => {
+                count_first(&mut self.repeated, e.key());
+                None
+            }
+            Entry::Occupied(mut e) => {
+                e.insert(digest);
+                Some(e.key().clone())
+            }
+            Entry::Vacant(e) => {
+                e.insert(digest);
+                None
+            }
+        }
+    }
+}
+
 /// Counts one more of something, keeping the first example.
 fn count_first(slot: &mut Option<(String, u64)>, path: &str) {
     slot.get_or_insert_with(|| (path.to_string(), 0)).1 += 1;
@@ -310,7 +332,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
     found.fetch = std::mem::take(&mut tags.fetch);
     let named = compare_payload(&tags.manifests, &payload, soft, &mut found);
     compare_tags(&tags.tagmanifests, &digests, &mut found);
-    if let Some(text) = tags.pack_json {
+    if let Some(text) = tags.pack_json.take() {
         let against = packjson::Payload {
             read: &payload,
             named: &named,
@@ -332,12 +354,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
         notes: plan
             .notes()
             .into_iter()
-            .chain(
-                tags.manifests
-                    .iter()
-                    .chain(&tags.tagmanifests)
-                    .filter_map(ChecksumManifest::note),
-            )
+            .chain(tags.all().filter_map(ChecksumManifest::note))
             .chain(listed_notes)
             .collect(),
         warnings: plan
@@ -345,12 +362,7 @@ pub fn check(store: &dyn Store, listing: Listing) -> Checked {
             .into_iter()
             .chain(listed_warnings)
             .chain(super::store::litter_warning(&found.litter))
-            .chain(
-                tags.manifests
-                    .iter()
-                    .chain(&tags.tagmanifests)
-                    .flat_map(ChecksumManifest::warnings),
-            )
+            .chain(tags.all().flat_map(ChecksumManifest::warnings))
             .collect(),
     }
 }
@@ -363,6 +375,13 @@ struct Tags {
     pack_json: Option<Vec<u8>>,
     /// `fetch.txt`: path -> where the bag says to fetch it from.
     fetch: HashMap<String, String>,
+}
+
+impl Tags {
+    /// The manifests and the tag manifests.
+    fn all(&self) -> impl Iterator<Item = &ChecksumManifest> {
+        self.manifests.iter().chain(&self.tagmanifests)
+    }
 }
 
 /// Reads and parses the tag files the checks parse, in [`parse_order`]; each text is
@@ -683,20 +702,7 @@ fn compare<'a>(
                 continue;
             }
             let finding = match lookup(path) {
-                None => Finding::new(
-                    Kind::Missing,
-                    path.clone(),
-                    match fetch.get(path) {
-                        Some(url) => format!(
-                            "to fetch: fetch.txt says it is at {}; not in the pack, so the bag is incomplete (evpack never fetches)",
-                            excerpt(url)
-                        ),
-                        None => format!(
-                            "listed in {}, not in the pack",
-                            which_list(manifests, path, true).join(" and ")
-                        ),
-                    },
-                ),
+                None => missing(manifests, path, fetch),
                 Some(d) => match d.get(m.algo) {
                     Some(found) if found != *want => Finding::new(
                         side.differs,
@@ -726,16 +732,49 @@ fn compare<'a>(
             ));
         }
     }
+    let out = Out {
+        findings,
+        litter,
+        fetch,
+    };
+    unlisted(side, manifests, present, &mut named, out);
+    named
+}
+
+/// A file a manifest lists and the pack lacks: to fetch, when `fetch.txt` says where from.
+fn missing(manifests: &[ChecksumManifest], path: &str, fetch: &HashMap<String, String>) -> Finding {
+    let message = match fetch.get(path) {
+        Some(url) => format!(
+            "to fetch: fetch.txt says it is at {}; not in the pack, so the bag is incomplete (evpack never fetches)",
+            excerpt(url)
+        ),
+        None => format!(
+            "listed in {}, not in the pack",
+            which_list(manifests, path, true).join(" and ")
+        ),
+    };
+    Finding::new(Kind::Missing, path, message)
+}
+
+/// Files present that some manifest does not list: unexpected, unless no manifest lists it
+/// and it is a system file (then harmless, and counted as such).
+fn unlisted<'a>(
+    side: &Side,
+    manifests: &[ChecksumManifest],
+    present: impl Iterator<Item = &'a str>,
+    named: &mut BTreeSet<String>,
+    out: Out,
+) {
     for path in present {
         if named.contains(path) {
             continue;
         }
         let lacking = which_list(manifests, path, false);
         if lacking.len() == manifests.len() && super::store::is_os_litter(path) {
-            litter.push(path.to_string());
+            out.litter.push(path.to_string());
             named.insert(path.to_string());
         } else if !lacking.is_empty() {
-            findings.push(Finding::new(
+            out.findings.push(Finding::new(
                 Kind::Unexpected,
                 path,
                 format!("{} {}", side.unlisted, lacking.join(" or ")),
@@ -743,7 +782,6 @@ fn compare<'a>(
             named.insert(path.to_string());
         }
     }
-    named
 }
 
 /// Where a comparison reports: findings, and system files listed nowhere.
@@ -1071,24 +1109,13 @@ fn parse_manifest(
             }
             absent += 1;
         }
-        // A second line for a path with the same digest is untidy; with another digest it
-        // replaces the first and is reported: the manifest contradicts itself.
-        match manifest.entries.entry(path) {
-            Entry::Occupied(e) if *e.get() == digest => {
-                count_first(&mut manifest.repeated, e.key())
-            }
-            Entry::Occupied(mut e) => {
-                e.insert(digest);
-                bad(n, &|| {
-                    format!(
-                        "lists `{}` a second time, with another digest",
-                        excerpt(e.key())
-                    )
-                });
-            }
-            Entry::Vacant(e) => {
-                e.insert(digest);
-            }
+        if let Some(twice) = manifest.add(path, digest) {
+            bad(n, &|| {
+                format!(
+                    "lists `{}` a second time, with another digest",
+                    excerpt(&twice)
+                )
+            });
         }
     }
     manifest
