@@ -13,21 +13,31 @@ fn tools() -> bool {
 
 /// A bag folder `name` made by `bagit.py --<algo>` over a small tree.
 fn make_bag(env: &TestEnv, name: &str, algo: &str) -> PathBuf {
-    let dir = env.root().join(name);
     let files: [(&str, &[u8]); 4] = [
         ("audits/PP audit 2020-12.md", b"# Pathway plan audit\n"),
         ("workforce/SLT vacancies.csv", b"role,vacant\nDCS,no\n"),
         ("board/minutes 50% done.txt", b"percent in the name\n"),
         ("scan.pdf", &[0x25, 0x50, 0x44, 0x46, 0, 1, 2, 3, 255]),
     ];
+    let algo = format!("--{algo}");
+    bag_of(
+        env,
+        name,
+        &[&algo, "--source-organization", "Devon County Council"],
+        &files,
+    )
+}
+
+/// A bag folder `name` made by `bagit.py ALGOS...` over `files` (path, contents).
+fn bag_of(env: &TestEnv, name: &str, algos: &[&str], files: &[(&str, &[u8])]) -> PathBuf {
+    let dir = env.root().join(name);
     for (p, d) in files {
         let p = dir.join(p);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(p, d).expect("write");
     }
     let out = Command::new("bagit.py")
-        .arg(format!("--{algo}"))
-        .args(["--source-organization", "Devon County Council"])
+        .args(algos)
         .arg(&dir)
         .output()
         .expect("run bagit.py");
@@ -268,17 +278,7 @@ fn a_file_must_agree_with_every_manifest_however_weak() {
         return;
     }
     let env = TestEnv::new();
-    let dir = env.root().join("two");
-    std::fs::create_dir_all(dir.join("x")).expect("mkdir");
-    std::fs::write(dir.join("x/a.txt"), "a\n").expect("write");
-    let ok = Command::new("bagit.py")
-        .args(["--md5", "--sha256"])
-        .arg(&dir)
-        .output()
-        .expect("bagit.py")
-        .status
-        .success();
-    assert!(ok);
+    let dir = bag_of(&env, "two", &["--md5", "--sha256"], &[("x/a.txt", b"a\n")]);
     let (code, out) = evpack_code(&env, &dir);
     assert_eq!(code, 0, "{out}");
     assert!(!out.contains("Warnings"), "sha256 is there: {out}");
@@ -298,17 +298,12 @@ fn a_bag_with_both_sha256_and_sha512_checks_both() {
         return;
     }
     let env = TestEnv::new();
-    let dir = env.root().join("both");
-    std::fs::create_dir_all(dir.join("x")).expect("mkdir");
-    std::fs::write(dir.join("x/a.txt"), "a\n").expect("write");
-    let ok = Command::new("bagit.py")
-        .args(["--sha256", "--sha512"])
-        .arg(&dir)
-        .output()
-        .expect("bagit.py")
-        .status
-        .success();
-    assert!(ok);
+    let dir = bag_of(
+        &env,
+        "both",
+        &["--sha256", "--sha512"],
+        &[("x/a.txt", b"a\n")],
+    );
     let out = env
         .cmd()
         .args(["verify", "both", "--format", "json"])
@@ -342,23 +337,15 @@ fn percent_names_in_a_bagit_py_bag_are_found() {
         return;
     }
     let env = TestEnv::new();
-    let dir = env.root().join("pct");
-    std::fs::create_dir_all(dir.join("r")).expect("mkdir");
-    for name in [
+    let files: Vec<(&str, &[u8])> = [
         "r/Report %20 spaced.pdf",
         "r/Audit %25.pdf",
         "r/50% done.md",
-    ] {
-        std::fs::write(dir.join(name), name).expect("write");
-    }
-    let ok = Command::new("bagit.py")
-        .arg("--sha256")
-        .arg(&dir)
-        .output()
-        .expect("bagit.py")
-        .status
-        .success();
-    assert!(ok);
+    ]
+    .iter()
+    .map(|n| (*n, n.as_bytes()))
+    .collect();
+    let dir = bag_of(&env, "pct", &["--sha256"], &files);
     assert!(bagit_valid(&dir));
     for pack in [dir.clone(), zip_dir(&dir)] {
         let (code, out) = evpack_code(&env, &pack);
@@ -378,20 +365,8 @@ fn folders_differing_only_in_case_zipped_by_info_zip_verify() {
         return;
     }
     let env = TestEnv::new();
-    let dir = env.root().join("case");
-    for (name, text) in [("AUDITS/a.md", "a\n"), ("audits/b.md", "b\n")] {
-        let p = dir.join(name);
-        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-    let ok = Command::new("bagit.py")
-        .arg("--sha256")
-        .arg(&dir)
-        .output()
-        .expect("bagit.py")
-        .status
-        .success();
-    assert!(ok);
+    let files: [(&str, &[u8]); 2] = [("AUDITS/a.md", b"a\n"), ("audits/b.md", b"b\n")];
+    let dir = bag_of(&env, "case", &["--sha256"], &files);
     for pack in [dir.clone(), zip_dir(&dir)] {
         let (code, out) = evpack_code(&env, &pack);
         assert_eq!(code, 0, "{}: {out}", pack.display());
