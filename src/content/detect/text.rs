@@ -10,7 +10,7 @@
 
 use std::io::{Read, Seek};
 
-use super::{found, head, sniff, wrong_type, Bounded, Check, Judged};
+use super::{found, sniff, wrong_type, Bounded, Check, Judged};
 
 const PREFIX: usize = 64 << 10;
 const TAIL: usize = 4 << 10;
@@ -55,11 +55,11 @@ enum Encoding {
 }
 
 pub fn check<R: Read + Seek>(r: &mut Bounded<R>, size: u64, text: Text) -> Judged {
-    let head = head(r)?;
-    if let Some(what) = binary_signature(&head, text) {
+    let prefix = r.read_at(0, PREFIX)?;
+    let head = &prefix[..prefix.len().min(sniff::HEAD_LEN)];
+    if let Some(what) = binary_signature(head, text) {
         return Err(wrong_type(what, text.noun()));
     }
-    let prefix = r.read_at(0, PREFIX)?;
     let (tail_at, tail) = if size > PREFIX as u64 {
         r.read_tail(size, TAIL)?
     } else {

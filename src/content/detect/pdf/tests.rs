@@ -185,3 +185,31 @@ fn encryption_dictionaries_are_found_through_the_cross_reference() {
         assert!(!first_id(&trailer).is_empty(), "{name}");
     }
 }
+
+#[test]
+fn an_incremental_update_leads_back_through_prev() {
+    use std::io::Cursor;
+    let enc = "<< /Filter /Adobe.PubSec /V 4 /R 4 >>";
+    let mut pdf = pdf_with(&[PAGES[0], PAGES[1], PAGES[2], enc], "/Encrypt 4 0 R", 20);
+    let old_xref = memmem::rfind(&pdf, b"xref\n0").unwrap();
+    let new_xref = pdf.len();
+    pdf.extend_from_slice(
+        format!(
+            "xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 5 /Root 1 0 R /Encrypt 4 0 R \
+             /Prev {old_xref} >>\nstartxref\n{new_xref}\n%%EOF\n"
+        )
+        .as_bytes(),
+    );
+    let size = pdf.len() as u64;
+    let expected = memmem::find(&pdf, b"4 0 obj").map(|at| at as u64);
+    let mut r = Bounded::new(Cursor::new(&pdf), &crate::content::Limits::default());
+    assert_eq!(
+        find_startxref(&mut r, size).map_err(|_| ()).unwrap(),
+        new_xref as u64
+    );
+    assert_eq!(
+        Xref::new(&mut r, size).find(new_xref as u64, 4).unwrap(),
+        expected
+    );
+    assert_eq!(run(&pdf, "Report.pdf").check, Check::PasswordProtected);
+}
