@@ -452,8 +452,8 @@ pub struct Matched {
     files: Vec<Vec<usize>>,
     /// Files no requirement matches.
     unmatched: Vec<String>,
-    /// Files at least one requirement matches.
-    files_matched: usize,
+    /// Files at least one requirement matches (indices into the scan's files, ascending).
+    any: Vec<usize>,
     /// The scan's skipped entries, with the requirements whose globs match them.
     skipped: Vec<SkippedEntry>,
 }
@@ -461,11 +461,8 @@ pub struct Matched {
 impl Matched {
     /// The files at least one requirement matches (indices into [`Scan::files`],
     /// ascending): the ones to check.
-    pub fn any(&self) -> Vec<usize> {
-        let mut all: Vec<usize> = self.files.iter().flatten().copied().collect();
-        all.sort_unstable();
-        all.dedup();
-        all
+    pub fn any(&self) -> &[usize] {
+        &self.any
     }
 
     /// The per-requirement file lists, one slice per area in manifest order.
@@ -487,14 +484,14 @@ impl Matched {
 fn match_scan(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Result<Matched> {
     let mut files = vec![Vec::new(); requirements];
     let mut unmatched = Vec::new();
-    let mut files_matched = 0;
+    let mut any = Vec::new();
     for (fi, f) in scan.files.iter().enumerate() {
         let reqs = matcher.requirements_matching(&f.rel)?;
         if reqs.is_empty() {
             unmatched.push(f.rel.clone());
             continue;
         }
-        files_matched += 1;
+        any.push(fi);
         for r in reqs {
             files[r].push(fi);
         }
@@ -502,7 +499,7 @@ fn match_scan(matcher: &mut Matcher, scan: &Scan, requirements: usize) -> Result
     Ok(Matched {
         files,
         unmatched,
-        files_matched,
+        any,
         skipped: Vec::new(),
     })
 }
@@ -524,7 +521,7 @@ impl Tally {
         ctx: &Context,
     ) -> Summary {
         let required_total = self.required.total();
-        let matched_files = || matched.any().into_iter().map(|i| &scan.files[i]);
+        let matched_files = || matched.any.iter().map(|&i| &scan.files[i]);
         let readiness_percent = (self.required.met * 100)
             .checked_div(required_total)
             .map_or(100, |p| p as u32);
@@ -536,7 +533,7 @@ impl Tally {
             advisory: self.advisory,
             areas: self.areas,
             files_scanned: scan.files.len(),
-            files_matched: matched.files_matched,
+            files_matched: matched.any.len(),
             files_unmatched: matched.unmatched.len(),
             files_skipped: scan.skipped.len(),
             files_unusable,

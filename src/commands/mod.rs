@@ -62,7 +62,7 @@ fn load_and_assess(cfg: &InputConfig) -> Result<Assessed> {
         ));
     }
     let matched = assess::match_files(&manifest, &scan)?;
-    let checks = content::check_files(&scan, &matched.any(), &content::Limits::default())?;
+    let checks = content::check_files(&scan, matched.any(), &content::Limits::default())?;
     let opts = AssessOptions { as_of: cfg.as_of };
     let assessment = assess::assess(&manifest, &scan, &matched, &checks, &opts)?;
     for w in &assessment.warnings {

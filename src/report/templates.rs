@@ -1035,7 +1035,7 @@ mod tests {
         let scan = crate::scan::scan(Path::new("evidence")).unwrap();
         let matched = crate::assess::match_files(&manifest, &scan).unwrap();
         let checks =
-            crate::content::check_files(&scan, &matched.any(), &Default::default()).unwrap();
+            crate::content::check_files(&scan, matched.any(), &Default::default()).unwrap();
         let mut a = crate::assess::assess(&manifest, &scan, &matched, &checks, &Default::default())
             .unwrap();
         // A digest, as inside a pack: it must not reach the view (see requirement_view).

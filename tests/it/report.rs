@@ -273,7 +273,7 @@ fn pack_index_links_into_data_and_leaves_unmatched_unlinked() {
             .expect("the sample manifest");
     let scan = evpack::scan::scan(&repo().join("evidence")).expect("scan the sample");
     let matched = evpack::assess::match_files(&manifest, &scan).expect("match the sample");
-    let checks = evpack::content::check_files(&scan, &matched.any(), &Default::default())
+    let checks = evpack::content::check_files(&scan, matched.any(), &Default::default())
         .expect("check the sample");
     let a = evpack::assess::assess(
         &manifest,
