@@ -504,25 +504,19 @@ fn refuse_unnameable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
         .iter()
         .find(|f| !f.utf8_name && serves.contains_key(f.rel.as_str()))
     {
-        Some(rec) => Err(not_utf8(&scan.root, rec)),
+        Some(rec) => Err(Error::evidence(
+            rec.disk_path(&scan.root),
+            "the file name is not valid UTF-8, so it cannot be named in a pack",
+            "rename the file (retype the name; it was probably copied from an old system)",
+        )),
         None => Ok(()),
     }
 }
 
-fn not_utf8(root: &Path, rec: &FileRecord) -> Error {
-    Error::evidence(
-        rec.disk_path(root),
-        "the file name is not valid UTF-8, so it cannot be named in a pack",
-        "rename the file (retype the name; it was probably copied from an old system)",
-    )
-}
-
 /// A name that could not be unzipped faithfully everywhere is refused with the fix
-/// ([`names`] has the rules).
+/// ([`names`] has the rules; names that are not UTF-8 were refused before, by
+/// `refuse_unnameable_evidence`).
 fn refuse_unpackable_name(root: &Path, rec: &FileRecord, names: &mut Names) -> Result<()> {
-    if !rec.utf8_name {
-        return Err(not_utf8(root, rec));
-    }
     names
         .add(&rec.rel)
         .map_err(|r| Error::evidence(root.join(&rec.rel), r.message, r.help))
