@@ -22,6 +22,14 @@ pub const INDEX_HTML: &str = "index.html";
 pub const README_MD: &str = "README.md";
 pub const GAPS_CSV: &str = "gaps.csv";
 pub const MANIFEST_TOML: &str = "manifest.toml";
+/// Every payload file with its date, size, digest and requirements, for a spreadsheet: the
+/// list the pack's pages summarise. Not in [`EVPACK_TAG_FILES`]: packs of earlier versions
+/// lack it, and the tag manifest covers it like any other tag file.
+pub const INVENTORY_CSV: &str = "inventory.csv";
+/// `inventory.csv`'s columns: the path in the pack, the date the file speaks for and where
+/// it was read from, its size and SHA-256, and the requirements it serves (`; `-separated).
+pub const INVENTORY_HEADER: [&str; 6] =
+    ["path", "date", "source", "size", "sha256", "requirements"];
 /// The folder holding the payload.
 pub const DATA_DIR: &str = "data/";
 
@@ -183,13 +191,15 @@ pub fn is_payload(path: &str) -> bool {
 
 /// `pack.json` as written: the assessment (same schema as `gaps --format json`, each file
 /// with its SHA-256) plus the bag and the payload list. `A` is the assessment, flattened.
+/// `P` is the payload list, a sequence of [`PayloadEntry`] (written as it is walked, not
+/// collected: it has an item per file).
 #[derive(Serialize)]
-pub struct PackDoc<'a, A: Serialize, L: Serialize> {
+pub struct PackDoc<'a, A: Serialize, P: Serialize, L: Serialize> {
     #[serde(flatten)]
     pub assessment: &'a A,
     pub pack_schema: &'static str,
     pub bag: BagJson<'a>,
-    pub payload: &'a [PayloadEntry],
+    pub payload: P,
     /// Matched files that will not open, left out of the payload, with why and the
     /// requirements they would have served (empty when built with `--include-unusable`).
     pub left_out: &'a [L],
@@ -201,15 +211,21 @@ pub struct BagJson<'a> {
     pub bagging_date: &'a str,
 }
 
-/// One payload file in `pack.json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct PayloadEntry {
+/// One payload file in `pack.json`, borrowed from the build's own records.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct PayloadEntry<'a> {
     /// `data/<path in the evidence folder>`.
-    pub path: String,
+    #[serde(serialize_with = "in_data")]
+    pub path: &'a str,
     pub size: u64,
-    pub sha256: String,
+    pub sha256: crate::util::Sha256Hex,
     /// The requirements the file serves.
-    pub serves: Vec<String>,
+    pub serves: &'a [&'a str],
+}
+
+/// A path in the evidence folder as the path of its payload file, `data/<path>`.
+fn in_data<S: serde::Serializer>(path: &&str, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{DATA_DIR}{path}"))
 }
 
 /// A file in `pack.json` as the verifier reads it: an item of `payload` (path under
@@ -284,10 +300,10 @@ mod tests {
             areas: Vec<serde_json::Value>,
         }
         let payload = [PayloadEntry {
-            path: "data/a.pdf".into(),
+            path: "a.pdf",
             size: 3,
-            sha256: "ab".into(),
-            serves: vec!["P1.1".into()],
+            sha256: crate::util::Sha256Hex([0xab; 32]),
+            serves: &["P1.1"],
         }];
         let a = Areas {
             areas: vec![serde_json::json!({"requirements": [{"id": "P1.1",
@@ -310,7 +326,8 @@ mod tests {
         let item: PackFileRead = serde_json::from_str(&item_text).expect("item");
         assert_eq!(item.path.as_deref(), Some("data/a.pdf"));
         assert_eq!(item.size, Some(3));
-        assert_eq!(item.sha256.as_deref(), Some("ab"));
+        let hex = "ab".repeat(32);
+        assert_eq!(item.sha256.as_deref(), Some(hex.as_str()));
         let req = &v["areas"][0]["requirements"][0];
         assert_eq!(req["id"], "P1.1");
         let file_text = req["files"][0].to_string();

@@ -76,6 +76,16 @@ pub struct Scan {
     pub skipped: Vec<Skipped>,
 }
 
+impl Scan {
+    /// The record of the file at `rel` (relative to the evidence folder).
+    pub fn record(&self, rel: &str) -> Option<&FileRecord> {
+        self.files
+            .binary_search_by(|f| f.rel.as_str().cmp(rel))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
 /// Opens the evidence folder that was scanned, and no other: a folder swapped since the
 /// scan (or a link to one) is refused.
 pub fn reopen(scan: &Scan) -> Result<Dir> {

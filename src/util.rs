@@ -11,6 +11,29 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A SHA-256 digest, kept as its 32 bytes (a hex `String` costs 88 bytes, and a pack holds
+/// one per file) and written as lower-case hex wherever it is shown or serialized.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sha256Hex(pub [u8; 32]);
+
+impl std::fmt::Display for Sha256Hex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl std::fmt::Debug for Sha256Hex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+impl serde::Serialize for Sha256Hex {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Makes a file name safe to print on a terminal: control characters (which could move the
 /// cursor or recolour the screen) and bidirectional overrides (which make a name read as
 /// another, `cod.exe` shown as `exe.doc`) are shown escaped. Evidence folders hold every

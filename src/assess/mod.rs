@@ -118,6 +118,20 @@ impl Assessment {
         }
         map
     }
+
+    /// The path of every file some requirement lists, once each, in byte order.
+    pub fn packed_paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self
+            .areas
+            .iter()
+            .flat_map(|ar| &ar.requirements)
+            .flat_map(|r| &r.files)
+            .map(|f| f.path.as_str())
+            .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -273,7 +287,7 @@ pub struct FileRef {
     pub size: u64,
     /// Filled in only inside a pack (`pack.json`), where the bytes were hashed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub sha256: Option<crate::util::Sha256Hex>,
     /// Whether the file opens: anything but `ok` means it does not count.
     pub check: Check,
     /// What the check found, when not `ok`.

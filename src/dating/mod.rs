@@ -59,6 +59,16 @@ pub enum DateSource {
 }
 
 impl DateSource {
+    /// The value as the JSON reports write it (`name`, `folder`, `manifest`, `modified`).
+    pub fn key(self) -> &'static str {
+        match self {
+            DateSource::Name => "name",
+            DateSource::Folder => "folder",
+            DateSource::Manifest => "manifest",
+            DateSource::Modified => "modified",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DateSource::Name => "file name",
@@ -264,6 +274,14 @@ mod tests {
 
     fn mo(y: i32, m: u32) -> Option<SpokenDate> {
         SpokenDate::month(y, m)
+    }
+
+    #[test]
+    fn source_keys_are_the_json_values() {
+        use DateSource::*;
+        for s in [Name, Folder, Manifest, Modified] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.key());
+        }
     }
 
     #[test]

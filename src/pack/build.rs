@@ -5,7 +5,6 @@
 //! when complete, so a failed or interrupted build leaves no pack and no temporary file, and
 //! an existing pack survives until its replacement is whole.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,14 +13,17 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::assess::{Assessment, UnusableFile};
 use crate::bagit::{self, BagJson, PackDoc, PayloadEntry};
+use crate::dating::YearStart;
 use crate::error::{Error, Result};
 use crate::fsx::Dir;
 use crate::manifest::Manifest;
 use crate::pack::names::Names;
-use crate::pack::zipwrite::{self, prepare_tag, PackWriter, PayloadFile, PreparedTag, Progress};
+use crate::pack::zipwrite::{
+    self, prepare_tag, FileDigest, PackWriter, PayloadFile, PreparedTag, Progress,
+};
 use crate::report::{self, LinkStyle, Templates};
 use crate::scan::{FileRecord, Scan};
-use crate::util::{hex, slug};
+use crate::util::{hex, slug, Sha256Hex};
 
 /// Payload size from which the pack is written with direct I/O where possible.
 const DIRECT_IO_FROM: u64 = 256 << 20;
@@ -72,14 +74,13 @@ pub fn build(
         leave_out_unusable(a)
     };
     let bag = bag_name(req.out);
-    let (files, serves): (Vec<PayloadFile>, Vec<Vec<String>>) =
-        plan_payload(req.scan, a, &bag)?.into_iter().unzip();
+    let prefix = format!("{bag}/{}", bagit::DATA_DIR);
+    let files = plan_payload(req.scan, a, &prefix)?;
     let plan = Plan {
-        total_bytes: files.iter().map(|p| p.size).sum(),
+        total_bytes: files.iter().map(|p| p.rec.size).sum(),
         mtime: zip_time(req.date)?,
         bag,
         files,
-        serves,
     };
     let docs = render_documents(req.templates, a, &plan.bag, req.date, plan.mtime)?;
     let tmp = tempfile::Builder::new()
@@ -116,12 +117,11 @@ pub fn build(
 }
 
 /// What goes in the zip, decided before anything is written.
-struct Plan {
+struct Plan<'s> {
     /// The top-level folder in the zip.
     bag: String,
-    /// The payload in pack order, and the requirements each file serves.
-    files: Vec<PayloadFile>,
-    serves: Vec<Vec<String>>,
+    /// The payload in pack order (the byte order of the paths).
+    files: Vec<PayloadFile<'s>>,
     total_bytes: u64,
     /// Every entry's timestamp.
     mtime: zip::DateTime,
@@ -157,7 +157,7 @@ fn write_zip(
     req: &PackRequest<'_>,
     facts: Facts<'_>,
     root: &Dir,
-    plan: Plan,
+    plan: Plan<'_>,
     docs: Documents,
     ctl: Control<'_>,
 ) -> Result<[u8; 32]> {
@@ -184,38 +184,37 @@ fn write_zip(
     ctl.progress.start(plan.total_bytes, plan.files.len());
     let digests = tags.w.add_files(root, &plan.files, ctl.progress)?;
     ctl.progress.finish();
-    let entries: Vec<PayloadEntry> = plan
-        .files
-        .iter()
-        .zip(plan.serves)
-        .zip(digests)
-        .map(|((p, serves), d)| PayloadEntry {
-            path: format!("{}{}", bagit::DATA_DIR, p.shown),
-            size: d.size,
-            sha256: d.sha256,
-            serves,
-        })
-        .collect();
-    record_digests(a, &entries);
+    let digests = Digested::of(&plan.files, &digests)?;
+    record_digests(a, &digests);
+    let a = &*a;
+    let payload = Payload {
+        digests: &digests,
+        serves: Serves::of(a, &digests),
+    };
 
     tags.bytes(bag, bagit::GAPS_CSV, &report::csv::render(a)?)?;
     tags.prepared(bagit::INDEX_HTML, docs.index)?;
+    tags.with(bag, bagit::INVENTORY_CSV, |out| {
+        write_inventory(out, &payload, a.visit.year_start)
+    })?;
     tags.with(bag, bagit::MANIFEST_SHA256, |out| {
-        for e in &entries {
-            out.write_all(bagit::manifest_line(&e.sha256, &e.path).as_bytes())?;
+        for (e, _) in payload.entries() {
+            let path = format!("{}{}", bagit::DATA_DIR, e.path);
+            let line = bagit::manifest_line(&e.sha256.to_string(), &path);
+            out.write_all(line.as_bytes())?;
         }
         Ok(())
     })?;
     tags.bytes(bag, bagit::MANIFEST_TOML, req.manifest.text.as_bytes())?;
     let date_text = req.date.to_string();
     let doc = PackDoc {
-        assessment: &*a,
+        assessment: a,
         pack_schema: bagit::PACK_SCHEMA,
         bag: BagJson {
             name: bag,
             bagging_date: &date_text,
         },
-        payload: &entries,
+        payload: &payload,
         left_out,
     };
     tags.json(bag, bagit::PACK_JSON, &doc)?;
@@ -465,44 +464,39 @@ fn bag_name(out: &Path) -> String {
     }
 }
 
-/// The evidence to pack: every file at least one requirement matched, in name order, with
-/// the requirements it serves.
-fn plan_payload(scan: &Scan, a: &Assessment, bag: &str) -> Result<Vec<(PayloadFile, Vec<String>)>> {
-    let records: HashMap<&str, &FileRecord> =
-        scan.files.iter().map(|f| (f.rel.as_str(), f)).collect();
-    let serves = a.serves();
+/// The evidence to pack: every file at least one requirement matched, in name order (the
+/// scan's order).
+fn plan_payload<'s>(
+    scan: &'s Scan,
+    a: &Assessment,
+    prefix: &'s str,
+) -> Result<Vec<PayloadFile<'s>>> {
     let mut names = Names::default();
-    let mut out = Vec::with_capacity(serves.len());
-    for (rel, ids) in serves {
-        let rec = records
-            .get(rel)
-            .ok_or_else(|| Error::Internal(format!("{rel:?} was assessed but not scanned")))?;
-        refuse_unpackable_name(&scan.root, rec, &mut names)?;
-        out.push((
-            PayloadFile {
-                name: format!("{bag}/{}{rel}", bagit::DATA_DIR),
-                source: rec.source().to_string(),
-                disk: rec.disk_path(&scan.root),
-                shown: rel.to_string(),
-                size: rec.size,
-                modified: rec.modified,
-                identity: rec.identity,
-            },
-            ids.into_iter().map(str::to_string).collect(),
-        ));
-    }
-    Ok(out)
+    a.packed_paths()
+        .into_iter()
+        .map(|rel| {
+            let rec = scan
+                .record(rel)
+                .ok_or_else(|| Error::Internal(format!("{rel:?} was assessed but not scanned")))?;
+            refuse_unpackable_name(&scan.root, rec, &mut names)?;
+            Ok(PayloadFile {
+                rec,
+                root: &scan.root,
+                prefix,
+            })
+        })
+        .collect()
 }
 
 /// A matched file whose name is not UTF-8 cannot be named in a pack, nor opened to check
 /// (so it would be left out as unusable): the lead renames it, rather than lose evidence
 /// that is probably fine.
 fn refuse_unnameable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
-    let serves = a.serves();
-    match scan
-        .files
+    let packed = a.packed_paths();
+    match packed
         .iter()
-        .find(|f| !f.utf8_name && serves.contains_key(f.rel.as_str()))
+        .filter_map(|rel| scan.record(rel))
+        .find(|f| !f.utf8_name)
     {
         Some(rec) => Err(Error::evidence(
             rec.disk_path(&scan.root),
@@ -516,7 +510,11 @@ fn refuse_unnameable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
 /// A name that could not be unzipped faithfully everywhere is refused with the fix
 /// ([`names`] has the rules; names that are not UTF-8 were refused before, by
 /// `refuse_unnameable_evidence`).
-fn refuse_unpackable_name(root: &Path, rec: &FileRecord, names: &mut Names) -> Result<()> {
+fn refuse_unpackable_name<'s>(
+    root: &Path,
+    rec: &'s FileRecord,
+    names: &mut Names<'s>,
+) -> Result<()> {
     names
         .add(&rec.rel)
         .map_err(|r| Error::evidence(root.join(&rec.rel), r.message, r.help))
@@ -554,22 +552,132 @@ fn bag_info(a: &Assessment, date: NaiveDate, bytes: u64, files: usize) -> String
     s
 }
 
+/// Each payload file with its digest, in pack order.
+struct Digested<'s> {
+    files: Vec<(&'s FileRecord, Sha256Hex)>,
+}
+
+impl<'s> Digested<'s> {
+    fn of(files: &[PayloadFile<'s>], digests: &[FileDigest]) -> Result<Digested<'s>> {
+        let files = files
+            .iter()
+            .zip(digests)
+            .map(|(f, d)| match d.sha256 {
+                Some(sha) => Ok((f.rec, Sha256Hex(sha))),
+                None => Err(Error::Internal(format!("no digest for {}", f.shown()))),
+            })
+            .collect::<Result<_>>()?;
+        Ok(Digested { files })
+    }
+
+    /// The position of the file at `rel`.
+    fn index(&self, rel: &str) -> Option<usize> {
+        self.files
+            .binary_search_by(|(rec, _)| rec.rel.as_str().cmp(rel))
+            .ok()
+    }
+}
+
 /// Writes each payload file's SHA-256 into the assessment's file lists.
-fn record_digests(a: &mut Assessment, entries: &[PayloadEntry]) {
-    let by_path: HashMap<&str, &str> = entries
-        .iter()
-        .map(|e| {
-            (
-                e.path.strip_prefix(bagit::DATA_DIR).unwrap_or(&e.path),
-                e.sha256.as_str(),
-            )
-        })
-        .collect();
-    for area in &mut a.areas {
-        for r in &mut area.requirements {
-            for f in &mut r.files {
-                f.sha256 = by_path.get(f.path.as_str()).map(|s| s.to_string());
-            }
+fn record_digests(a: &mut Assessment, digests: &Digested<'_>) {
+    for r in a.areas.iter_mut().flat_map(|ar| ar.requirements.iter_mut()) {
+        for f in &mut r.files {
+            f.sha256 = digests.index(&f.path).map(|i| digests.files[i].1);
         }
     }
+}
+
+/// The requirements each payload file serves, as one flat list: file `i`'s are
+/// `ids[starts[i]..starts[i + 1]]`, in manifest order. (A list per file would cost a pack
+/// of 200,000 files as many allocations.)
+struct Serves<'a> {
+    starts: Vec<u32>,
+    ids: Vec<&'a str>,
+}
+
+impl<'a> Serves<'a> {
+    fn of(a: &'a Assessment, digests: &Digested<'_>) -> Serves<'a> {
+        // (file, requirement in manifest order): sorted, they are the flat list.
+        let mut pairs: Vec<(usize, usize, &str)> = Vec::new();
+        let reqs = a.areas.iter().flat_map(|ar| &ar.requirements);
+        for (order, r) in reqs.enumerate() {
+            for f in &r.files {
+                if let Some(i) = digests.index(&f.path) {
+                    pairs.push((i, order, r.id.as_str()));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        let mut starts = Vec::with_capacity(digests.files.len() + 1);
+        let mut next = 0;
+        for i in 0..=digests.files.len() {
+            while next < pairs.len() && pairs[next].0 < i {
+                next += 1;
+            }
+            starts.push(u32::try_from(next).unwrap_or(u32::MAX));
+        }
+        Serves {
+            starts,
+            ids: pairs.into_iter().map(|(_, _, id)| id).collect(),
+        }
+    }
+
+    fn of_file(&self, i: usize) -> &[&'a str] {
+        let at = |k: usize| self.starts.get(k).map_or(self.ids.len(), |&s| s as usize);
+        &self.ids[at(i)..at(i + 1)]
+    }
+}
+
+/// The payload as `pack.json`, the BagIt manifest and the inventory list it.
+struct Payload<'p, 's, 'a> {
+    digests: &'p Digested<'s>,
+    serves: Serves<'a>,
+}
+
+impl Payload<'_, '_, '_> {
+    fn entries(&self) -> impl Iterator<Item = (PayloadEntry<'_>, &FileRecord)> {
+        self.digests
+            .files
+            .iter()
+            .enumerate()
+            .map(|(i, (rec, sha))| {
+                let entry = PayloadEntry {
+                    path: &rec.rel,
+                    size: rec.size,
+                    sha256: *sha,
+                    serves: self.serves.of_file(i),
+                };
+                (entry, *rec)
+            })
+    }
+}
+
+/// `pack.json`'s `payload` array, written item by item.
+impl serde::Serialize for Payload<'_, '_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.entries().map(|(e, _)| e))
+    }
+}
+
+/// `inventory.csv`: every payload file, one row each, in pack order; the full list the
+/// pack's pages summarise.
+fn write_inventory(
+    out: &mut dyn Write,
+    payload: &Payload<'_, '_, '_>,
+    year_start: YearStart,
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(bagit::INVENTORY_HEADER)?;
+    for (e, rec) in payload.entries() {
+        let row = [
+            format!("{}{}", bagit::DATA_DIR, e.path),
+            rec.date.label(year_start),
+            rec.date_source.key().to_string(),
+            e.size.to_string(),
+            e.sha256.to_string(),
+            e.serves.join("; "),
+        ];
+        w.write_record(row.iter().map(|c| report::csv::defuse(c)))?;
+    }
+    w.flush()
 }

@@ -5,6 +5,7 @@
 //! the evidence under the names the drive shows.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -19,20 +20,23 @@ pub struct Refusal {
 
 /// The names planned so far, by the key under which an unzip would merge them.
 #[derive(Default)]
-pub struct Names {
-    /// Lower-cased NFC form of every file's path -> its spelling.
-    files: HashMap<String, String>,
+pub struct Names<'a> {
+    /// Every file's path, by the hash of its lower-cased NFC form. A hash rather than the
+    /// form itself: a pack of 200,000 files would hold a copy of every path otherwise. A
+    /// hit is confirmed against the form of the path it found.
+    files: HashMap<u64, &'a str>,
+    hasher: RandomState,
     /// Lower-cased NFC form of every folder on the way to a file -> its first spelling.
     folders: HashMap<String, String>,
 }
 
-impl Names {
+impl<'a> Names<'a> {
     /// Checks `rel` (`/`-separated, relative to the evidence folder) against the rules and
     /// the names already added, then adds it.
-    pub fn add(&mut self, rel: &str) -> Result<(), Refusal> {
+    pub fn add(&mut self, rel: &'a str) -> Result<(), Refusal> {
         check_characters(rel)?;
         let key = merge_key(rel);
-        if let Some(other) = self.files.get(&key) {
+        if let Some(other) = self.file(&key) {
             return Err(twins(other, rel));
         }
         if let Some(other) = self.folders.get(&key) {
@@ -47,7 +51,7 @@ impl Names {
         for (at, _) in rel.match_indices('/') {
             let folder = &rel[..at];
             let folder_key = merge_key(folder);
-            if let Some(other) = self.files.get(&folder_key) {
+            if let Some(other) = self.file(&folder_key) {
                 return Err(Refusal {
                     message: format!(
                         "its folder `{}` differs only in case or accents from the file `{}`; a Windows or Mac disk cannot hold both",
@@ -63,8 +67,16 @@ impl Names {
                 .entry(folder_key)
                 .or_insert_with(|| folder.to_string());
         }
-        self.files.insert(key, rel.to_string());
+        // Two different forms with one hash (one chance in 2^64 a pair) keep the first.
+        let hash = self.hasher.hash_one(&key);
+        self.files.entry(hash).or_insert(rel);
         Ok(())
+    }
+
+    /// The file added under the merge key `key`, if any.
+    fn file(&self, key: &str) -> Option<&'a str> {
+        let other = *self.files.get(&self.hasher.hash_one(key))?;
+        (merge_key(other) == key).then_some(other)
     }
 }
 

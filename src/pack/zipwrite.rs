@@ -25,7 +25,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -39,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::fsx::{Dir, FileId, OpenError, Opened};
 pub use crate::pack::sink::open_direct;
 use crate::pack::sink::{self, Block, ChannelSink, Home, SinkError, SinkThreads, ToHash};
+use crate::scan::FileRecord;
 
 /// Reads from evidence files: large enough to keep syscalls few, small enough that the
 /// read-ahead pool stays a few megabytes.
@@ -60,28 +61,50 @@ const ALIGNED_FROM: u64 = CHUNK as u64;
 /// larger ones are deflated as a stream on the main thread.
 const PREPARE_LIMIT: u64 = 1 << 20;
 
-/// One evidence file to put in the pack.
-#[derive(Debug, Clone)]
-pub struct PayloadFile {
+/// One evidence file to put in the pack: the scan's record of it, and where the pack and
+/// the messages name it. Three borrows, not owned names: a pack of 200,000 files would
+/// otherwise hold four copies of every path until the build ends.
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadFile<'a> {
+    /// The file assessed: its path, size, time and identity at scan time, which the file
+    /// read must still match.
+    pub rec: &'a FileRecord,
+    /// The evidence folder as given (for messages).
+    pub root: &'a Path,
+    /// What goes before the path inside the zip: `<bag>/data/`.
+    pub prefix: &'a str,
+}
+
+impl PayloadFile<'_> {
     /// Name inside the zip.
-    pub name: String,
-    /// Where to read it, relative to the evidence folder (opened one step at a time).
-    pub source: String,
-    /// Where to read it, as shown in messages.
-    pub disk: PathBuf,
+    pub fn name(&self) -> String {
+        format!("{}{}", self.prefix, self.rec.rel)
+    }
+
     /// Path as shown to users (relative to the evidence folder).
-    pub shown: String,
-    /// Size and modification time at scan time: the file must still match them.
-    pub size: u64,
-    pub modified: Option<SystemTime>,
-    /// The file assessed.
-    pub identity: FileId,
+    pub fn shown(&self) -> &str {
+        &self.rec.rel
+    }
+
+    /// Where it is read, as shown in messages.
+    fn disk(&self) -> PathBuf {
+        self.rec.disk_path(self.root)
+    }
+
+    fn size(&self) -> u64 {
+        self.rec.size
+    }
+
+    fn modified(&self) -> Option<SystemTime> {
+        self.rec.modified
+    }
 }
 
 /// What was packed for one payload file.
 #[derive(Debug, Clone)]
 pub struct FileDigest {
-    pub sha256: String,
+    /// `None` only until a stored file's digest comes back from the hashing sink.
+    pub sha256: Option<[u8; 32]>,
     pub size: u64,
 }
 
@@ -98,7 +121,7 @@ pub fn is_precompressed(name: &str) -> bool {
 
 /// How a payload file is stored in the zip.
 fn method_for(f: &PayloadFile) -> CompressionMethod {
-    if is_precompressed(&f.name) {
+    if is_precompressed(f.shown()) {
         CompressionMethod::Stored
     } else {
         CompressionMethod::Deflated
@@ -108,7 +131,7 @@ fn method_for(f: &PayloadFile) -> CompressionMethod {
 /// Whether the hashing sink takes this file's digest from the zip stream (a stored file's
 /// bytes lie there unchanged) rather than its worker from the file (see the module notes).
 fn hashed_from_stream(f: &PayloadFile) -> bool {
-    f.size > 0 && method_for(f) == CompressionMethod::Stored
+    f.size() > 0 && method_for(f) == CompressionMethod::Stored
 }
 
 /// Progress reporting, called from the main thread only.
@@ -302,7 +325,7 @@ impl<'a> PackWriter<'a> {
     pub fn add_files(
         &mut self,
         root: &Dir,
-        files: &[PayloadFile],
+        files: &[PayloadFile<'_>],
         progress: &dyn Progress,
     ) -> Result<Vec<FileDigest>> {
         let (job_tx, job_rx) = bounded::<(usize, Sender<Msg>)>(LOOKAHEAD);
@@ -363,7 +386,7 @@ impl<'a> PackWriter<'a> {
     /// entry strictly in order, so the zip is the same whichever reader finishes first.
     fn drain_in_order(
         &mut self,
-        files: &[PayloadFile],
+        files: &[PayloadFile<'_>],
         jobs: &Sender<(usize, Sender<Msg>)>,
         pending: &mut std::collections::VecDeque<Receiver<Msg>>,
         digests: &mut Vec<FileDigest>,
@@ -390,7 +413,7 @@ impl<'a> PackWriter<'a> {
     /// Fills in the digests of stored files, which the hashing sink takes from the stream.
     fn collect_stored_digests(
         &mut self,
-        files: &[PayloadFile],
+        files: &[PayloadFile<'_>],
         digests: &mut [FileDigest],
     ) -> Result<()> {
         // The last stored bytes may still sit in the sink's part-filled block. It is sent
@@ -403,13 +426,13 @@ impl<'a> PackWriter<'a> {
                 self.broken("the hashing thread stopped before every file was hashed")
             })?;
             match digests.get_mut(index) {
-                Some(d) if d.sha256.is_empty() => d.sha256 = crate::util::hex(&sha),
+                Some(d) if d.sha256.is_none() => d.sha256 = Some(sha),
                 _ => return Err(self.broken(format!("unexpected digest for file {index}"))),
             }
         }
         // Every file has its digest now, or the BagIt manifest would hold an empty one.
-        if let Some(f) = digests.iter().zip(files).find(|(d, _)| d.sha256.is_empty()) {
-            return Err(self.broken(format!("no digest for {}", f.1.shown)));
+        if let Some(f) = digests.iter().zip(files).find(|(d, _)| d.sha256.is_none()) {
+            return Err(self.broken(format!("no digest for {}", f.1.shown())));
         }
         Ok(())
     }
@@ -418,7 +441,7 @@ impl<'a> PackWriter<'a> {
     fn drain_one(
         &mut self,
         index: usize,
-        f: &PayloadFile,
+        f: &PayloadFile<'_>,
         rx: &Receiver<Msg>,
         progress: &dyn Progress,
     ) -> Result<FileDigest> {
@@ -429,13 +452,13 @@ impl<'a> PackWriter<'a> {
             }
             let msg = rx
                 .recv()
-                .map_err(|_| self.broken(format!("the reader of {} stopped", f.shown)))?;
+                .map_err(|_| self.broken(format!("the reader of {} stopped", f.shown())))?;
             match msg {
                 Msg::Chunk(chunk) => {
                     if !started {
-                        let opts = self.options(method_for(f), f.size);
+                        let opts = self.options(method_for(f), f.size());
                         self.zip
-                            .start_file(f.name.as_str(), opts)
+                            .start_file(f.name(), opts)
                             .map_err(|e| self.zip_err(e))?;
                         started = true;
                         if hashed_from_stream(f) {
@@ -446,13 +469,13 @@ impl<'a> PackWriter<'a> {
                                 .send(ToHash::Span {
                                     index,
                                     start,
-                                    len: f.size,
+                                    len: f.size(),
                                 })
                                 .map_err(|_| self.broken("the hashing thread stopped"))?;
                         }
                     }
                     let chunk = Arc::new(chunk);
-                    if aligned_entry(method_for(f), f.size) {
+                    if aligned_entry(method_for(f), f.size()) {
                         // The entry's data starts on a page boundary: the chunk can travel
                         // on as it is (see ChannelSink::offer).
                         self.channel()?
@@ -481,7 +504,7 @@ impl<'a> PackWriter<'a> {
                         // An empty file sends no chunk.
                         let opts = self.options(CompressionMethod::Stored, 0);
                         self.zip
-                            .start_file(f.name.as_str(), opts)
+                            .start_file(f.name(), opts)
                             .map_err(|e| self.zip_err(e))?;
                     }
                     return Ok(digest);
@@ -564,9 +587,9 @@ enum Msg {
     Failed(Error),
 }
 
-fn changed(f: &PayloadFile, what: &str) -> Error {
+fn changed(f: &PayloadFile<'_>, what: &str) -> Error {
     Error::evidence(
-        &f.disk,
+        f.disk(),
         format!("{what} since the evidence was assessed"),
         "the pack would not match the assessment; wait until nobody is editing the evidence folder, then build again",
     )
@@ -601,14 +624,14 @@ impl BufPool {
 }
 
 /// Fills `buf` (CHUNK long) from `file`; returns the bytes read (0 at the end).
-fn fill(file: &mut File, buf: &mut [u8], f: &PayloadFile) -> Result<usize> {
+fn fill(file: &mut File, buf: &mut [u8], f: &PayloadFile<'_>) -> Result<usize> {
     let mut filled = 0;
     while filled < CHUNK {
         match file.read(&mut buf[filled..]) {
             Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(&f.disk, "cannot read evidence file", e)),
+            Err(e) => return Err(Error::io(f.disk(), "cannot read evidence file", e)),
         }
     }
     Ok(filled)
@@ -618,7 +641,7 @@ fn fill(file: &mut File, buf: &mut [u8], f: &PayloadFile) -> Result<usize> {
 #[derive(Clone, Copy)]
 struct Reader<'a> {
     root: &'a Dir,
-    files: &'a [PayloadFile],
+    files: &'a [PayloadFile<'a>],
     pool: &'a BufPool,
     mtime: DateTime,
     stop: &'a AtomicBool,
@@ -646,24 +669,23 @@ impl Reader<'_> {
     /// Reads one evidence file, hashing it, and streams it (or its deflated form) to `tx`.
     /// Small compressible files are deflated here, in `scratch`, so deflate runs on every
     /// core.
-    fn read_file(&self, f: &PayloadFile, tx: &Sender<Msg>, scratch: &mut [u8]) -> Result<()> {
+    fn read_file(&self, f: &PayloadFile<'_>, tx: &Sender<Msg>, scratch: &mut [u8]) -> Result<()> {
         let mut file = open_checked(self.root, f)?;
         // A stored file is hashed from the zip stream instead (see the module notes).
         let mut sha = (!hashed_from_stream(f)).then(Sha256::new);
         let method = method_for(f);
-        let msg = if method == CompressionMethod::Deflated && f.size <= PREPARE_LIMIT {
-            let opts = entry_options(self.mtime, method, f.size);
-            let mut b =
-                ZipFileBuilder::new(f.name.as_str(), opts).map_err(|e| Error::zip(&f.disk, e))?;
+        let msg = if method == CompressionMethod::Deflated && f.size() <= PREPARE_LIMIT {
+            let opts = entry_options(self.mtime, method, f.size());
+            let mut b = ZipFileBuilder::new(f.name(), opts).map_err(|e| Error::zip(f.disk(), e))?;
             let total = read_all(&mut file, f, scratch, |bytes| {
                 if let Some(sha) = sha.as_mut() {
                     sha.update(bytes);
                 }
                 b.write_all(bytes)
-                    .map_err(|e| Error::io(&f.disk, "cannot compress evidence file", e))
+                    .map_err(|e| Error::io(f.disk(), "cannot compress evidence file", e))
             })?;
             let digest = finish_file(&file, f, total, sha)?;
-            let prepared = b.finish().map_err(|e| Error::zip(&f.disk, e))?;
+            let prepared = b.finish().map_err(|e| Error::zip(f.disk(), e))?;
             Msg::Prepared(Box::new(prepared), digest)
         } else {
             let Some(total) = self.stream(&mut file, f, tx, sha.as_mut())? else {
@@ -680,7 +702,7 @@ impl Reader<'_> {
     fn stream(
         &self,
         file: &mut File,
-        f: &PayloadFile,
+        f: &PayloadFile<'_>,
         tx: &Sender<Msg>,
         mut sha: Option<&mut Sha256>,
     ) -> Result<Option<u64>> {
@@ -712,24 +734,24 @@ impl Reader<'_> {
 /// Opens an evidence file the safe way ([`Dir::open_path`]) and checks it is the file that
 /// was assessed: same identity, size and time. Same path is not enough: a file replaced
 /// (or swapped for a link, or a pipe) is refused.
-fn open_checked(root: &Dir, f: &PayloadFile) -> Result<File> {
-    let Opened { file, meta } = root.open_path(&f.source).map_err(|e| match e {
+fn open_checked(root: &Dir, f: &PayloadFile<'_>) -> Result<File> {
+    let Opened { file, meta } = root.open_path(f.rec.source()).map_err(|e| match e {
         OpenError::Link => changed(f, "it (or a folder above it) has been replaced by a link"),
         OpenError::NotRegular => changed(f, "it has been replaced by something that is not a file"),
         OpenError::Io(e) => match e.kind() {
             io::ErrorKind::NotFound => changed(f, "it has disappeared"),
             io::ErrorKind::PermissionDenied => Error::evidence(
-                &f.disk,
+                f.disk(),
                 "cannot be read: permission denied",
                 "ask the file's owner for read access, or move it out of the evidence folder",
             ),
-            _ => Error::io(&f.disk, "cannot open evidence file", e),
+            _ => Error::io(f.disk(), "cannot open evidence file", e),
         },
     })?;
-    if FileId::of(&meta) != f.identity {
+    if FileId::of(&meta) != f.rec.identity {
         return Err(changed(f, "it has been replaced"));
     }
-    if meta.len() != f.size || (f.modified.is_some() && meta.modified().ok() != f.modified) {
+    if meta.len() != f.size() || (f.modified().is_some() && meta.modified().ok() != f.modified()) {
         return Err(changed(f, "it has changed"));
     }
     Ok(file)
@@ -738,7 +760,7 @@ fn open_checked(root: &Dir, f: &PayloadFile) -> Result<File> {
 /// Reads the whole file through `scratch`, handing each piece to `each`; returns the size.
 fn read_all(
     file: &mut File,
-    f: &PayloadFile,
+    f: &PayloadFile<'_>,
     scratch: &mut [u8],
     mut each: impl FnMut(&[u8]) -> Result<()>,
 ) -> Result<u64> {
@@ -754,9 +776,9 @@ fn read_all(
 }
 
 /// `total + n`, refusing a file that has grown past its assessed size.
-fn grown(f: &PayloadFile, total: u64, n: usize) -> Result<u64> {
+fn grown(f: &PayloadFile<'_>, total: u64, n: usize) -> Result<u64> {
     let total = total + n as u64;
-    if total > f.size {
+    if total > f.size() {
         return Err(changed(f, "it has grown"));
     }
     Ok(total)
@@ -766,23 +788,21 @@ fn grown(f: &PayloadFile, total: u64, n: usize) -> Result<u64> {
 /// hashed from the stream: filled in once the sink has it).
 fn finish_file(
     file: &File,
-    f: &PayloadFile,
+    f: &PayloadFile<'_>,
     total: u64,
     sha: Option<Sha256>,
 ) -> Result<FileDigest> {
-    if total != f.size {
+    if total != f.size() {
         return Err(changed(f, "it has shrunk"));
     }
     let after = file
         .metadata()
-        .map_err(|e| Error::io(&f.disk, "cannot read evidence file", e))?;
-    if f.modified.is_some() && after.modified().ok() != f.modified {
+        .map_err(|e| Error::io(f.disk(), "cannot read evidence file", e))?;
+    if f.modified().is_some() && after.modified().ok() != f.modified() {
         return Err(changed(f, "it was modified while being packed"));
     }
     Ok(FileDigest {
-        sha256: sha
-            .map(|s| crate::util::hex(&s.finalize()))
-            .unwrap_or_default(),
+        sha256: sha.map(|s| s.finalize().into()),
         size: total,
     })
 }

@@ -94,7 +94,7 @@ fn unusable_row(a: &Assessment, u: &UnusableFile) -> [String; 11] {
     ]
 }
 
-fn defuse(cell: &str) -> String {
+pub fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

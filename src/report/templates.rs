@@ -32,6 +32,20 @@ pub const HTML: &str = "report.html.hbs";
 const DEFAULT_MARKDOWN: &str = include_str!("../../templates/report.md.hbs");
 const DEFAULT_HTML: &str = include_str!("../../templates/report.html.hbs");
 
+/// Files listed per requirement in a document: the newest. The rest are counted
+/// (`files_more`) and listed in full by the pack's inventory and by `evpack list`.
+pub const FILES_SHOWN: usize = 10;
+
+/// Files named in one cell of a cadence grid (a month can hold hundreds).
+pub const CELL_FILES_SHOWN: usize = 3;
+
+/// Items shown of a list over the whole folder (files that match nothing, that will not
+/// open, that were skipped; sets of copies).
+pub const LIST_SHOWN: usize = 200;
+
+/// The pack's inventory of every payload file, as linked from its documents.
+const INVENTORY_HREF: &str = "inventory.csv";
+
 /// Where evidence links in a rendered document point.
 #[derive(Debug, Clone, Copy)]
 pub enum LinkStyle<'a> {
@@ -396,7 +410,13 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
         out
     };
     let mut v = fields!(a; schema, tool, visit, manifest, evidence_dir, reference_date, window,
-        summary, unmatched, skipped, unusable, duplicates, warnings);
+        summary, warnings);
+    // The whole-folder lists grow with the drive: each is shown up to LIST_SHOWN items,
+    // with a count of the rest (`<list>_more`).
+    shown(&mut v, "unmatched", &a.unmatched, LIST_SHOWN);
+    shown(&mut v, "skipped", &a.skipped, LIST_SHOWN);
+    shown(&mut v, "unusable", &a.unusable, LIST_SHOWN);
+    shown(&mut v, "duplicates", &a.duplicates, LIST_SHOWN);
     let mut anchors = Anchors::default();
     let areas: Vec<Value> = a
         .areas
@@ -407,6 +427,7 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
     let unmatched: Vec<Value> = a
         .unmatched
         .iter()
+        .take(LIST_SHOWN)
         .map(|p| match links {
             // Unmatched files are not in a pack: no link to follow there.
             LinkStyle::Pack => json!({ "path": p }),
@@ -416,6 +437,8 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
     let s = &a.summary;
     let extra = json!({
         "in_pack": matches!(links, LinkStyle::Pack),
+        // Where every file is listed, for the lists shown in part.
+        "inventory_href": matches!(links, LinkStyle::Pack).then_some(INVENTORY_HREF),
         "made_at": made_at,
         "dates": {
             "visit": long_date(a.visit.date),
@@ -435,6 +458,14 @@ pub fn view_at(a: &Assessment, links: LinkStyle<'_>, made_at: Option<&str>) -> V
     // Built values go in by move: `json!` would copy them, and the file lists are most of
     // the memory a build uses.
     v.insert("unmatched_files".into(), Value::Array(unmatched));
+    v.insert(
+        "unmatched_files_more".into(),
+        a.unmatched.len().saturating_sub(LIST_SHOWN).into(),
+    );
+    v.insert(
+        "unusable_files_more".into(),
+        a.unusable.len().saturating_sub(LIST_SHOWN).into(),
+    );
     v.insert("unusable_files".into(), unusable_files(a, links, &href));
     v.insert("area_groups".into(), area_groups(a, &areas));
     v.insert("cadence_grids".into(), cadence_grids(a, &areas));
@@ -487,14 +518,24 @@ fn requirement_view(
 ) -> Value {
     let mut v = fields!(r; id, title, evidence, required, owner, notes, paths, min_files,
         max_age_days, cadence, status, reasons, newest, files_in_window);
-    let files: Vec<Value> = r.files.iter().map(|f| file_view(f, href)).collect();
+    // The newest files only: a requirement can match thousands, and the page must open.
+    let files: Vec<Value> = r
+        .files
+        .iter()
+        .take(FILES_SHOWN)
+        .map(|f| file_view(f, href))
+        .collect();
     let periods: Vec<Value> = r
         .periods
         .iter()
         .map(|p| {
-            let mut pv = fields!(p; label, start, end, covered, files, unusable);
-            pv.insert("file_links".into(), file_links(&p.files, href));
-            pv.insert("unusable_links".into(), file_links(&p.unusable, href));
+            let mut pv = fields!(p; label, start, end, covered);
+            shown(&mut pv, "files", &p.files, CELL_FILES_SHOWN);
+            shown(&mut pv, "unusable", &p.unusable, CELL_FILES_SHOWN);
+            let cell =
+                |paths: &[String]| file_links(&paths[..paths.len().min(CELL_FILES_SHOWN)], href);
+            pv.insert("file_links".into(), cell(&p.files));
+            pv.insert("unusable_links".into(), cell(&p.unusable));
             Value::Object(pv)
         })
         .collect();
@@ -513,6 +554,11 @@ fn requirement_view(
         v.extend(extra);
     }
     v.insert("files".into(), Value::Array(files));
+    v.insert("files_total".into(), r.files.len().into());
+    v.insert(
+        "files_more".into(),
+        r.files.len().saturating_sub(FILES_SHOWN).into(),
+    );
     v.insert("periods".into(), Value::Array(periods));
     Value::Object(v)
 }
@@ -545,6 +591,25 @@ fn file_view(f: &FileRef, href: &dyn Fn(&str) -> String) -> Value {
         fv.insert("duplicate_of".into(), of.as_str().into());
     }
     Value::Object(fv)
+}
+
+/// Puts the first `cap` of `items` into `view` under `key`, and how many more there are
+/// under `<key>_more`.
+fn shown<T: serde::Serialize>(
+    view: &mut serde_json::Map<String, Value>,
+    key: &str,
+    items: &[T],
+    cap: usize,
+) {
+    let head = &items[..items.len().min(cap)];
+    view.insert(
+        key.into(),
+        serde_json::to_value(head).unwrap_or(Value::Null),
+    );
+    view.insert(
+        format!("{key}_more"),
+        items.len().saturating_sub(cap).into(),
+    );
 }
 
 fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
@@ -771,6 +836,9 @@ fn grid_cell(label: &str, heading: String, period: Option<&Value>) -> Value {
     };
     cell["files"] = links("file_links");
     cell["unusable"] = links("unusable_links");
+    let more = |key: &str| period.and_then(|p| p.get(key)).cloned().unwrap_or(0.into());
+    cell["files_more"] = more("files_more");
+    cell["unusable_more"] = more("unusable_more");
     cell
 }
 
@@ -791,6 +859,7 @@ fn unusable_files(a: &Assessment, links: LinkStyle<'_>, href: &dyn Fn(&str) -> S
     };
     a.unusable
         .iter()
+        .take(LIST_SHOWN)
         .map(|u| {
             let linked = matches!(links, LinkStyle::Drive(_)) || packed.contains(u.path.as_str());
             json!({
@@ -1039,7 +1108,7 @@ mod tests {
         let mut a = crate::assess::assess(&manifest, &scan, &matched, &checks, &Default::default())
             .unwrap();
         // A digest, as inside a pack: it must not reach the view (see requirement_view).
-        a.areas[0].requirements[0].files[0].sha256 = Some("ab".repeat(32));
+        a.areas[0].requirements[0].files[0].sha256 = Some(crate::util::Sha256Hex([0xab; 32]));
         let view = view(&a, LinkStyle::Pack);
         assert_keeps(
             &serde_json::to_value(&a).unwrap(),

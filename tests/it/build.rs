@@ -572,3 +572,31 @@ fn without_strict_a_pack_with_gaps_is_written_and_states_them() {
     assert_eq!(p12["status"], "partial");
     assert!(text(&entries, "gaps/bag-info.txt").contains("Evpack-Required-Met: 2 of 3\n"));
 }
+
+#[test]
+fn inventory_lists_every_payload_file_with_its_date_size_digest_and_requirements() {
+    let (_env, entries) = sample_pack();
+    let inventory = text(&entries, "sample/inventory.csv");
+    let mut rows = csv::Reader::from_reader(inventory.as_bytes());
+    let header: Vec<String> = rows
+        .headers()
+        .expect("a header")
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header,
+        ["path", "date", "source", "size", "sha256", "requirements"]
+    );
+    let rows: Vec<csv::StringRecord> = rows.records().map(|r| r.expect("a row")).collect();
+    assert_eq!(rows.len(), MATCHED.len(), "one row per payload file");
+    for (row, (rel, serves)) in rows.iter().zip(MATCHED) {
+        let packed = entry(&entries, &format!("sample/data/{rel}"));
+        assert_eq!(&row[0], format!("data/{rel}"), "in pack order");
+        assert_eq!(row[3].parse::<usize>().expect("a size"), packed.bytes.len());
+        assert_eq!(&row[4], sha256_hex(&packed.bytes), "{rel}");
+        assert_eq!(&row[5], serves.join("; "), "{rel}");
+    }
+    let first = &rows[0];
+    assert_eq!((&first[1], &first[2]), ("2020-10-15", "name"));
+}

@@ -14,6 +14,7 @@ mod gaps_manifest;
 mod gaps_scale;
 mod gaps_scan;
 mod report;
+mod report_scale;
 mod scan_race;
 mod support;
 mod verify;

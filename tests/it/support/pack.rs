@@ -110,6 +110,7 @@ pub const TAG_FILES: &[&str] = &[
     "bagit.txt",
     "gaps.csv",
     "index.html",
+    "inventory.csv",
     "manifest-sha256.txt",
     "manifest.toml",
     "pack.json",
