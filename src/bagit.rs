@@ -211,16 +211,17 @@ pub struct BagJson<'a> {
     pub bagging_date: &'a str,
 }
 
-/// One payload file in `pack.json`, borrowed from the build's own records.
+/// One payload file in `pack.json`, borrowed from the build's own records; `S` is the list
+/// of the ids of the requirements it serves.
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct PayloadEntry<'a> {
+pub struct PayloadEntry<'a, S: Serialize> {
     /// `data/<path in the evidence folder>`.
     #[serde(serialize_with = "in_data")]
     pub path: &'a str,
     pub size: u64,
     pub sha256: crate::util::Sha256Hex,
     /// The requirements the file serves.
-    pub serves: &'a [&'a str],
+    pub serves: S,
 }
 
 /// A path in the evidence folder as the path of its payload file, `data/<path>`.

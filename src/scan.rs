@@ -25,12 +25,13 @@ use serde::Serialize;
 use crate::dating::{self, DateSource, SpokenDate};
 use crate::error::{Error, Result};
 use crate::fsx::{Dir, EntryKind, FileId, OpenError, Opened};
+use crate::util::SharedStr;
 
 /// One regular file in the evidence folder.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
     /// Relative to the evidence folder, `/`-separated. Lossy if the name is not UTF-8.
-    pub rel: String,
+    pub rel: SharedStr,
     /// For a link inside the evidence folder: its target, relative to the folder (the file
     /// that is read). `None` for a plain file.
     pub target: Option<String>,
@@ -320,7 +321,7 @@ fn record(rel: String, target: Option<String>, utf8_name: bool, o: &Opened) -> F
     let modified = o.meta.modified().ok();
     let (date, date_source) = date_for(&rel, modified);
     FileRecord {
-        rel,
+        rel: rel.into(),
         target,
         utf8_name,
         size: o.meta.len(),

@@ -7,10 +7,11 @@ use chrono::{Months, NaiveDate};
 use serde::Serialize;
 
 use crate::content::{Check, Checks};
-use crate::dating::{DateSource, Precision, YearStart};
+use crate::dating::{DateLabel, DateSource, Precision, YearStart};
 use crate::error::Result;
 use crate::manifest::{Area, AreaKind, Cadence, EvidenceKind, Manifest, Matcher, Visit};
 use crate::scan::{Scan, Skipped};
+use crate::util::SharedStr;
 
 mod periods;
 mod requirement;
@@ -71,7 +72,7 @@ pub struct Assessment {
     pub summary: Summary,
     pub areas: Vec<AreaResult>,
     /// Files that match no requirement: they are never packed.
-    pub unmatched: Vec<String>,
+    pub unmatched: Vec<SharedStr>,
     /// Entries the scan could not use (unreadable, links out of the folder, ...).
     pub skipped: Vec<SkippedEntry>,
     /// Matched files that will not open (empty, wrong type, corrupt, password-protected,
@@ -79,7 +80,7 @@ pub struct Assessment {
     pub unusable: Vec<UnusableFile>,
     /// Groups of matched files with identical bytes, each in path order: a group counts
     /// once towards `min_files` and cadence.
-    pub duplicates: Vec<Vec<String>>,
+    pub duplicates: Vec<Vec<SharedStr>>,
     /// What the reader should know that is not a gap: a `[dates]` path that names no file.
     pub warnings: Vec<String>,
 }
@@ -87,7 +88,7 @@ pub struct Assessment {
 /// A matched file that is not evidence, why, and the requirements whose globs match it.
 #[derive(Debug, Clone, Serialize)]
 pub struct UnusableFile {
-    pub path: String,
+    pub path: SharedStr,
     pub check: Check,
     pub detail: Option<String>,
     /// Ids of the requirements it would have served, in manifest order.
@@ -269,17 +270,17 @@ pub struct Period {
     pub end: NaiveDate,
     pub covered: bool,
     /// Paths of the files that count, dated in this period.
-    pub files: Vec<String>,
+    pub files: Vec<SharedStr>,
     /// Paths of the files dated in this period that will not open (they do not count).
-    pub unusable: Vec<String>,
+    pub unusable: Vec<SharedStr>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileRef {
-    pub path: String,
+    pub path: SharedStr,
     /// `2020-10-15`, `2020-10` for a month, `Q3 2020-21` (or `2020-Q4` with
     /// `year_start = "january"`) for a quarter.
-    pub date: String,
+    pub date: DateLabel,
     pub date_precision: Precision,
     /// The period the date stands for: one day, a month or a quarter.
     pub covers: Covers,
@@ -291,10 +292,10 @@ pub struct FileRef {
     /// Whether the file opens: anything but `ok` means it does not count.
     pub check: Check,
     /// What the check found, when not `ok`.
-    pub check_detail: Option<String>,
+    pub check_detail: Option<Box<str>>,
     /// The file this one is an identical copy of, which counts in its place.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub duplicate_of: Option<String>,
+    pub duplicate_of: Option<SharedStr>,
 }
 
 /// The first and last day a file's date stands for.
@@ -465,7 +466,7 @@ pub struct Matched {
     /// files, in file order.
     files: Vec<Vec<usize>>,
     /// Files no requirement matches.
-    unmatched: Vec<String>,
+    unmatched: Vec<SharedStr>,
     /// Files at least one requirement matches (indices into the scan's files, ascending).
     any: Vec<usize>,
     /// The scan's skipped entries, with the requirements whose globs match them.

@@ -6,6 +6,7 @@ use super::{Period, Window};
 use crate::dating::{last_day_of_month, quarter_label, YearStart};
 use crate::manifest::Cadence;
 use crate::scan::FileRecord;
+use crate::util::SharedStr;
 
 /// What a requirement's periods are judged from.
 pub(super) struct PeriodFiles<'a> {
@@ -39,7 +40,7 @@ pub(super) fn periods(
     cadence_periods(cadence, window, year_start)
         .into_iter()
         .map(|(label, start, end)| {
-            let files: Vec<String> = counted
+            let files: Vec<SharedStr> = counted
                 .iter()
                 .filter(|f| dated_in(f, start, end))
                 .map(|f| f.rel.clone())

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use super::periods::{periods, PeriodFiles};
 use super::{Context, Covers, FileRef, RequirementResult, Status, Window};
 use crate::content::Check;
-use crate::dating::DateSource;
+use crate::dating::{DateLabel, DateSource};
 use crate::manifest::Requirement;
 use crate::scan::FileRecord;
 
@@ -296,14 +296,17 @@ pub(super) fn file_ref(i: usize, ctx: &Context, duplicate_of: Option<&FileRecord
     let (from, to) = f.date.covers();
     FileRef {
         path: f.rel.clone(),
-        date: f.date.label(ctx.year_start),
+        date: DateLabel {
+            date: f.date,
+            year_start: ctx.year_start,
+        },
         date_precision: f.date.precision,
         covers: Covers { from, to },
         date_source: f.date_source,
         size: f.size,
         sha256: None,
         check: checked.check,
-        check_detail: checked.detail,
+        check_detail: checked.detail.map(String::into_boxed_str),
         duplicate_of: duplicate_of.map(|o| o.rel.clone()),
     }
 }

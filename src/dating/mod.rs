@@ -177,6 +177,27 @@ impl SpokenDate {
     }
 }
 
+/// A file's date as the reports write it ([`SpokenDate::label`]): kept as the date and the
+/// year start, and written out only when shown, since an assessment holds one per file per
+/// requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateLabel {
+    pub date: SpokenDate,
+    pub year_start: YearStart,
+}
+
+impl std::fmt::Display for DateLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.date.label(self.year_start))
+    }
+}
+
+impl Serialize for DateLabel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// The label of the calendar quarter holding `date`, in the council's year: `Q3 2020-21`
 /// (April start) or `2020-Q4` (January start) for any day of October to December 2020.
 pub fn quarter_label(date: NaiveDate, year_start: YearStart) -> String {

@@ -184,7 +184,7 @@ fn write_zip(
     ctl.progress.start(plan.total_bytes, plan.files.len());
     let digests = tags.w.add_files(root, &plan.files, ctl.progress)?;
     ctl.progress.finish();
-    let digests = Digested::of(&plan.files, &digests)?;
+    let digests = Digested::of(&plan.files, digests)?;
     record_digests(a, &digests);
     let a = &*a;
     let payload = Payload {
@@ -553,101 +553,134 @@ fn bag_info(a: &Assessment, date: NaiveDate, bytes: u64, files: usize) -> String
 }
 
 /// Each payload file with its digest, in pack order.
-struct Digested<'s> {
-    files: Vec<(&'s FileRecord, Sha256Hex)>,
+struct Digested<'p, 's> {
+    files: &'p [PayloadFile<'s>],
+    sha256: Vec<Sha256Hex>,
 }
 
-impl<'s> Digested<'s> {
-    fn of(files: &[PayloadFile<'s>], digests: &[FileDigest]) -> Result<Digested<'s>> {
-        let files = files
+impl<'p, 's> Digested<'p, 's> {
+    fn of(files: &'p [PayloadFile<'s>], digests: Vec<FileDigest>) -> Result<Digested<'p, 's>> {
+        let sha256 = files
             .iter()
             .zip(digests)
             .map(|(f, d)| match d.sha256 {
-                Some(sha) => Ok((f.rec, Sha256Hex(sha))),
+                Some(sha) => Ok(Sha256Hex(sha)),
                 None => Err(Error::Internal(format!("no digest for {}", f.shown()))),
             })
-            .collect::<Result<_>>()?;
-        Ok(Digested { files })
+            .collect::<Result<Vec<_>>>()?;
+        if sha256.len() != files.len() {
+            return Err(Error::Internal("a payload file has no digest".into()));
+        }
+        Ok(Digested { files, sha256 })
     }
 
     /// The position of the file at `rel`.
     fn index(&self, rel: &str) -> Option<usize> {
-        self.files
-            .binary_search_by(|(rec, _)| rec.rel.as_str().cmp(rel))
-            .ok()
+        self.files.binary_search_by(|f| f.shown().cmp(rel)).ok()
     }
 }
 
 /// Writes each payload file's SHA-256 into the assessment's file lists.
-fn record_digests(a: &mut Assessment, digests: &Digested<'_>) {
+fn record_digests(a: &mut Assessment, digests: &Digested<'_, '_>) {
     for r in a.areas.iter_mut().flat_map(|ar| ar.requirements.iter_mut()) {
         for f in &mut r.files {
-            f.sha256 = digests.index(&f.path).map(|i| digests.files[i].1);
+            f.sha256 = digests.index(&f.path).map(|i| digests.sha256[i]);
         }
     }
 }
 
-/// The requirements each payload file serves, as one flat list: file `i`'s are
-/// `ids[starts[i]..starts[i + 1]]`, in manifest order. (A list per file would cost a pack
-/// of 200,000 files as many allocations.)
+/// The requirements each payload file serves, as one flat list: file `i`'s are the ids of
+/// `reqs[starts[i]..starts[i + 1]]`, in manifest order. (A list per file would cost a
+/// pack of 200,000 files as many allocations.)
 struct Serves<'a> {
     starts: Vec<u32>,
+    /// Positions in `ids`.
+    reqs: Vec<u32>,
+    /// Every requirement's id, in manifest order.
     ids: Vec<&'a str>,
 }
 
 impl<'a> Serves<'a> {
-    fn of(a: &'a Assessment, digests: &Digested<'_>) -> Serves<'a> {
-        // (file, requirement in manifest order): sorted, they are the flat list.
-        let mut pairs: Vec<(usize, usize, &str)> = Vec::new();
+    fn of(a: &'a Assessment, digests: &Digested<'_, '_>) -> Serves<'a> {
+        let ids: Vec<&str> = a
+            .areas
+            .iter()
+            .flat_map(|ar| &ar.requirements)
+            .map(|r| r.id.as_str())
+            .collect();
+        // (file, requirement): sorted, they are the flat list. Positions fit in u32: a zip
+        // holds fewer entries, and a manifest fewer requirements.
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
         let reqs = a.areas.iter().flat_map(|ar| &ar.requirements);
         for (order, r) in reqs.enumerate() {
             for f in &r.files {
                 if let Some(i) = digests.index(&f.path) {
-                    pairs.push((i, order, r.id.as_str()));
+                    pairs.push((i as u32, order as u32));
                 }
             }
         }
         pairs.sort_unstable();
         let mut starts = Vec::with_capacity(digests.files.len() + 1);
         let mut next = 0;
-        for i in 0..=digests.files.len() {
+        for i in 0..=digests.files.len() as u32 {
             while next < pairs.len() && pairs[next].0 < i {
                 next += 1;
             }
-            starts.push(u32::try_from(next).unwrap_or(u32::MAX));
+            starts.push(next as u32);
         }
         Serves {
             starts,
-            ids: pairs.into_iter().map(|(_, _, id)| id).collect(),
+            reqs: pairs.into_iter().map(|(_, r)| r).collect(),
+            ids,
         }
     }
 
-    fn of_file(&self, i: usize) -> &[&'a str] {
-        let at = |k: usize| self.starts.get(k).map_or(self.ids.len(), |&s| s as usize);
-        &self.ids[at(i)..at(i + 1)]
+    /// The ids of the requirements file `i` serves.
+    fn of_file(&self, i: usize) -> impl Iterator<Item = &'a str> + '_ {
+        let at = |k: usize| self.starts.get(k).map_or(self.reqs.len(), |&s| s as usize);
+        self.reqs[at(i)..at(i + 1)]
+            .iter()
+            .map(|&r| self.ids[r as usize])
     }
 }
 
 /// The payload as `pack.json`, the BagIt manifest and the inventory list it.
 struct Payload<'p, 's, 'a> {
-    digests: &'p Digested<'s>,
+    digests: &'p Digested<'p, 's>,
     serves: Serves<'a>,
 }
 
+/// The ids of the requirements one payload file serves, as `pack.json` lists them.
+#[derive(Clone, Copy)]
+struct ServedBy<'v, 'a> {
+    serves: &'v Serves<'a>,
+    file: usize,
+}
+
+impl serde::Serialize for ServedBy<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.serves.of_file(self.file))
+    }
+}
+
 impl Payload<'_, '_, '_> {
-    fn entries(&self) -> impl Iterator<Item = (PayloadEntry<'_>, &FileRecord)> {
-        self.digests
-            .files
+    fn entries(&self) -> impl Iterator<Item = (PayloadEntry<'_, ServedBy<'_, '_>>, &FileRecord)> {
+        let d = self.digests;
+        d.files
             .iter()
+            .zip(&d.sha256)
             .enumerate()
-            .map(|(i, (rec, sha))| {
+            .map(|(i, (f, sha))| {
                 let entry = PayloadEntry {
-                    path: &rec.rel,
-                    size: rec.size,
+                    path: f.shown(),
+                    size: f.rec.size,
                     sha256: *sha,
-                    serves: self.serves.of_file(i),
+                    serves: ServedBy {
+                        serves: &self.serves,
+                        file: i,
+                    },
                 };
-                (entry, *rec)
+                (entry, f.rec)
             })
     }
 }
@@ -675,7 +708,11 @@ fn write_inventory(
             rec.date_source.key().to_string(),
             e.size.to_string(),
             e.sha256.to_string(),
-            e.serves.join("; "),
+            e.serves
+                .serves
+                .of_file(e.serves.file)
+                .collect::<Vec<_>>()
+                .join("; "),
         ];
         w.write_record(row.iter().map(|c| report::csv::defuse(c)))?;
     }

@@ -90,7 +90,7 @@ fn unusable_row(a: &Assessment, u: &UnusableFile) -> [String; 11] {
         String::new(),
         String::new(),
         format!("the file will not open ({}){detail}", u.check.label()),
-        u.path.clone(),
+        u.path.to_string(),
     ]
 }
 

@@ -23,8 +23,8 @@ use crate::assess::{
 use crate::dating::{DateSource, YearStart};
 use crate::error::{Error, Result};
 use crate::manifest::{AreaKind, Cadence};
-use crate::util::is_bidi_control;
 use crate::util::printable;
+use crate::util::{is_bidi_control, SharedStr};
 
 pub const MARKDOWN: &str = "report.md.hbs";
 pub const HTML: &str = "report.html.hbs";
@@ -533,7 +533,7 @@ fn requirement_view(
             shown(&mut pv, "files", &p.files, CELL_FILES_SHOWN);
             shown(&mut pv, "unusable", &p.unusable, CELL_FILES_SHOWN);
             let cell =
-                |paths: &[String]| file_links(&paths[..paths.len().min(CELL_FILES_SHOWN)], href);
+                |paths: &[SharedStr]| file_links(&paths[..paths.len().min(CELL_FILES_SHOWN)], href);
             pv.insert("file_links".into(), cell(&p.files));
             pv.insert("unusable_links".into(), cell(&p.unusable));
             Value::Object(pv)
@@ -585,7 +585,7 @@ fn file_view(f: &FileRef, href: &dyn Fn(&str) -> String) -> Value {
         fv.insert("check_word".into(), check_word(f.check).into());
     }
     if let Some(detail) = &f.check_detail {
-        fv.insert("check_detail".into(), detail.as_str().into());
+        fv.insert("check_detail".into(), (**detail).into());
     }
     if let Some(of) = &f.duplicate_of {
         fv.insert("duplicate_of".into(), of.as_str().into());
@@ -612,7 +612,7 @@ fn shown<T: serde::Serialize>(
     );
 }
 
-fn file_links(paths: &[String], href: &dyn Fn(&str) -> String) -> Value {
+fn file_links(paths: &[SharedStr], href: &dyn Fn(&str) -> String) -> Value {
     paths
         .iter()
         .map(|f| json!({ "path": f, "name": file_name(f), "href": href(f) }))
