@@ -5,7 +5,8 @@
 //! a pack -> [`verify`]. [`bagit`] owns the pack format that [`pack`] writes and
 //! [`verify`] reads; [`zipfmt`] owns the zip format that [`verify`] and [`content`] read.
 //! Only [`commands`] prints, reads the terminal, handles signals or picks an exit code
-//! ([`exit`]); [`cli`] turns arguments into [`config`] values for it. Nothing in the
+//! ([`exit`]); [`cli`] turns arguments into [`config`] values for it. Long steps count
+//! their progress in a [`progress::Tally`] for it to show. Nothing in the
 //! library imports `cli` or `commands`.
 
 pub mod assess;
@@ -20,6 +21,7 @@ pub mod exit;
 pub mod fsx;
 pub mod manifest;
 pub mod pack;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod util;

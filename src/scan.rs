@@ -25,6 +25,7 @@ use serde::Serialize;
 use crate::dating::{self, DateSource, SpokenDate};
 use crate::error::{Error, Result};
 use crate::fsx::{Dir, EntryKind, FileId, OpenError, Opened};
+use crate::progress::Tally;
 use crate::util::SharedStr;
 
 /// One regular file in the evidence folder.
@@ -116,6 +117,11 @@ pub fn is_ignored_name(name: &str) -> bool {
 /// Scans `root`. Fails only if `root` itself is unusable; problems below it are collected
 /// in [`Scan::skipped`].
 pub fn scan(root: &Path) -> Result<Scan> {
+    scan_counted(root, &Tally::default())
+}
+
+/// [`scan`], counting each file found in `tally`.
+pub fn scan_counted(root: &Path, tally: &Tally) -> Result<Scan> {
     let (dir, canonical_root) = open_root(root)?;
     let root_id = dir
         .id()
@@ -124,6 +130,7 @@ pub fn scan(root: &Path) -> Result<Scan> {
         root,
         canonical_root: &canonical_root,
         dir: &dir,
+        tally,
     };
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (tx, rx) = bounded::<Batch>(64);
@@ -198,6 +205,7 @@ struct Context<'a> {
     root: &'a Path,
     canonical_root: &'a Path,
     dir: &'a Dir,
+    tally: &'a Tally,
 }
 
 /// The files and links of one folder, handed from the walker to a worker.
@@ -306,7 +314,10 @@ fn open_batches(ctx: &Context<'_>, rx: &Receiver<Batch>) -> (Vec<FileRecord>, Ve
                     .map_err(open_failure),
             };
             match opened {
-                Ok((o, target)) => files.push(record(rel, target, utf8_name, &o)),
+                Ok((o, target)) => {
+                    ctx.tally.found();
+                    files.push(record(rel, target, utf8_name, &o));
+                }
                 Err(reason) => skipped.push(Skipped { path: rel, reason }),
             }
         }

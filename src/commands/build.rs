@@ -24,7 +24,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         manifest,
         scan,
         assessment: mut a,
-    } = load_and_assess(&cfg.input)?;
+    } = load_and_assess(&cfg.input, cfg.quiet)?;
     let templates = Templates::load(cfg.templates.as_deref())?;
     if !cfg.quiet {
         write_stdout(report::text::render_summary(&a, use_color()).as_bytes())?;

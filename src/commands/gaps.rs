@@ -7,7 +7,7 @@ use crate::exit::Outcome;
 use crate::report::{self, LinkStyle, Templates};
 
 pub fn run(input: &InputConfig, format: GapsFormat) -> Result<Outcome> {
-    let a = load_and_assess(input)?.assessment;
+    let a = load_and_assess(input, false)?.assessment;
     let out = match format {
         GapsFormat::Text => report::text::render(&a, use_color()).into_bytes(),
         GapsFormat::Json => {

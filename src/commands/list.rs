@@ -7,7 +7,7 @@ use crate::exit::Outcome;
 use crate::report;
 
 pub fn run(input: &InputConfig, format: TextOrJson) -> Result<Outcome> {
-    let loaded = load_and_assess(input)?;
+    let loaded = load_and_assess(input, false)?;
     let (scan, a) = (&loaded.scan, &loaded.assessment);
     let out = match format {
         TextOrJson::Text => report::list::render_text(scan, a).into_bytes(),

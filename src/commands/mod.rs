@@ -9,6 +9,7 @@ mod build;
 mod gaps;
 mod list;
 mod manifest;
+mod progress;
 mod report;
 mod verify;
 
@@ -51,9 +52,12 @@ fn manifest_path(given: Option<&Path>) -> Result<std::path::PathBuf> {
 }
 
 /// Loads the manifest, scans and assesses: the start of every command but `verify`.
-fn load_and_assess(cfg: &InputConfig) -> Result<Assessed> {
+/// Loads the manifest, scans, checks and assesses; a long scan shows its progress on a
+/// terminal unless `quiet`.
+fn load_and_assess(cfg: &InputConfig, quiet: bool) -> Result<Assessed> {
     let manifest = Manifest::load(&manifest_path(cfg.manifest.as_deref())?)?;
-    let mut scan = scan::scan(&cfg.evidence)?;
+    let progress = progress::ScanProgress::start(quiet);
+    let mut scan = scan::scan_counted(&cfg.evidence, &progress.tally)?;
     assess::apply_given_dates(&manifest, &mut scan);
     if let Some(as_of) = cfg.as_of.filter(|d| *d > manifest.visit.date) {
         note(&format!(
@@ -62,7 +66,13 @@ fn load_and_assess(cfg: &InputConfig) -> Result<Assessed> {
         ));
     }
     let matched = assess::match_files(&manifest, &scan)?;
-    let checks = content::check_files(&scan, matched.any(), &content::Limits::default())?;
+    let checks = content::check_files_counted(
+        &scan,
+        matched.any(),
+        &content::Limits::default(),
+        &progress.tally,
+    )?;
+    drop(progress);
     let opts = AssessOptions { as_of: cfg.as_of };
     let assessment = assess::assess(&manifest, &scan, &matched, &checks, &opts)?;
     for w in &assessment.warnings {

@@ -11,7 +11,7 @@ use crate::util::printable;
 
 pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
     refuse_out_in_evidence(&cfg.out, &cfg.input.evidence)?;
-    let a = load_and_assess(&cfg.input)?.assessment;
+    let a = load_and_assess(&cfg.input, false)?.assessment;
     let templates = Templates::load(cfg.templates.as_deref())?;
     let prefix = relative_prefix(&cfg.out, &cfg.input.evidence);
     let html = templates.html(&a, LinkStyle::Drive(&prefix))?;

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use super::{check_document, Check, Checked, Limits};
 use crate::error::Result;
 use crate::fsx::{Dir, OpenError, Opened};
+use crate::progress::Tally;
 use crate::scan::{FileRecord, Scan};
 
 /// The checks of one scan's matched files, by the file's index in [`Scan::files`].
@@ -65,14 +66,26 @@ impl Checks {
 
 /// Checks the files at `which` (indices into `scan.files`, ascending), in parallel.
 pub fn check_files(scan: &Scan, which: &[usize], limits: &Limits) -> Result<Checks> {
+    check_files_counted(scan, which, limits, &Tally::default())
+}
+
+/// [`check_files`], counting each file checked in `tally`.
+pub fn check_files_counted(
+    scan: &Scan,
+    which: &[usize],
+    limits: &Limits,
+    tally: &Tally,
+) -> Result<Checks> {
     let root = crate::scan::reopen(scan)?;
     let candidates = copy_candidates(scan, which);
+    tally.checking(which.len());
     let judged: Vec<(usize, Checked, Option<[u8; 32]>)> = which
         .par_iter()
         .map(|&i| {
             let f = &scan.files[i];
             let hash = candidates.contains(&f.size);
             let (checked, digest) = check_one(&root, f, hash, limits);
+            tally.checked();
             (i, checked, digest)
         })
         .collect();

@@ -20,7 +20,7 @@ mod detect;
 mod files;
 
 pub use bounded::Bounded;
-pub use files::{check_files, Checks};
+pub use files::{check_files, check_files_counted, Checks};
 
 /// What a check found. Anything but [`Check::Ok`] makes the file unusable: it is listed,
 /// but counts towards no requirement.
