@@ -10,9 +10,16 @@
 #   bench/bench.sh build      `evpack build` on ~20,000 files / 3 GB vs `zip -r -0` and bagit.py
 #                             (the three take turns, run by run; see `interleaved`)
 #   bench/bench.sh verify     `evpack verify` (zip and folder) vs bagit.py --validate, sha256sum -c
+#   bench/bench.sh build-text `build` on the text-heavy variant of the build tree (4,000
+#                             documents of 2.5 GB among 16,000 small text files) vs bagit.py
+#   bench/bench.sh scale      many small files (SCALE_FILES, default 20,000; the targets are
+#                             for 200,000): peak memory of gaps, build, verify and report,
+#                             gaps vs `find`, build vs `zip -r -0`, verify vs bagit.py, and
+#                             the dashboard's size and load time in Chromium
 #
 # PACK_SCALE (default 1.0) scales the build/verify/gaps-pack tree (0.1 gives ~300 MB for a
-# quick look); PACK_RUNS (default 7) timed runs per command in build and verify.
+# quick look); PACK_RUNS (default 7) timed runs per command in build and verify; SCALE_RUNS
+# (default 3) in scale.
 #
 # Data goes to $BENCH_DIR (default: bench-data/ at the repo root, gitignored) and is made
 # once per set of parameters. RUNS (default 10) timed runs per command, after warm-up runs,
@@ -149,13 +156,14 @@ interleaved() {
 }
 
 pack_tree() {
-    local scale=${PACK_SCALE:-1.0}
+    local scale=${PACK_SCALE:-1.0} mix=${PACK_MIX:-documents}
     PACK_DIR="$BENCH_DIR/pack-$scale"
+    [[ $mix == documents ]] || PACK_DIR="$PACK_DIR-$mix"
     if [[ ! -f "$PACK_DIR/manifest.toml" ]]; then
         say "== generating $PACK_DIR"
         rm -rf "$PACK_DIR"
         mkdir -p "$PACK_DIR"
-        python3 "$ROOT/bench/gen_pack_tree.py" "$PACK_DIR" --scale "$scale" >&2
+        python3 "$ROOT/bench/gen_pack_tree.py" "$PACK_DIR" --scale "$scale" --mix "$mix" >&2
     fi
 }
 
@@ -209,7 +217,7 @@ section_build() {
     printf 'bagit.py --sha256 -p2 median %8.2f s   (writes no zip)\n' "$t_bag"
     printf 'ratio build/bagit            %8.2f x   (target: at most 0.9 x)\n' "$(echo "$t_ev / $t_bag" | bc -l)"
     printf 'ratio build/zip -0           %8.2f x   (target: at most 0.25 x)\n' "$(echo "$t_ev / $t_zip" | bc -l)"
-    printf 'peak RSS build               %8s MB  (target: under 64 MB)\n' "$rss"
+    printf 'peak RSS build               %8s MB  (target: under 48 MB)\n' "$rss"
 }
 
 section_verify() {
@@ -244,6 +252,68 @@ section_verify() {
     printf 'peak RSS verify zip             %8s MB  (target: under 64 MB)\n' "$rss"
 }
 
+# scale: many small files (see the header). Each comparison takes turns with its tool.
+section_scale() {
+    command -v bagit.py >/dev/null || { say "scale: bagit.py is not installed (pip install bagit)"; return 1; }
+    local files=${SCALE_FILES:-20000}
+    local dir="$BENCH_DIR/scale-$files"
+    if [[ ! -f "$dir/manifest.toml" ]]; then
+        say "== generating $dir"
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        python3 "$ROOT/bench/gen_scale_tree.py" "$dir" --files "$files" >&2
+    fi
+    build_release
+    local RUNS=${SCALE_RUNS:-3}
+    local ev="$dir/evidence" m="$dir/manifest.toml" out="$dir/out"
+    mkdir -p "$out"
+    say "== scale: $files files, $(du -sh --apparent-size "$ev" | cut -f1), $RUNS runs each"
+    local gaps="'$EVPACK' gaps --manifest '$m' --evidence '$ev' --format json"
+    local build="'$EVPACK' build --quiet --manifest '$m' --evidence '$ev' --out '$out/pack.zip' --date 2021-01-15"
+    local report="'$EVPACK' report --manifest '$m' --evidence '$ev' --out '$out/report.html'"
+    local r1 r2 r3
+    r1=$(interleaved scale-find "" "find '$ev' -type f -printf '%s %T@ %p\n'" scale-gaps "" "$gaps")
+    r2=$(interleaved scale-build "rm -f '$out/pack.zip' '$out/pack.zip.sha256'" "$build" \
+        scale-zip0 "rm -f '$out/zip0.zip'" "cd '$dir' && zip -r -q -0 '$out/zip0.zip' evidence")
+    rm -f "$out/zip0.zip"
+    bash -c "$build" >/dev/null
+    rm -rf "$out/unzipped" && mkdir -p "$out/unzipped" && (cd "$out/unzipped" && unzip -q ../pack.zip)
+    r3=$(interleaved scale-verify "" "'$EVPACK' verify --quiet '$out/pack.zip'" \
+        scale-bagit-validate "" "bagit.py --validate --processes 2 --quiet '$out/unzipped/pack'")
+    local rss_gaps rss_build rss_verify rss_report
+    rss_gaps=$(peak_rss_mb bash -c "exec $gaps")
+    rss_build=$(peak_rss_mb bash -c "rm -f '$out/pack.zip'; exec $build")
+    rss_verify=$(peak_rss_mb "$EVPACK" verify --quiet "$out/pack.zip")
+    rss_report=$(peak_rss_mb bash -c "exec $report")
+    local page_mb index_mb load="n/a"
+    page_mb=$(echo "$(stat -c %s "$out/report.html") / 1000000" | bc -l)
+    index_mb=$(echo "$(unzip -p "$out/pack.zip" pack/index.html | wc -c) / 1000000" | bc -l)
+    # Navigation to the load event in headless Chromium, browser start-up excluded
+    # (tests/browser: `npm ci` there installs what it needs; .ci/run does).
+    if [[ -d "$ROOT/tests/browser/node_modules" ]] && command -v chromium >/dev/null; then
+        load=$(node "$ROOT/tests/browser/loadtime.mjs" "$out/report.html" 2>/dev/null || echo n/a)
+    fi
+    local t_find t_gaps t_build t_zip t_verify t_bag
+    t_gaps=$(awk '$1 == "scale-gaps" { print $2 }' <<<"$r1")
+    t_find=$(awk '$1 == "scale-find" { print $2 }' <<<"$r1")
+    t_build=$(awk '$1 == "scale-build" { print $2 }' <<<"$r2")
+    t_zip=$(awk '$1 == "scale-zip0" { print $2 }' <<<"$r2")
+    t_verify=$(awk '$1 == "scale-verify" { print $2 }' <<<"$r3")
+    t_bag=$(awk '$1 == "scale-bagit-validate" { print $2 }' <<<"$r3")
+    machine
+    printf 'files                         %8d\n' "$files"
+    printf 'find -printf          median %8.2f s\n' "$t_find"
+    printf 'evpack gaps --json    median %8.2f s   ratio %5.2f x (target: at most 3 x)\n' "$t_gaps" "$(echo "$t_gaps / $t_find" | bc -l)"
+    printf 'zip -r -q -0          median %8.2f s\n' "$t_zip"
+    printf 'evpack build          median %8.2f s   ratio %5.2f x (target: at most 0.6 x)\n' "$t_build" "$(echo "$t_build / $t_zip" | bc -l)"
+    printf 'bagit.py --validate -p2 median %6.2f s\n' "$t_bag"
+    printf 'evpack verify         median %8.2f s   ratio %5.2f x (target: at most 0.2 x)\n' "$t_verify" "$(echo "$t_verify / $t_bag" | bc -l)"
+    printf 'peak RSS gaps/build/verify/report  %s / %s / %s / %s MB (target: each under 128 MB)\n' \
+        "$rss_gaps" "$rss_build" "$rss_verify" "$rss_report"
+    printf 'report.html %.1f MB, index.html %.1f MB (target: under 8 MB); report opened in Chromium in %s s (target: under 5 s)\n' \
+        "$page_mb" "$index_mb" "$load"
+}
+
 main() {
     local sections=("$@")
     ((${#sections[@]})) || sections=(gaps gaps-pack build verify)
@@ -254,8 +324,10 @@ main() {
         gaps-pack) section_gaps_pack || status=1 ;;
         build) section_build || status=1 ;;
         verify) section_verify || status=1 ;;
+        build-text) PACK_MIX=text section_build || status=1 ;;
+        scale) section_scale || status=1 ;;
         *)
-            say "unknown section: $s (known: gaps, gaps-pack, build, verify)"
+            say "unknown section: $s (known: gaps, gaps-pack, build, verify, build-text, scale)"
             exit 2
             ;;
         esac

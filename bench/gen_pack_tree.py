@@ -3,7 +3,11 @@
 council's shared drive (mostly incompressible office documents of 100 KB to 5 MB, many small
 CSV and text files, a few files of 50 to 200 MB), plus a manifest that matches all of it.
 
-Usage: gen_pack_tree.py DIR [--scale S]   (S=1.0 gives ~3 GB; S=0.1 a quick ~300 MB tree)
+Usage: gen_pack_tree.py DIR [--scale S] [--mix documents|text]
+  (S=1.0 gives ~3 GB; S=0.1 a quick ~300 MB tree)
+
+`--mix text` makes the text-heavy variant instead: 4,000 documents of 2.5 GB among 16,000
+CSV, Markdown and text files of 200 MB (no large files), where per-file costs weigh more.
 Deterministic: the same arguments give the same tree (names, sizes and bytes).
 
 The PDF, docx, xlsx and pptx files are real documents (scripts/docgen.py) that open and pass
@@ -30,6 +34,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--mix", choices=["documents", "text"], default="documents")
     args = ap.parse_args()
     rng = random.Random(20210118)
     root = os.path.join(args.dir, "evidence")
@@ -92,7 +97,8 @@ def main():
 
     total = 0
     files = 0
-    big = [int(s * args.scale) for s in (60 << 20, 90 << 20, 140 << 20, 200 << 20)]
+    text = args.mix == "text"
+    big = [] if text else [int(s * args.scale) for s in (60 << 20, 90 << 20, 140 << 20, 200 << 20)]
     for i, size in enumerate(big):
         p = name(i, "mp4" if i % 2 else "pdf")
         if p.endswith(".pdf"):
@@ -101,18 +107,18 @@ def main():
             write_random(p, size)
         total += size
         files += 1
-    docs = int(1000 * max(args.scale, 0.05))
+    docs = int((4000 if text else 1000) * max(args.scale, 0.05))
     for i in range(docs):
-        size = rng.randint(100 << 10, 5 << 20)
+        size = rng.randint(150 << 10, 1100 << 10) if text else rng.randint(100 << 10, 5 << 20)
         ext = ["pdf", "docx", "xlsx", "pptx"][i % 4]
         write_document(name(1000 + i, ext), size)
         total += size
         files += 1
     small = 20000 - files
     for i in range(small):
-        ext = "csv" if i % 2 else "txt"
+        ext = ["csv", "md", "txt"][i % 3] if text else ("csv" if i % 2 else "txt")
         p = name(100000 + i, ext)
-        rows = rng.randint(10, 80)
+        rows = rng.randint(80, 250) if text else rng.randint(10, 80)
         with open(p, "w") as f:
             f.write("metric_id,metric_name,domain,period_end,value,unit,target,rag\n")
             for r in range(rows):

@@ -26,12 +26,14 @@ def main():
     os.makedirs(root, exist_ok=True)
     row = "child_ref,team,visit_date,outcome,notes\n"
     per_folder = 50
+    made = set()
     for n in range(args.files):
         req = n % args.requirements
         team = TEAMS[(n // args.requirements) % len(TEAMS)]
         folder = os.path.join(root, f"topic {req:03}", team, f"batch {n // (args.requirements * per_folder):04}")
-        if n < args.requirements * len(TEAMS) * per_folder or not os.path.isdir(folder):
+        if folder not in made:
             os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         y = rng.choice([2018, 2019, 2020, 2020])
         m = rng.randrange(1, 13)
         d = rng.randrange(1, 29)
