@@ -172,18 +172,24 @@ impl Dir {
     /// Opens the regular file at `rel` (`/`-separated, relative to this folder), one
     /// component at a time, refusing a link at every step.
     pub fn open_path(&self, rel: &str) -> Result<Opened, OpenError> {
-        let mut parts = rel.split('/').filter(|p| !p.is_empty());
-        let Some(last) = parts.next_back() else {
+        let (folder, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        if name.is_empty() {
             return Err(OpenError::NotRegular);
-        };
+        }
+        self.open_folder(folder)?.open_file(OsStr::new(name))
+    }
+
+    /// Opens the folder at `rel` (`/`-separated, relative to this folder; empty for this
+    /// folder itself) one component at a time, refusing a link at every step.
+    pub fn open_folder(&self, rel: &str) -> Result<Dir, OpenError> {
         let mut dir = self.clone();
-        for part in parts {
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
             if part == ".." || part == "." {
                 return Err(OpenError::Link);
             }
             dir = dir.open_dir(OsStr::new(part))?;
         }
-        dir.open_file(OsStr::new(last))
+        Ok(dir)
     }
 }
 
