@@ -66,10 +66,6 @@ pub enum Error {
         source: serde_json::Error,
     },
 
-    /// Writing the CSV gap register failed.
-    #[error("cannot write the CSV gap register: {0}")]
-    Csv(#[from] csv::Error),
-
     /// The zip library refused an entry or the pack stream.
     #[error("{}: cannot write the pack: {source}", crate::util::shown(path))]
     Zip {

@@ -14,7 +14,10 @@ pub fn run(input: &InputConfig, format: GapsFormat) -> Result<Outcome> {
             stream_stdout(|out| report::json::write(&a, out))?;
             return Ok(gaps_outcome(&a));
         }
-        GapsFormat::Csv => report::csv::render(&a)?,
+        GapsFormat::Csv => {
+            stream_stdout(|out| report::csv::write(&a, out))?;
+            return Ok(gaps_outcome(&a));
+        }
         GapsFormat::Markdown => {
             // Printed to stdout, so links are relative to where the command runs.
             let prefix = format!("{}/", a.evidence_dir.trim_end_matches('/'));

@@ -192,7 +192,7 @@ fn write_zip(
         serves: Serves::of(a, &digests),
     };
 
-    tags.bytes(bag, bagit::GAPS_CSV, &report::csv::render(a)?)?;
+    tags.with(bag, bagit::GAPS_CSV, |out| report::csv::write(a, out))?;
     tags.prepared(bagit::INDEX_HTML, docs.index)?;
     tags.with(bag, bagit::INVENTORY_CSV, |out| {
         write_inventory(out, &payload, a.visit.year_start)

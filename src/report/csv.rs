@@ -5,7 +5,6 @@
 //! file names are not ours to trust).
 
 use crate::assess::{AreaResult, Assessment, RequirementResult, Status, UnusableFile};
-use crate::error::{Error, Result};
 
 pub const HEADER: [&str; 11] = [
     "area_id",
@@ -21,8 +20,17 @@ pub const HEADER: [&str; 11] = [
     "file",
 ];
 
-pub fn render(a: &Assessment) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+/// Writes the register to `out` as it goes: a drive of thousands of files that will not
+/// open has a row each.
+pub fn write(a: &Assessment, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    write_rows(a, out).map_err(|e| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    })
+}
+
+fn write_rows(a: &Assessment, out: &mut dyn std::io::Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     for area in &a.areas {
         for r in area.requirements.iter().filter(|r| r.status != Status::Met) {
@@ -46,8 +54,8 @@ pub fn render(a: &Assessment) -> Result<Vec<u8>> {
     for u in &a.unusable {
         w.write_record(unusable_row(a, u).iter().map(|c| defuse(c)))?;
     }
-    w.into_inner()
-        .map_err(|e| Error::Csv(csv::Error::from(e.into_error())))
+    w.flush()?;
+    Ok(())
 }
 
 /// The row of a file that will not open: the requirements it would serve, their areas and
