@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::support::gaps::single;
 use crate::support::{evpack_bin, have_tool, TestEnv};
 
 fn tree() -> TestEnv {
@@ -13,26 +14,7 @@ fn tree() -> TestEnv {
             format!("{i}\n").as_bytes(),
         );
     }
-    env.manifest(
-        r#"
-[visit]
-name = "Visit"
-authority = "Council"
-date = 2021-01-18
-lookback_months = 6
-
-[[area]]
-id = "P1"
-kind = "ofsted-priority"
-title = "Returns"
-
-[[area.requirement]]
-id = "P1.1"
-title = "Returns"
-evidence = "other"
-paths = ["returns/*.csv"]
-"#,
-    );
+    env.manifest(&single(&["returns/*.csv"], ""));
     env
 }
 

@@ -3,7 +3,8 @@
 //! listed (the pack's `inventory.csv`, or `evpack list` beside a standalone report), so the
 //! page stays small enough for a browser at 200,000 files.
 
-use crate::support::pack::{entry, read_pack, text};
+use crate::support::gaps::single;
+use crate::support::pack::{build_ok, entry, read_pack, text};
 use crate::support::TestEnv;
 
 /// Files matched by the one requirement; more than the pages list.
@@ -26,27 +27,7 @@ fn many_files_env() -> TestEnv {
             format!("note {i}\n").as_bytes(),
         );
     }
-    env.manifest(
-        r#"
-[visit]
-name = "Monitoring visit"
-authority = "Example Council"
-date = 2021-01-18
-lookback_months = 6
-
-[[area]]
-id = "P1"
-kind = "ofsted-priority"
-title = "Returns"
-
-[[area.requirement]]
-id = "P1.1"
-title = "Monthly returns"
-evidence = "other"
-paths = ["returns/*.csv"]
-cadence = "monthly"
-"#,
-    );
+    env.manifest(&single(&["returns/*.csv"], "cadence = \"monthly\""));
     env
 }
 
@@ -94,20 +75,7 @@ fn a_long_file_list_shows_the_newest_and_points_to_the_full_list() {
 #[test]
 fn the_pack_pages_summarise_and_link_the_inventory_which_lists_every_file() {
     let env = many_files_env();
-    env.cmd()
-        .args([
-            "build",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--date",
-            "2021-01-15",
-            "--out",
-            "pack.zip",
-        ])
-        .output()
-        .expect("evpack build");
+    build_ok(&env, "pack.zip", &[]);
     let entries = read_pack(&env.root().join("pack.zip"));
     let index = text(&entries, "pack/index.html");
     assert!(
