@@ -1,46 +1,65 @@
 //! `evpack list`: the inventory of the evidence folder, file by file.
 
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 
 use serde::Serialize;
 
-use std::collections::HashMap;
-
 use crate::assess::{Assessment, Covers, UnusableFile};
 use crate::content::Check;
-use crate::dating::{DateSource, Precision};
-use crate::error::{Error, Result};
+use crate::dating::{DateLabel, DateSource, Precision, YearStart};
 use crate::scan::Scan;
 use crate::util::printable;
 
 #[derive(Serialize)]
 struct Entry<'a> {
     path: &'a str,
-    date: String,
+    date: DateLabel,
     date_precision: Precision,
     /// The period the date stands for.
     covers: Covers,
     date_source: DateSource,
     size: u64,
-    serves: Vec<&'a str>,
+    serves: &'a [&'a str],
     /// Whether the file opens; `null` for a file no requirement matches (not checked).
     check: Option<Check>,
     check_detail: Option<&'a str>,
 }
 
-fn entries<'a>(scan: &'a Scan, a: &'a Assessment) -> Vec<Entry<'a>> {
-    let mut serves = a.serves();
-    let unusable: HashMap<&str, &UnusableFile> =
-        a.unusable.iter().map(|u| (u.path.as_str(), u)).collect();
-    scan.files
-        .iter()
-        .map(|f| {
-            let serves = serves.remove(f.rel.as_str()).unwrap_or_default();
-            let found = unusable.get(f.rel.as_str());
+/// What the entries are made from: the requirements each file serves and the files that
+/// will not open, by path. Entries are made one at a time as they are written, so the list
+/// of a drive of 200,000 files is never held whole.
+struct Inventory<'a> {
+    scan: &'a Scan,
+    year_start: YearStart,
+    serves: BTreeMap<&'a str, Vec<&'a str>>,
+    unusable: HashMap<&'a str, &'a UnusableFile>,
+}
+
+impl<'a> Inventory<'a> {
+    fn of(scan: &'a Scan, a: &'a Assessment) -> Inventory<'a> {
+        Inventory {
+            scan,
+            year_start: a.visit.year_start,
+            serves: a.serves(),
+            unusable: a.unusable.iter().map(|u| (u.path.as_str(), u)).collect(),
+        }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
+        self.scan.files.iter().map(|f| {
+            let serves = self
+                .serves
+                .get(f.rel.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            let found = self.unusable.get(f.rel.as_str());
             let (from, to) = f.date.covers();
             Entry {
                 path: &f.rel,
-                date: f.date.label(a.visit.year_start),
+                date: DateLabel {
+                    date: f.date,
+                    year_start: self.year_start,
+                },
                 date_precision: f.date.precision,
                 covers: Covers { from, to },
                 date_source: f.date_source,
@@ -53,78 +72,77 @@ fn entries<'a>(scan: &'a Scan, a: &'a Assessment) -> Vec<Entry<'a>> {
                 serves,
             }
         })
-        .collect()
+    }
 }
 
-pub fn render_text(scan: &Scan, a: &Assessment) -> String {
-    let mut o = String::new();
-    let all = entries(scan, a);
-    let (matched, unmatched): (Vec<_>, Vec<_>) = all.iter().partition(|e| !e.serves.is_empty());
-    let _ = writeln!(o, "Evidence files ({})", matched.len());
-    let _ = writeln!(
+/// The inventory as text: the matched files, then the unmatched, then what was skipped.
+pub fn write_text(scan: &Scan, a: &Assessment, o: &mut dyn Write) -> io::Result<()> {
+    let inv = Inventory::of(scan, a);
+    let matched_count = inv.entries().filter(|e| !e.serves.is_empty()).count();
+    let matched = inv.entries().filter(|e| !e.serves.is_empty());
+    writeln!(o, "Evidence files ({matched_count})")?;
+    writeln!(
         o,
         "{:<10}  {:<8}  {:<18}  {:<40}  SERVES",
         "DATE", "FROM", "CHECK", "PATH"
-    );
-    for e in &matched {
-        let _ = writeln!(
+    )?;
+    for e in matched {
+        writeln!(
             o,
             "{:<10}  {:<8}  {:<18}  {:<40}  {}",
-            e.date,
-            source_word(e.date_source),
+            e.date.to_string(),
+            e.date_source.key(),
             e.check.map_or("", Check::label),
             printable(e.path),
             e.serves.join(", ")
-        );
+        )?;
         if let Some(detail) = e.check_detail {
-            let _ = writeln!(o, "{:<40}  {}", "", printable(detail));
+            writeln!(o, "{:<40}  {}", "", printable(detail))?;
         }
     }
-    let _ = writeln!(o);
-    let _ = writeln!(
+    writeln!(o)?;
+    writeln!(
         o,
         "Unmatched files ({}): they match no requirement and are never packed",
-        unmatched.len()
-    );
-    for e in &unmatched {
-        let _ = writeln!(
+        scan.files.len() - matched_count
+    )?;
+    for e in inv.entries().filter(|e| e.serves.is_empty()) {
+        writeln!(
             o,
             "{:<10}  {:<8}  {}",
-            e.date,
-            source_word(e.date_source),
+            e.date.to_string(),
+            e.date_source.key(),
             printable(e.path)
-        );
+        )?;
     }
     if !scan.skipped.is_empty() {
-        let _ = writeln!(o);
-        let _ = writeln!(o, "Skipped ({})", scan.skipped.len());
+        writeln!(o)?;
+        writeln!(o, "Skipped ({})", scan.skipped.len())?;
         for s in &scan.skipped {
-            let _ = writeln!(o, "  {}: {}", printable(&s.path), printable(&s.reason));
+            writeln!(o, "  {}: {}", printable(&s.path), printable(&s.reason))?;
         }
     }
-    o
+    Ok(())
 }
 
-fn source_word(s: DateSource) -> &'static str {
-    match s {
-        DateSource::Name => "name",
-        DateSource::Folder => "folder",
-        DateSource::Manifest => "manifest",
-        DateSource::Modified => "modified",
+/// The inventory as JSON: `files[]` (every file scanned) and `skipped[]`.
+pub fn write_json(scan: &Scan, a: &Assessment, out: &mut dyn Write) -> io::Result<()> {
+    struct Files<'i, 'a>(&'i Inventory<'a>);
+    impl Serialize for Files<'_, '_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.entries())
+        }
     }
-}
-
-pub fn render_json(scan: &Scan, a: &Assessment) -> Result<Vec<u8>> {
     #[derive(Serialize)]
-    struct Doc<'a> {
-        files: Vec<Entry<'a>>,
+    struct Doc<'i, 'a> {
+        files: Files<'i, 'a>,
         skipped: &'a [crate::scan::Skipped],
     }
-    let mut out = serde_json::to_vec_pretty(&Doc {
-        files: entries(scan, a),
+    let inv = Inventory::of(scan, a);
+    let doc = Doc {
+        files: Files(&inv),
         skipped: &scan.skipped,
-    })
-    .map_err(|e| Error::json("the inventory", e))?;
-    out.push(b'\n');
-    Ok(out)
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    out.write_all(b"\n")
 }
