@@ -66,14 +66,6 @@ pub enum Error {
         source: serde_json::Error,
     },
 
-    /// The zip library refused an entry or the pack stream.
-    #[error("{}: cannot write the pack: {source}", crate::util::shown(path))]
-    Zip {
-        path: PathBuf,
-        #[source]
-        source: zip::result::ZipError,
-    },
-
     /// The pack writer's threads stopped working together (a thread that failed, a
     /// channel closed early): the build stops rather than write a pack it cannot vouch for.
     #[error("{}: cannot write the pack: {reason}", crate::util::shown(path))]
@@ -96,13 +88,6 @@ pub enum Error {
 impl Error {
     pub fn json(what: &'static str, source: serde_json::Error) -> Self {
         Error::Json { what, source }
-    }
-
-    pub fn zip(path: impl Into<PathBuf>, source: zip::result::ZipError) -> Self {
-        Error::Zip {
-            path: path.into(),
-            source,
-        }
     }
 
     pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Self {

@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: [`manifest`] + [`scan`] -> [`assess`] -> ([`report`] | [`pack`]);
 //! a pack -> [`verify`]. [`bagit`] owns the pack format that [`pack`] writes and
-//! [`verify`] reads; [`zipfmt`] owns the zip format that [`verify`] and [`content`] read.
+//! [`verify`] reads; [`zipfmt`] owns the zip format that [`pack`] writes and [`verify`] and
+//! [`content`] read.
 //! Only [`commands`] prints, reads the terminal, handles signals or picks an exit code
 //! ([`exit`]); [`cli`] turns arguments into [`config`] values for it. Long steps count
 //! their progress in a [`progress::Tally`] for it to show. Nothing in the

@@ -18,12 +18,11 @@ use crate::error::{Error, Result};
 use crate::fsx::Dir;
 use crate::manifest::Manifest;
 use crate::pack::names::Names;
-use crate::pack::zipwrite::{
-    self, prepare_tag, FileDigest, PackWriter, PayloadFile, PreparedTag, Progress,
-};
+use crate::pack::zipwrite::{self, prepare_tag, PackWriter, PayloadFiles, PreparedTag, Progress};
 use crate::report::{self, LinkStyle, Templates};
 use crate::scan::{FileRecord, Scan};
 use crate::util::{hex, slug, Sha256Hex};
+use crate::zipfmt::DosTime;
 
 /// Payload size from which the pack is written with direct I/O where possible.
 const DIRECT_IO_FROM: u64 = 256 << 20;
@@ -74,15 +73,15 @@ pub fn build(
         leave_out_unusable(a)
     };
     let bag = bag_name(req.out);
-    let prefix = format!("{bag}/{}", bagit::DATA_DIR);
-    let files = plan_payload(req.scan, a, &prefix)?;
+    let files = plan_payload(req.scan, a)?;
     let plan = Plan {
-        total_bytes: files.iter().map(|p| p.rec.size).sum(),
+        total_bytes: files.iter().map(|rec| rec.size).sum(),
         mtime: zip_time(req.date)?,
+        prefix: format!("{bag}/{}", bagit::DATA_DIR),
         bag,
         files,
     };
-    let docs = render_documents(req.templates, a, &plan.bag, req.date, plan.mtime)?;
+    let docs = render_documents(req.templates, a, &plan.bag, req.date)?;
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{}.", plan.bag))
         .suffix(".part")
@@ -120,11 +119,13 @@ pub fn build(
 struct Plan<'s> {
     /// The top-level folder in the zip.
     bag: String,
+    /// What goes before each payload path inside the zip: `<bag>/data/`.
+    prefix: String,
     /// The payload in pack order (the byte order of the paths).
-    files: Vec<PayloadFile<'s>>,
+    files: Vec<&'s FileRecord>,
     total_bytes: u64,
     /// Every entry's timestamp.
-    mtime: zip::DateTime,
+    mtime: DosTime,
 }
 
 /// What the pack says about the evidence: the assessment, and the matched files left out.
@@ -182,7 +183,12 @@ fn write_zip(
     tags.bytes(bag, bagit::BAGIT, bagit::BAGIT_TXT.as_bytes())?;
 
     ctl.progress.start(plan.total_bytes, plan.files.len());
-    let digests = tags.w.add_files(root, &plan.files, ctl.progress)?;
+    let payload = PayloadFiles {
+        records: &plan.files,
+        root: &req.scan.root,
+        prefix: &plan.prefix,
+    };
+    let digests = tags.w.add_files(root, payload, ctl.progress)?;
     ctl.progress.finish();
     let digests = Digested::of(&plan.files, digests)?;
     record_digests(a, &digests);
@@ -281,17 +287,11 @@ fn refuse_unreadable_evidence(scan: &Scan, a: &Assessment) -> Result<()> {
     }
 }
 
-/// Every zip entry's timestamp: the bagging date at 00:00.
-fn zip_time(date: NaiveDate) -> Result<zip::DateTime> {
-    zip::DateTime::from_date_and_time(
-        u16::try_from(date.year()).unwrap_or(1980).clamp(1980, 2107),
-        date.month() as u8,
-        date.day() as u8,
-        0,
-        0,
-        0,
-    )
-    .map_err(|e| Error::Usage(format!("--date {date} cannot be stored in a zip: {e}")))
+/// Every zip entry's timestamp: the bagging date at 00:00 (a year outside the zip's range,
+/// 1980 to 2107, is brought into it).
+fn zip_time(date: NaiveDate) -> Result<DosTime> {
+    DosTime::midnight(date.year().clamp(1980, 2107), date.month(), date.day())
+        .ok_or_else(|| Error::Usage(format!("--date {date} cannot be stored in a zip")))
 }
 
 /// `README.md` and `index.html`, rendered and deflated ahead of the payload.
@@ -308,17 +308,16 @@ fn render_documents(
     a: &Assessment,
     bag: &str,
     date: NaiveDate,
-    mtime: zip::DateTime,
 ) -> Result<Documents> {
     let date_text = date.to_string();
     let ctx = Templates::context(a, LinkStyle::Pack, Some(&date_text));
     std::thread::scope(|s| -> Result<_> {
         let index = s.spawn(|| {
-            prepare_tag(&format!("{bag}/{}", bagit::INDEX_HTML), mtime, |out| {
+            prepare_tag(&format!("{bag}/{}", bagit::INDEX_HTML), |out| {
                 templates.html_to(&ctx, out)
             })
         });
-        let readme = prepare_tag(&format!("{bag}/{}", bagit::README_MD), mtime, |out| {
+        let readme = prepare_tag(&format!("{bag}/{}", bagit::README_MD), |out| {
             templates.markdown_to(&ctx, out)
         });
         let index = index
@@ -466,11 +465,7 @@ fn bag_name(out: &Path) -> String {
 
 /// The evidence to pack: every file at least one requirement matched, in name order (the
 /// scan's order).
-fn plan_payload<'s>(
-    scan: &'s Scan,
-    a: &Assessment,
-    prefix: &'s str,
-) -> Result<Vec<PayloadFile<'s>>> {
+fn plan_payload<'s>(scan: &'s Scan, a: &Assessment) -> Result<Vec<&'s FileRecord>> {
     let mut names = Names::default();
     a.packed_paths()
         .into_iter()
@@ -479,11 +474,7 @@ fn plan_payload<'s>(
                 .record(rel)
                 .ok_or_else(|| Error::Internal(format!("{rel:?} was assessed but not scanned")))?;
             refuse_unpackable_name(&scan.root, rec, &mut names)?;
-            Ok(PayloadFile {
-                rec,
-                root: &scan.root,
-                prefix,
-            })
+            Ok(rec)
         })
         .collect()
 }
@@ -554,29 +545,29 @@ fn bag_info(a: &Assessment, date: NaiveDate, bytes: u64, files: usize) -> String
 
 /// Each payload file with its digest, in pack order.
 struct Digested<'p, 's> {
-    files: &'p [PayloadFile<'s>],
+    files: &'p [&'s FileRecord],
     sha256: Vec<Sha256Hex>,
 }
 
 impl<'p, 's> Digested<'p, 's> {
-    fn of(files: &'p [PayloadFile<'s>], digests: Vec<FileDigest>) -> Result<Digested<'p, 's>> {
-        let sha256 = files
-            .iter()
-            .zip(digests)
-            .map(|(f, d)| match d.sha256 {
-                Some(sha) => Ok(Sha256Hex(sha)),
-                None => Err(Error::Internal(format!("no digest for {}", f.shown()))),
-            })
-            .collect::<Result<Vec<_>>>()?;
+    /// Pairs each payload file with its digest; the writer's list (consumed) is the one
+    /// kept.
+    fn of(files: &'p [&'s FileRecord], sha256: Vec<Sha256Hex>) -> Result<Digested<'p, 's>> {
         if sha256.len() != files.len() {
-            return Err(Error::Internal("a payload file has no digest".into()));
+            return Err(Error::Internal(format!(
+                "{} digests for {} payload files",
+                sha256.len(),
+                files.len()
+            )));
         }
         Ok(Digested { files, sha256 })
     }
 
     /// The position of the file at `rel`.
     fn index(&self, rel: &str) -> Option<usize> {
-        self.files.binary_search_by(|f| f.shown().cmp(rel)).ok()
+        self.files
+            .binary_search_by(|f| f.rel.as_str().cmp(rel))
+            .ok()
     }
 }
 
@@ -672,15 +663,15 @@ impl Payload<'_, '_, '_> {
             .enumerate()
             .map(|(i, (f, sha))| {
                 let entry = PayloadEntry {
-                    path: f.shown(),
-                    size: f.rec.size,
+                    path: &f.rel,
+                    size: f.size,
                     sha256: *sha,
                     serves: ServedBy {
                         serves: &self.serves,
                         file: i,
                     },
                 };
-                (entry, f.rec)
+                (entry, *f)
             })
     }
 }

@@ -3,11 +3,9 @@
 //! temporary file (with direct I/O where that pays). A fixed set of blocks circulates
 //! between them, so memory stays constant however large the pack.
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -121,16 +119,10 @@ pub(super) enum ToHash {
 
 /// Buffers the zip stream into large blocks for the sink threads: one hashes the pack,
 /// the other writes it, so neither waits for the other.
-///
-/// The state sits in a cell so the pack writer can send a part block through a shared
-/// reference ([`ChannelSink::send_part`]): the zip writer only lends one out, and a flush
-/// through it would also flush an open deflate entry, changing its bytes.
-pub(super) struct ChannelSink(RefCell<SinkState>);
-
-struct SinkState {
+pub(super) struct ChannelSink {
     buf: Block,
     /// Bytes of zip stream so far, including those still in `buf`.
-    position: Arc<AtomicU64>,
+    position: u64,
     /// A read chunk that the next write may be (see [`ChannelSink::offer`]).
     offer: Option<Arc<Block>>,
     homes: Homes,
@@ -143,17 +135,16 @@ struct SinkState {
 
 impl Write for ChannelSink {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        let state = self.0.get_mut();
-        if let Some(chunk) = state.offer.take() {
-            if let Some(n) = state.pass_through(&chunk, data)? {
+        if let Some(chunk) = self.offer.take() {
+            if let Some(n) = self.pass_through(&chunk, data)? {
                 return Ok(n);
             }
-            state.homes.release(chunk);
+            self.homes.release(chunk);
         }
-        let n = state.buf.fill(data);
-        state.position.fetch_add(n as u64, Ordering::Relaxed);
-        if state.buf.len >= BLOCK {
-            state.send_block()?;
+        let n = self.buf.fill(data);
+        self.position += n as u64;
+        if self.buf.len >= BLOCK {
+            self.send_block()?;
         }
         Ok(n)
     }
@@ -168,38 +159,28 @@ impl Write for ChannelSink {
 impl ChannelSink {
     /// Offers the chunk a stored file was just read into: if the zip writer's next write
     /// is exactly that chunk's data, at a point of the stream aligned for direct I/O (the
-    /// entry's data is aligned, see `entry_options`), the chunk itself goes to the sink
+    /// entry's data is aligned by its local header), the chunk itself goes to the sink
     /// threads and only its last part-page is copied. That spares copying gigabytes into
     /// the stream's blocks; anything else is copied as usual.
-    pub(super) fn offer(&self, chunk: Arc<Block>) -> io::Result<()> {
-        let mut state = self
-            .0
-            .try_borrow_mut()
-            .map_err(|_| io::Error::other("the pack stream is busy"))?;
-        if let Some(old) = state.offer.replace(chunk) {
-            state.homes.release(old);
+    pub(super) fn offer(&mut self, chunk: Arc<Block>) {
+        if let Some(old) = self.offer.replace(chunk) {
+            self.homes.release(old);
         }
-        Ok(())
     }
 
     /// Sends the part-filled block now, so the hasher sees every byte written so far (the
     /// stored files' digests are waited for before the BagIt manifest is written). Blocks
     /// after it are no longer aligned, so the writer leaves direct I/O for the rest: call
     /// this once, after the payload.
-    pub(super) fn send_part(&self) -> io::Result<()> {
-        self.0
-            .try_borrow_mut()
-            .map_err(|_| io::Error::other("the pack stream is busy"))?
-            .send_block()
+    pub(super) fn send_part(&mut self) -> io::Result<()> {
+        self.send_block()
     }
 
     /// Sends the last block; the stream ends when the sink is dropped.
-    pub(super) fn finish(self) -> io::Result<()> {
-        self.0.into_inner().send_block()
+    pub(super) fn finish(mut self) -> io::Result<()> {
+        self.send_block()
     }
-}
 
-impl SinkState {
     fn stopped(&self) -> io::Error {
         let taken = self.failed.lock().ok().and_then(|mut e| e.take());
         taken.unwrap_or_else(|| io::Error::other("the pack writer stopped"))
@@ -213,7 +194,7 @@ impl SinkState {
         // The stream position here, and where the buffered block starts in the stream, must
         // both be on a page boundary: then sending the block and the chunk keeps every write
         // aligned for direct I/O.
-        let here = self.position.load(Ordering::Relaxed);
+        let here = self.position;
         let block_start = here - self.buf.len as u64;
         let aligned = here.is_multiple_of(ALIGN as u64) && block_start.is_multiple_of(ALIGN as u64);
         if !same || whole == 0 || !aligned {
@@ -227,8 +208,7 @@ impl SinkState {
         let rest = &data[whole..];
         let copied = self.buf.fill(rest);
         debug_assert_eq!(copied, rest.len(), "a fresh block holds a part-page");
-        self.position
-            .fetch_add((whole + copied) as u64, Ordering::Relaxed);
+        self.position += (whole + copied) as u64;
         Ok(Some(whole + copied))
     }
 
@@ -457,8 +437,6 @@ fn record_failure(failed: &Mutex<Option<io::Error>>, e: io::Error) {
 
 /// The sink threads and what the pack writer shares with them.
 pub(super) struct SinkThreads {
-    /// Bytes of zip stream written so far, including those not yet sent in a block.
-    pub position: Arc<AtomicU64>,
     /// Spans of stored files, for the hasher (the sink's channel, so in stream order).
     pub spans: Sender<ToHash>,
     /// Stored files' digests, from the hasher, as each file's last block passes.
@@ -511,19 +489,17 @@ pub(super) fn start(
             .name("evpack-write".into())
             .spawn(move || run_writer(&write_rx, DiskWriter::new(file, direct), &homes, &failed))?
     };
-    let position = Arc::new(AtomicU64::new(0));
-    let channel = ChannelSink(RefCell::new(SinkState {
+    let channel = ChannelSink {
         buf: Block::new(BLOCK, Home::Stream),
-        position: Arc::clone(&position),
+        position: 0,
         offer: None,
         homes,
         to_hash: hash_tx.clone(),
         to_write: write_tx,
         empty: empty_rx,
         failed,
-    }));
+    };
     let threads = SinkThreads {
-        position,
         spans: hash_tx,
         stored_digests: digest_rx,
         hasher,
@@ -738,12 +714,12 @@ mod tests {
         chunk.room()[..body.len()].copy_from_slice(&body);
         chunk.set_len(body.len());
         let chunk = Arc::new(chunk);
-        sink.offer(Arc::clone(&chunk)).unwrap();
+        sink.offer(Arc::clone(&chunk));
         // Exactly what the zip writer does with a stored file's chunk.
         assert_eq!(sink.write(chunk.data()).unwrap(), body.len(), "taken whole");
         // Only the part-page was copied: the header went out before the chunk, so the
         // stream's block holds just the 1808-byte tail.
-        assert_eq!(sink.0.borrow().buf.len, 1808);
+        assert_eq!(sink.buf.len, 1808);
         sink.write_all(b"trailer").unwrap();
         drop(chunk);
         let (file, pack) = match threads.finish(sink) {

@@ -1,8 +1,9 @@
-//! The zip format, read by hand: its names and numbers, the end records (with Zip64), the
+//! The zip format, by hand: its names and numbers, the end records (with Zip64), the
 //! central records (with their extra fields) and the local headers. Two readers use it: the
 //! pack verifier ([`crate::verify`]) and the document checks ([`crate::content`]). Each keeps
 //! its own policy (how many entries, what to keep of each, what a flaw is called); this
-//! module only says what the bytes declare. Packs are written with the `zip` crate.
+//! module only says what the bytes declare. The pack writer ([`crate::pack`]) writes packs
+//! with [`ZipStream`] ([`write`]), which keeps a few bytes per entry, not its name.
 //!
 //! Why not `zip::ZipArchive`: it is a reader for archives one trusts. On hostile input it
 //! refuses the whole archive at the first malformed extra field or oversize value, guesses an
@@ -19,12 +20,14 @@ use std::io::{self, Read};
 mod central;
 mod end;
 mod local;
+pub mod write;
 
 pub use central::{
     central_records, CentralRecord, CentralRecords, DecodedName, RecordError, RecordProblem,
 };
 pub use end::{find_end_record, read_zip64_end, read_zip64_locator, EndRecord, Zip64End};
 pub use local::{read_local_header, LocalHeader};
+pub use write::{DosTime, EntryName, Layout, Method, Sizes, ZipStream};
 
 pub const SIG_LOCAL: u32 = 0x0403_4b50;
 pub const SIG_CENTRAL: u32 = 0x0201_4b50;
