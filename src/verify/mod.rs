@@ -8,14 +8,15 @@
 //! they pass their declared size. Then the BagIt checks run over what was read ([`bag`]),
 //! the same for a zip and for an unzipped folder.
 //!
-//! Memory does not grow with file sizes, nor with what a hostile pack's data inflates to:
-//! two 256 KiB buffers per worker, plus what is listed per entry (its name and digests:
-//! about 1.5 KB per file in all, 50 MB at peak for a 20,000-file pack), plus the tag files
-//! that are parsed, read one at a time within one budget that grows with the payload files
-//! the pack lists (see [`bag`]); the entry count is capped at [`zipdir::MAX_ENTRIES`] and
-//! the central directory at [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: rayon
-//! workers take files largest first from one queue, each reading by position from one
-//! shared file handle.
+//! Memory does not grow with file sizes, nor with what a hostile pack's data inflates to,
+//! nor with the size of any tag file: two 256 KiB buffers per worker, plus what is kept per
+//! entry. While the central directory is judged that is its records (about 230 bytes an
+//! entry with its name); then each member's path, once, and what the comparisons need, in
+//! flat tables (digests as bytes, sizes: about 60 bytes a file besides its path). A pack of
+//! 200,000 files peaks near 85 MB. Every tag file streams, `pack.json` included (see
+//! [`bag`]); the entry count is capped at [`zipdir::MAX_ENTRIES`] and the central directory
+//! at [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: workers take files largest
+//! first from one queue, each reading by position from one shared file handle.
 //!
 //! A path that is neither a regular file nor a folder (a FIFO, a device) is refused, not
 //! waited on: every file is opened without blocking and judged by what was opened.
@@ -87,10 +88,14 @@ mod bag;
 mod findings;
 mod folder;
 mod hashing;
+mod jsonstream;
+mod manifest;
 mod packjson;
+mod paths;
 pub mod render;
 mod source;
 mod store;
+mod tagfiles;
 mod tagtext;
 mod zipdir;
 mod zipstore;
