@@ -22,17 +22,17 @@
 //! for files that are not in the pack, and a line or JSON string is cut at 64 KiB.
 
 use std::collections::{BTreeSet, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::findings::{Finding, Kind};
-use super::hashing::{Algo, Algos, Hashers, State, Table};
+use super::hashing::{Algo, Algos, State, Table};
 pub use super::manifest::NAMED_PER_TAG_FILE;
 use super::manifest::{self, ChecksumManifest, Compare};
 use super::packjson;
 use super::paths::{Named, Paths};
 use super::store::{Buffers, Listing, Member, Problem, Store};
 use super::tagfiles::{TagReader, Tags};
+use super::workers::{self, Hashed};
 use crate::bagit;
 
 /// What the checks concluded.
@@ -309,90 +309,68 @@ fn counts(members: &[Member], table: &Table) -> (u64, u64, u64) {
     (bytes, files, tags)
 }
 
-/// What one worker hashed: per member its id, how the read ended and the bytes read, its
-/// digests one after another, and the problems.
-#[derive(Default)]
-struct Hashed {
-    done: Vec<(usize, State, u64)>,
-    digests: Vec<u8>,
-    problems: Vec<(usize, Problem)>,
+/// Takes a lock, whether or not a thread that held it panicked (the panic goes on to the
+/// caller anyway).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-impl Hashed {
-    fn add(&mut self, id: usize, read: Result<(), Problem>, h: Hashers) {
-        let state = match read {
-            Ok(()) => State::Read,
-            Err(p) => {
-                let state = if p.soft { State::Soft } else { State::Unread };
-                self.problems.push((id, p));
-                state
-            }
-        };
-        self.done.push((id, state, h.size()));
-        self.digests.extend_from_slice(&h.finish());
-    }
+/// Where the workers' batches go: the table, the findings, and the soft problems (read to
+/// the end, only a check value disagreed), reported later only if no comparison names the
+/// file.
+struct Recorder<'a> {
+    members: &'a [Member],
+    plan: &'a Plan,
+    table: &'a mut Table,
+    found: &'a mut Found,
+    soft: Vec<(usize, Problem)>,
 }
 
-impl Run<'_> {
-    /// Hashes members (`ids`) on all cores, largest first from one shared queue: each
-    /// worker takes the next file when it is free, so one big file does not finish last on
-    /// its own. (Splitting the sorted list between workers, as a plain parallel iterator
-    /// does, would hand one worker nearly all the bytes.) Records each in the table,
-    /// reports what could not be read, and returns the soft problems (read to the end, only
-    /// a check value disagreed), reported later only if no comparison names the file.
-    fn hash_members(&mut self, mut ids: Vec<usize>) -> Vec<(usize, Problem)> {
-        let (store, members, plan) = (self.store, self.members, self.plan);
-        ids.sort_by(|&a, &b| {
-            let (a, b) = (&members[a], &members[b]);
-            b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path))
-        });
-        let next = AtomicUsize::new(0);
-        let workers: Mutex<Vec<Hashed>> = Mutex::new(Vec::new());
-        rayon::scope(|scope| {
-            for _ in 0..rayon::current_num_threads() {
-                scope.spawn(|_| {
-                    // One worker's buffers serve every file it takes.
-                    let mut out = Hashed::default();
-                    let mut bufs = Buffers::new();
-                    while let Some(&id) = ids.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        let m = &members[id];
-                        let mut h = Hashers::new(plan.algos_for(&m.path));
-                        let read = store.stream(m, &mut bufs, &mut |b| h.update(b));
-                        out.add(id, read, h);
-                    }
-                    workers
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .push(out);
-                });
-            }
-        });
-        let workers = workers
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        workers.into_iter().flat_map(|w| self.record(w)).collect()
-    }
-
-    /// Records what one worker hashed; returns its soft problems.
-    fn record(&mut self, w: Hashed) -> Vec<(usize, Problem)> {
+impl Recorder<'_> {
+    /// Records a worker's batch, and empties it.
+    fn record(&mut self, w: &mut Hashed) {
         let mut at = 0;
-        for (id, state, size) in w.done {
+        for (id, state, size) in w.done.drain(..) {
             let algos = self.plan.algos_for(&self.members[id].path);
             let len: usize = algos.iter().map(Algo::bytes).sum();
             self.table
                 .record(id, state, size, algos, &w.digests[at..at + len]);
             at += len;
         }
-        let mut soft = Vec::new();
-        for (id, p) in w.problems {
+        w.digests.clear();
+        for (id, p) in w.problems.drain(..) {
             if p.soft {
-                soft.push((id, p));
+                self.soft.push((id, p));
             } else {
                 self.found
                     .not_read(p.kind, &self.members[id].path, p.message);
             }
         }
-        soft
+    }
+}
+
+impl Run<'_> {
+    /// Hashes members (`ids`) on all cores ([`workers`]); records each in the table,
+    /// reports what could not be read, and returns the soft problems.
+    fn hash_members(&mut self, ids: Vec<usize>) -> Vec<(usize, Problem)> {
+        let (store, members, plan) = (self.store, self.members, self.plan);
+        let done = Mutex::new(Recorder {
+            members,
+            plan,
+            table: &mut self.table,
+            found: &mut self.found,
+            soft: Vec::new(),
+        });
+        workers::hash_members(
+            store,
+            members,
+            ids,
+            &|path| plan.algos_for(path),
+            &|batch| lock(&done).record(batch),
+        );
+        done.into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .soft
     }
 
     /// Where a comparison reads and reports.

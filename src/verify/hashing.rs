@@ -165,18 +165,32 @@ impl Hashers {
         self.size += bytes.len() as u64;
     }
 
+    /// Starts over with `algos`, keeping its allocation: a worker hashes two hundred
+    /// thousand files with one.
+    pub fn reset(&mut self, algos: Algos) {
+        self.running.clear();
+        self.running.extend(algos.iter().map(Running::new));
+        self.size = 0;
+    }
+
     /// Bytes hashed so far.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// Appends the digests to `out`, one after another weakest first, and empties.
+    pub fn finish_into(&mut self, out: &mut Vec<u8>) {
+        for h in self.running.drain(..) {
+            h.finish_into(out);
+        }
+        self.size = 0;
+    }
+
     /// The digests, one after another weakest first (a row of a [`Table`] in its layout
     /// when the algorithms are the table's).
-    pub fn finish(self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
         let mut bytes = Vec::new();
-        for h in self.running {
-            h.finish_into(&mut bytes);
-        }
+        self.finish_into(&mut bytes);
         bytes
     }
 }
@@ -200,8 +214,8 @@ pub enum State {
 /// each; hex is made only when a digest is printed.
 #[derive(Debug, Default)]
 pub struct Table {
-    /// The algorithms of a row, weakest first.
-    layout: Algos,
+    /// Where each algorithm's digest starts in a row, if rows have it (by [`Algo`] order).
+    offsets: [Option<usize>; 6],
     stride: usize,
     rows: Vec<u8>,
     /// Bytes read.
@@ -214,9 +228,14 @@ pub struct Table {
 impl Table {
     /// A table of `members` rows, none read yet.
     pub fn new(members: usize, layout: Algos) -> Table {
-        let stride = layout.iter().map(Algo::bytes).sum();
+        let mut offsets = [None; 6];
+        let mut stride = 0;
+        for a in layout.iter() {
+            offsets[a as usize] = Some(stride);
+            stride += a.bytes();
+        }
         Table {
-            layout,
+            offsets,
             stride,
             rows: vec![0; members * stride],
             sizes: vec![0; members],
@@ -242,13 +261,7 @@ impl Table {
     }
 
     fn offset(&self, a: Algo) -> Option<usize> {
-        self.layout.contains(a).then(|| {
-            self.layout
-                .iter()
-                .take_while(|&x| x < a)
-                .map(Algo::bytes)
-                .sum()
-        })
+        self.offsets[a as usize]
     }
 
     pub fn state(&self, i: usize) -> State {
@@ -286,23 +299,38 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
-/// The bytes `hex` spells (either case), if it is hex of that many bytes.
-pub fn unhex(hex: &str, len: usize) -> Option<Vec<u8>> {
-    fn val(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
+/// Writes the bytes `hex` spells (either case) into `out`; `false` unless it is hex of
+/// exactly that many bytes. Manifests and `pack.json` give two hundred thousand digests:
+/// a table, not a character parse, per digit.
+pub fn unhex_into(hex: &str, out: &mut [u8]) -> bool {
+    const NOT: u8 = 0xFF;
+    const VALUE: [u8; 256] = {
+        let mut t = [NOT; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
         }
-    }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
     let b = hex.as_bytes();
-    if b.len() != len * 2 {
-        return None;
+    if b.len() != out.len() * 2 {
+        return false;
     }
-    b.chunks_exact(2)
-        .map(|p| Some(val(p[0])? << 4 | val(p[1])?))
-        .collect()
+    let mut bad = 0;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (VALUE[usize::from(pair[0])], VALUE[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *o = hi << 4 | (lo & 15);
+    }
+    // A valid digit is below 16; `NOT` sets the high bits.
+    bad < 16
 }
 
 #[cfg(test)]
@@ -366,8 +394,11 @@ mod tests {
     fn hex_round_trips() {
         let bytes = [0u8, 1, 0xab, 0xff];
         assert_eq!(hex(&bytes), "0001abff");
-        assert_eq!(unhex("0001ABff", 4).as_deref(), Some(&bytes[..]));
-        assert_eq!(unhex("0001abf", 4), None);
-        assert_eq!(unhex("0001abfg", 4), None);
+        let mut out = [0u8; 4];
+        assert!(unhex_into("0001ABff", &mut out));
+        assert_eq!(out, bytes);
+        assert!(!unhex_into("0001abf", &mut out));
+        assert!(!unhex_into("0001abfg", &mut out));
+        assert!(!unhex_into("00\u{e9}", &mut out[..2]));
     }
 }

@@ -142,7 +142,7 @@ pub struct JsonReader<R> {
     depth: usize,
     /// The last string read with `keep`, cut where a character starts at most
     /// [`MAX_STRING`] bytes in.
-    text: Vec<u8>,
+    text: String,
 }
 
 impl<R: Read> JsonReader<R> {
@@ -156,7 +156,7 @@ impl<R: Read> JsonReader<R> {
             lines: 0,
             line_start: 0,
             depth: 0,
-            text: Vec::new(),
+            text: String::new(),
         }
     }
 
@@ -342,8 +342,7 @@ impl<R: Read> JsonReader<R> {
 
     /// The last string read whole (cut at [`MAX_STRING`] bytes).
     fn text(&self) -> &str {
-        // Checked as UTF-8 when it was read.
-        std::str::from_utf8(&self.text).unwrap_or_default()
+        &self.text
     }
 
     /// A string or null.
@@ -550,8 +549,11 @@ impl<R: Read> JsonReader<R> {
     /// with paired surrogates, as a typed parse requires of a string it reads; without,
     /// only what every JSON string must be is checked.
     fn string(&mut self, keep: bool) -> JsonResult<()> {
-        self.text.clear();
-        let mut utf8 = Utf8Pieces::default();
+        // The text's own buffer is reused, and checked as UTF-8 once, at the end (or at
+        // the cut, the rest as it comes).
+        let mut raw = std::mem::take(&mut self.text).into_bytes();
+        raw.clear();
+        let mut past_cut: Option<Utf8Pieces> = None;
         loop {
             if self.pos == self.len && !self.refill()? {
                 return Err(self.eof("a string"));
@@ -564,13 +566,8 @@ impl<R: Read> JsonReader<R> {
                     self.error("control character (\\u0000-\\u001F) found while parsing a string")
                 );
             }
-            if keep {
-                let piece = &window[..run];
-                if !utf8.feed(piece) {
-                    return Err(self.error("invalid unicode code point"));
-                }
-                let room = MAX_STRING.saturating_sub(self.text.len()).min(run);
-                self.text.extend_from_slice(&piece[..room]);
+            if keep && !keep_piece(&mut raw, &mut past_cut, &window[..run]) {
+                return Err(self.error("invalid unicode code point"));
             }
             self.pos += run;
             if self.pos == self.len {
@@ -581,25 +578,24 @@ impl<R: Read> JsonReader<R> {
             if b == b'"' {
                 break;
             }
-            if keep && !utf8.at_boundary() {
-                return Err(self.error("invalid unicode code point"));
-            }
-            self.escape(keep)?;
-        }
-        if keep {
-            if !utf8.at_boundary() {
-                return Err(self.error("invalid unicode code point"));
-            }
-            // The cut may have split a character: keep the whole ones.
-            if let Err(e) = std::str::from_utf8(&self.text) {
-                self.text.truncate(e.valid_up_to());
+            let c = self.escape(keep)?;
+            match (&past_cut, c) {
+                (None, Some(c)) => raw.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                (Some(rest), _) if !rest.at_boundary() => {
+                    return Err(self.error("invalid unicode code point"))
+                }
+                _ => {}
             }
         }
+        if past_cut.as_ref().is_some_and(|rest| !rest.at_boundary()) {
+            return Err(self.error("invalid unicode code point"));
+        }
+        self.text = String::from_utf8(raw).map_err(|_| self.error("invalid unicode code point"))?;
         Ok(())
     }
 
-    /// An escape, its backslash consumed.
-    fn escape(&mut self, keep: bool) -> JsonResult<()> {
+    /// An escape, its backslash consumed: the character it stands for, when `keep`.
+    fn escape(&mut self, keep: bool) -> JsonResult<Option<char>> {
         let c = match self.next_in("a string")? {
             b'"' => '"',
             b'\\' => '\\',
@@ -612,17 +608,13 @@ impl<R: Read> JsonReader<R> {
             b'u' => {
                 let n = self.hex4()?;
                 if !keep {
-                    return Ok(());
+                    return Ok(None);
                 }
                 self.unicode(n)?
             }
             _ => return Err(self.error("invalid escape")),
         };
-        if keep && self.text.len() < MAX_STRING {
-            self.text
-                .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-        }
-        Ok(())
+        Ok(keep.then_some(c))
     }
 
     /// The character a `\u` escape (value `n`) stands for, reading the low half of a
@@ -658,6 +650,35 @@ impl<R: Read> JsonReader<R> {
         }
         Ok(n)
     }
+}
+
+/// Keeps `piece` of a string being read whole in `raw`, up to [`MAX_STRING`] bytes. At
+/// the cut, what is kept is checked (and ends where a character does); past it, what is
+/// dropped is checked as it comes (`past_cut`). `false` once it cannot be UTF-8.
+fn keep_piece(raw: &mut Vec<u8>, past_cut: &mut Option<Utf8Pieces>, piece: &[u8]) -> bool {
+    if let Some(rest) = past_cut {
+        return rest.feed(piece);
+    }
+    let room = MAX_STRING.saturating_sub(raw.len());
+    if piece.len() < room {
+        raw.extend_from_slice(piece);
+        return true;
+    }
+    raw.extend_from_slice(&piece[..room]);
+    let mut rest = Utf8Pieces::default();
+    match std::str::from_utf8(raw) {
+        Ok(_) => {}
+        // A character cut in two: its start goes on to be checked with the rest.
+        Err(e) if e.error_len().is_none() => {
+            let whole = e.valid_up_to();
+            rest.feed(&raw[whole..]);
+            raw.truncate(whole);
+        }
+        Err(_) => return false,
+    }
+    let fits = rest.feed(&piece[room..]);
+    *past_cut = Some(rest);
+    fits
 }
 
 /// UTF-8 checked as it arrives in pieces: a character may be split between two.

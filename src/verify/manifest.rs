@@ -7,11 +7,12 @@
 //! costs a digest and a slot per file. What is kept of lines for files the pack lacks is
 //! bounded ([`NAMED_PER_TAG_FILE`] per manifest, the rest counted), as are the findings.
 
+use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::findings::{excerpt, excerpt_of, Capped, Finding, Kind};
-use super::hashing::{hex, unhex, Algo, Table};
+use super::hashing::{hex, unhex_into, Algo, Table};
 use super::packjson::MAX_PATH_BYTES;
 use super::paths::{Named, Paths};
 use super::tagtext::Line;
@@ -214,15 +215,16 @@ impl<'p> ManifestReader<'p> {
         if read.tidied {
             count_first(&mut m.tidied, &read.path);
         }
+        let digest = &read.digest[..m.algo.bytes()];
         let twice = match read.id {
-            Some(id) => m.add(id, &read.path, &read.digest, self.paths.len()),
+            Some(id) => m.add(id, &read.path, digest, self.paths.len()),
             None if self.absent >= NAMED_PER_TAG_FILE => {
                 m.absent_more += 1;
                 return;
             }
             None => {
                 self.absent += 1;
-                m.add_absent(read.path, &read.digest)
+                m.add_absent(read.path.into_owned(), digest)
             }
         };
         if let Some(twice) = twice {
@@ -282,9 +284,10 @@ impl LineProblem {
 }
 
 /// One manifest line, read.
-struct Read {
-    digest: Vec<u8>,
-    path: String,
+struct Read<'l> {
+    /// The digest, in its first bytes (as many as the algorithm's).
+    digest: [u8; 64],
+    path: Cow<'l, str>,
     /// The file's id, if the pack holds it.
     id: Option<usize>,
     /// The path was taken as written, not decoded.
@@ -293,42 +296,83 @@ struct Read {
     tidied: bool,
 }
 
+/// A line as evpack writes it (`<hex>  <path>`, the path needing neither decoding nor
+/// tidying), split without copying: what [`bagit::parse_manifest_line`] gives for it.
+fn plain_line(line: &str) -> Option<(&str, &str)> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let (digest, rest) = line.split_at(line.find([' ', '\t'])?);
+    let path = rest.trim_start_matches([' ', '\t']);
+    let plain = !digest.is_empty()
+        && digest.bytes().all(|b| b.is_ascii_hexdigit())
+        && !path.is_empty()
+        && !path.starts_with('*')
+        && !path.starts_with("./")
+        && !path.contains("//")
+        && !path.contains('%');
+    plain.then_some((digest, path))
+}
+
 /// One manifest line, or what is wrong with it. The path is decoded, unless only the path
 /// as written names a file in the pack.
-fn read_line(line: Line, algo: Algo, tag: bool, paths: &Paths) -> Result<Read, LineProblem> {
+fn read_line<'l>(
+    line: Line<'l>,
+    algo: Algo,
+    tag: bool,
+    paths: &Paths,
+) -> Result<Read<'l>, LineProblem> {
     // A digest, a space and a path whose every byte is percent-encoded, with room to spare.
     const MAX_LINE_BYTES: u64 = 3 * MAX_PATH_BYTES as u64 + 256;
     if line.full_len() > MAX_LINE_BYTES {
         return Err(LineProblem::LineTooLong(line.full_len()));
     }
-    let parsed = bagit::parse_manifest_line(line.text).ok_or(LineProblem::Malformed)?;
-    let decoded_id = paths.find(&parsed.path);
-    let (path, id, as_written) = match parsed.raw {
-        Some(raw) if decoded_id.is_none() => match paths.find(&raw) {
-            Some(id) => (raw, Some(id), true),
-            None => (parsed.path, None, false),
-        },
-        _ => (parsed.path, decoded_id, false),
+    let (digest_hex, path, id, as_written, tidied) = match plain_line(line.text) {
+        Some((digest, path)) => (
+            Cow::Borrowed(digest),
+            Cow::Borrowed(path),
+            paths.find(path),
+            false,
+            false,
+        ),
+        None => {
+            let parsed = bagit::parse_manifest_line(line.text).ok_or(LineProblem::Malformed)?;
+            let decoded_id = paths.find(&parsed.path);
+            let (path, id, as_written) = match parsed.raw {
+                Some(raw) if decoded_id.is_none() => match paths.find(&raw) {
+                    Some(id) => (raw, Some(id), true),
+                    None => (parsed.path, None, false),
+                },
+                _ => (parsed.path, decoded_id, false),
+            };
+            (
+                Cow::Owned(parsed.digest),
+                Cow::Owned(path),
+                id,
+                as_written,
+                parsed.tidied,
+            )
+        }
     };
-    let digest = unhex(&parsed.digest, algo.bytes())
-        .ok_or(LineProblem::DigestLength(parsed.digest.len()))?;
+    let mut digest = [0u8; 64];
+    if !unhex_into(&digest_hex, &mut digest[..algo.bytes()]) {
+        return Err(LineProblem::DigestLength(digest_hex.len()));
+    }
     if path.len() > MAX_PATH_BYTES {
-        return Err(LineProblem::PathTooLong(path));
+        return Err(LineProblem::PathTooLong(path.into_owned()));
     }
     if super::zipstore::unsafe_name(&path).is_some()
         || path.split('/').any(|c| c == "." || c.is_empty())
     {
-        return Err(LineProblem::UnsafePath(path));
+        return Err(LineProblem::UnsafePath(path.into_owned()));
     }
     if !tag && !bagit::is_payload(&path) {
-        return Err(LineProblem::NotPayload(path));
+        return Err(LineProblem::NotPayload(path.into_owned()));
     }
     Ok(Read {
         digest,
         path,
         id,
         as_written,
-        tidied: parsed.tidied,
+        tidied,
     })
 }
 
@@ -542,6 +586,34 @@ mod tests {
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains("1 line with a path written with a leading `./`"));
         assert!(warnings[1].contains("1 line listing a file a second time with the same digest"));
+    }
+
+    #[test]
+    fn plain_lines_read_as_the_format_reads_them() {
+        let d = "aB".repeat(32);
+        for line in [
+            format!("{d}  data/a b.txt"),
+            format!("{d}\tdata/x\r"),
+            format!("{d} *data/x"),
+            format!("{d}  ./data/x"),
+            format!("{d}  data//x"),
+            format!("{d}  data/50%25.pdf"),
+            format!("{d}  data/.hidden/./x"),
+            format!(" {d}  data/x"),
+            "zz data/x".to_string(),
+        ] {
+            let full = bagit::parse_manifest_line(&line);
+            if let Some((digest, path)) = plain_line(&line) {
+                let full = full.expect("the format reads it");
+                assert_eq!(digest.to_ascii_lowercase(), full.digest, "{line}");
+                assert_eq!(
+                    (path, None, false),
+                    (full.path.as_str(), full.raw, full.tidied)
+                );
+            }
+        }
+        assert!(plain_line(&format!("{d}  data/a b.txt")).is_some());
+        assert!(plain_line(&format!("{d}  ./data/x")).is_none());
     }
 
     #[test]

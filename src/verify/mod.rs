@@ -97,6 +97,7 @@ mod source;
 mod store;
 mod tagfiles;
 mod tagtext;
+mod workers;
 mod zipdir;
 mod zipstore;
 

@@ -23,7 +23,7 @@ use std::fmt;
 use std::io::Read;
 
 use super::findings::{excerpt, Capped, Finding, Kind};
-use super::hashing::{unhex, Algo, Algos, Table};
+use super::hashing::{unhex_into, Algo, Algos, Table};
 use super::jsonstream::{streamed, JsonReader, JsonResult, MAX_STRING};
 use super::manifest::NAMED_PER_TAG_FILE;
 use super::paths::{Bits, Named, Paths};
@@ -346,7 +346,11 @@ impl<'a> Judge<'a> {
             return Some(Wrong::NoSha);
         };
         let agrees = match found {
-            Some(found) => unhex(said, found.len()).is_some_and(|s| s == found),
+            Some(found) => {
+                let mut said_bytes = [0u8; 64];
+                let said_bytes = &mut said_bytes[..found.len().min(64)];
+                unhex_into(said, said_bytes) && *said_bytes == *found
+            }
             None => said.is_empty(),
         };
         if !agrees {

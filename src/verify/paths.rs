@@ -2,6 +2,7 @@
 //! keep what they know of a file against its number, in flat tables, rather than in maps
 //! keyed by a copy of its path.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 
@@ -19,6 +20,9 @@ pub struct Paths<'m> {
     hasher: RandomState,
     /// Ids in the byte order of their paths.
     sorted: Vec<usize>,
+    /// The id after the last one found: manifests and `pack.json` list files in the order
+    /// evpack packs them, so the next path asked for is most often this one's.
+    next: Cell<usize>,
 }
 
 impl<'m> Paths<'m> {
@@ -30,6 +34,7 @@ impl<'m> Paths<'m> {
             slots: vec![0; (2 * len).next_power_of_two().max(16)],
             hasher: RandomState::new(),
             sorted: (0..len).collect(),
+            next: Cell::new(0),
         };
         for id in 0..len {
             let mut slot = paths.home(paths.path(id));
@@ -67,10 +72,16 @@ impl<'m> Paths<'m> {
 
     /// The id of `path`, if the pack holds it.
     pub fn find(&self, path: &str) -> Option<usize> {
+        let guess = self.next.get();
+        if guess < self.len() && self.path(guess) == path {
+            self.next.set(guess + 1);
+            return Some(guess);
+        }
         let mut slot = self.home(path);
         loop {
             let id = self.slots[slot].checked_sub(1)?;
             if self.path(id) == path {
+                self.next.set(id + 1);
                 return Some(id);
             }
             slot = (slot + 1) & (self.slots.len() - 1);

@@ -343,7 +343,7 @@ impl Splitter {
         }
         let mut rest = text;
         loop {
-            let (piece, ended) = match rest.find('\n') {
+            let (piece, ended) = match memchr::memchr(b'\n', rest.as_bytes()) {
                 Some(at) => (&rest[..at], Some(&rest[at + 1..])),
                 None => (rest, None),
             };

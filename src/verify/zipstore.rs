@@ -9,8 +9,6 @@
 
 use std::collections::HashSet;
 
-use rayon::prelude::*;
-
 use super::findings::{Finding, Kind};
 use super::source::Source;
 use super::store::{self, Buffers, Listing, Member, Problem, Store};
@@ -141,7 +139,8 @@ fn members(
     root: String,
     listing: &mut Listing,
 ) -> Vec<Entry> {
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(records.len());
+    listing.members.reserve_exact(records.len());
     for (i, e) in records.into_iter().enumerate() {
         let (is_dir, size) = (e.is_dir(), e.size);
         let fixed = Entry {
@@ -337,17 +336,13 @@ impl Judged<'_> {
         self.overlaps(ranges);
     }
 
-    /// Reads the local headers of the entries still trusted (small reads, in parallel
-    /// since a pack has thousands of them), compares each with its central record, and
-    /// checks overlaps again with the real header lengths. Returns each entry's data start.
+    /// Reads the local headers of the entries still trusted (a window of the zip at a
+    /// time, since a pack has thousands of them: [`zipdir::read_locals`]), compares each
+    /// with its central record, and checks overlaps again with the real header lengths.
+    /// Returns each entry's data start.
     fn local_headers(&mut self, src: &dyn Source, cd_start: u64) -> Vec<Option<u64>> {
-        let bad = &self.bad;
-        let locals: Vec<Option<Result<zipdir::Local, String>>> = self
-            .entries
-            .par_iter()
-            .enumerate()
-            .map(|(i, e)| (!bad[i]).then(|| zipdir::read_local(src, e)))
-            .collect();
+        let wanted: Vec<bool> = self.bad.iter().map(|&bad| !bad).collect();
+        let locals = zipdir::read_locals(src, self.entries, &wanted);
         let mut data_start = vec![None; self.entries.len()];
         let mut ranges = Vec::with_capacity(self.entries.len());
         for (i, local) in locals.into_iter().enumerate() {
