@@ -15,11 +15,12 @@
 //!
 //! What is kept per file is what a comparison needs, in flat tables indexed by the file's
 //! number ([`Paths`]): its path once (the member's own), its digests as bytes and its size
-//! ([`Table`]: 41 bytes with SHA-256), and each manifest's digest for it. For a pack of
-//! 200,000 files that is about 60 bytes a file besides the path. What is kept of anything
-//! else is bounded: a tag file names at most [`NAMED_PER_TAG_FILE`] problems (plus one per
-//! payload file) one by one and counts the rest, a manifest keeps at most that many lines
-//! for files that are not in the pack, and a line or JSON string is cut at 64 KiB.
+//! ([`Table`]: 42 bytes with SHA-256), each manifest's digest for it (32 bytes and a slot),
+//! and `pack.json`'s claims on it until its payload list is read (8 bytes a claim): about
+//! 150 bytes a file besides the path. What is kept of anything else is bounded: a tag file
+//! names at most [`NAMED_PER_TAG_FILE`] problems (plus one per payload file) one by one
+//! and counts the rest, a manifest keeps at most that many lines for files that are not
+//! in the pack, and a line or JSON string is cut at 64 KiB.
 
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Mutex;

@@ -12,8 +12,9 @@
 //! nor with the size of any tag file: two 256 KiB buffers per worker, plus what is kept per
 //! entry. While the central directory is judged that is its records (about 230 bytes an
 //! entry with its name); then each member's path, once, and what the comparisons need, in
-//! flat tables (digests as bytes, sizes: about 60 bytes a file besides its path). A pack of
-//! 200,000 files peaks near 85 MB. Every tag file streams, `pack.json` included (see
+//! flat tables (the member, its digests as bytes and size, each manifest's digest for it,
+//! a slot in the path index: about 150 bytes a file besides its path). A pack of 200,000
+//! files peaks near 85 MB, one of 50,000 near 30 MB. Every tag file streams, `pack.json` included (see
 //! [`bag`]); the entry count is capped at [`zipdir::MAX_ENTRIES`] and the central directory
 //! at [`zipdir::MAX_CENTRAL_DIR`]. Hashing runs on every core: workers take files largest
 //! first from one queue, each reading by position from one shared file handle.

@@ -5,17 +5,20 @@
 //!
 //! The file is streamed, never held ([`super::jsonstream`]): each file it lists is judged
 //! when the parser reaches it and then forgotten. What the check keeps is a bit per pack
-//! file (listed in the `payload` array or not) and, while findings are still named one by
-//! one, the paths it lists that the pack lacks; its findings are capped ([`Capped`]). So a
+//! file (listed in the `payload` array or not), eight bytes per requirement's claim on a
+//! file until the `payload` array is read, and, while findings are still named one by one,
+//! the paths it lists that the pack lacks; its findings are capped ([`Capped`]). So a
 //! `pack.json` of any size is read in the same memory, and one of millions of tiny items
 //! costs time in proportion, nothing more.
 //!
-//! Two readings: the first hashes the file (for the tag manifest), reads `pack_schema` and
-//! the `payload` array, and finds any syntax error before a finding is made; the second
-//! reads the requirements (which come first in the file) and judges their files against
-//! that array, stopping once they are read. The second reading must see the bytes the
-//! first hashed: if it does not (the file changed in between), its findings are dropped
-//! and that is the finding.
+//! One reading, as a rule: it hashes the file (for the tag manifest), checks all of it
+//! before any finding stands, judges the `payload` array's items, and gathers the
+//! requirements' claims (which come first in the file) to judge once that array is read.
+//! Only when they would make more findings than are named one by one (or are too many to
+//! gather) is the file read again for the requirements, so that the same findings are
+//! named as ever, in the file's order. That second reading must see the bytes the first
+//! hashed: if it does not (the file changed in between), its findings are dropped and
+//! that is the finding.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -152,6 +155,8 @@ struct Judge<'a> {
     pending: Vec<ReqProblem>,
     /// The requirements' claims gathered in the first reading.
     gathered: Gathered,
+    /// Findings named one by one.
+    cap: usize,
 }
 
 /// The requirements' claims, gathered in the first reading (the requirements come before
@@ -280,6 +285,7 @@ impl<'a> Judge<'a> {
                 overflowed: cap == 0,
                 ..Gathered::default()
             },
+            cap,
         }
     }
 
@@ -481,11 +487,17 @@ impl<'a> Judge<'a> {
             }
             Claim::Payload(..) => {}
         }
-        // A few claims a file, ids of a readable length: past that, read again.
+        // A few claims a file, ids of a readable length, no more problems than are named:
+        // past that, the second reading judges them, and nothing gathered is kept.
         let g = &mut self.gathered;
         let most = 4 * self.payload.paths.len() + NAMED_PER_TAG_FILE;
-        let kept = g.problems.len() + g.on_pack.len() + g.off_pack.len();
-        g.overflowed |= kept > most || g.id_bytes > 16 << 20;
+        let kept = g.problems.len() + g.on_pack.len() + g.off_pack.len() + g.ids.len();
+        if kept > most || g.problems.len() > self.cap || g.id_bytes > 16 << 20 {
+            self.gathered = Gathered {
+                overflowed: true,
+                ..Gathered::default()
+            };
+        }
     }
 
     /// Every finding, when the first reading gathered every claim and they are no more
@@ -806,8 +818,12 @@ fn requirement<R: Read>(r: &mut JsonReader<R>, on: OnClaim) -> JsonResult<()> {
     Ok(())
 }
 
-/// A file: an object whose `path`, `size` and `sha256` are read, each optional.
+/// A file: an object whose `path`, `size` and `sha256` are read, each optional; or, as a
+/// typed parse also reads a struct, an array of the three.
 fn file<R: Read>(r: &mut JsonReader<R>) -> JsonResult<File> {
+    if r.peek()? == Some(b'[') {
+        return file_as_array(r);
+    }
     r.begin_object("a file object")?;
     let mut f = File {
         path: None,
@@ -833,6 +849,26 @@ fn file<R: Read>(r: &mut JsonReader<R>) -> JsonResult<File> {
         }
     }
     Ok(f)
+}
+
+/// A file written `[path, size, sha256]`: exactly three values.
+fn file_as_array<R: Read>(r: &mut JsonReader<R>) -> JsonResult<File> {
+    r.begin_array("a file")?;
+    let mut first = true;
+    let mut next = |r: &mut JsonReader<R>, i: usize| match r.next_element(&mut first)? {
+        true => Ok(()),
+        false => Err(r.error(format!("invalid length {i}, expected a file of 3 elements"))),
+    };
+    next(r, 0)?;
+    let path = r.string_or_null("a string")?.map(Cow::Owned);
+    next(r, 1)?;
+    let size = r.u64_or_null("u64")?;
+    next(r, 2)?;
+    let sha256 = r.string_or_null("a string")?.map(Cow::Owned);
+    if r.next_element(&mut first)? {
+        return Err(r.error("trailing characters: a file has 3 elements"));
+    }
+    Ok(File { path, size, sha256 })
 }
 
 #[cfg(test)]
@@ -1005,5 +1041,18 @@ mod tests {
             assert!(claims(bad).is_err(), "{bad}");
         }
         assert!(claims(r#"{"payload":null,"bag":{"name":"b"}}"#).is_ok());
+        // A file as an array of its three fields, as a typed parse reads a struct (seen by
+        // both passes: there is no `areas` for the second to stop after).
+        assert_eq!(
+            claims(r#"{"payload":[["data/a",1,null]]}"#).expect("valid"),
+            vec![('p', "0".to_string(), "data/a".to_string()); 2]
+        );
+        for bad in [
+            r#"{"payload":[["data/a",1]]}"#,
+            r#"{"payload":[["a",1,"x",2]]}"#,
+        ] {
+            assert!(claims(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<Vec<PackFileRead>>(&bad[11..bad.len() - 1]).is_err());
+        }
     }
 }

@@ -331,33 +331,23 @@ struct Splitter {
 
 impl Splitter {
     fn push(&mut self, text: &str, on_line: OnLine) {
-        if text.is_empty() {
-            return;
-        }
-        if std::mem::take(&mut self.held) {
-            on_line(Line {
-                number: 1,
-                text: "",
-                cut: None,
-            });
-        }
         let mut rest = text;
-        loop {
-            let (piece, ended) = match memchr::memchr(b'\n', rest.as_bytes()) {
-                Some(at) => (&rest[..at], Some(&rest[at + 1..])),
-                None => (rest, None),
-            };
-            self.add(piece);
-            match ended {
-                Some(after) => {
-                    self.end_line(on_line);
-                    rest = after;
-                    if rest.is_empty() {
-                        return;
-                    }
-                }
-                None => return,
+        while !rest.is_empty() {
+            // More text after an empty first line: it was a line, not the whole file.
+            if std::mem::take(&mut self.held) {
+                on_line(Line {
+                    number: 1,
+                    text: "",
+                    cut: None,
+                });
             }
+            let Some(at) = memchr::memchr(b'\n', rest.as_bytes()) else {
+                self.add(rest);
+                return;
+            };
+            self.add(&rest[..at]);
+            self.end_line(on_line);
+            rest = &rest[at + 1..];
         }
     }
 
@@ -501,8 +491,10 @@ mod tests {
             ("a\n\nb", vec!["a", "", "b"]),
             ("\u{feff}x\n", vec!["x"]),
         ] {
-            let got = read_in(text.as_bytes(), TagEncoding::Utf8, 1).expect("text");
-            assert_eq!(got, want, "{text:?}");
+            for piece in [1, 2, text.len()] {
+                let got = read_in(text.as_bytes(), TagEncoding::Utf8, piece).expect("text");
+                assert_eq!(got, want, "{text:?} in pieces of {piece}");
+            }
         }
         // A surrogate pair split across pieces, and the BOM held back from the text.
         let mut le = vec![0xFF, 0xFE];
@@ -513,6 +505,87 @@ mod tests {
             read(&le, TagEncoding::Utf16).as_deref(),
             Ok("\u{feff}😀\nz")
         );
+    }
+
+    /// What a whole-file read gives: the text decoded at once, split on LF (CR before it
+    /// dropped), no line after a final line end; or `None` if it is not in the encoding.
+    fn whole_file(bytes: &[u8], enc: TagEncoding) -> Option<Vec<String>> {
+        let text: String = match enc {
+            TagEncoding::Utf8 => {
+                let t = std::str::from_utf8(bytes).ok()?;
+                t.strip_prefix('\u{feff}').unwrap_or(t).to_string()
+            }
+            TagEncoding::Latin1 => bytes.iter().map(|&b| char::from(b)).collect(),
+            TagEncoding::Utf16 => {
+                let le = match bytes {
+                    [0xFF, 0xFE, ..] => true,
+                    [0xFE, 0xFF, ..] => false,
+                    _ => return None,
+                };
+                let body = &bytes[2..];
+                if body.len() % 2 == 1 {
+                    return None;
+                }
+                let units = body.chunks_exact(2).map(|c| {
+                    if le {
+                        u16::from_le_bytes([c[0], c[1]])
+                    } else {
+                        u16::from_be_bytes([c[0], c[1]])
+                    }
+                });
+                char::decode_utf16(units)
+                    .collect::<Result<String, _>>()
+                    .ok()?
+            }
+        };
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        if text.is_empty() {
+            return Some(Vec::new());
+        }
+        Some(
+            text.split('\n')
+                .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn streamed_lines_are_a_whole_file_read_in_any_pieces() {
+        let alphabet: [&[u8]; 9] = [
+            b"a",
+            b"\n",
+            b"\r",
+            "é".as_bytes(),
+            b"\xff",
+            b"\xef\xbb\xbf",
+            b"\x00",
+            b"\xd8",
+            b"\xdc",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for _ in 0..3_000 {
+            let mut bytes = Vec::new();
+            for _ in 0..next(12) {
+                bytes.extend_from_slice(alphabet[next(alphabet.len() as u64) as usize]);
+            }
+            for enc in [TagEncoding::Utf8, TagEncoding::Latin1, TagEncoding::Utf16] {
+                let mut bytes = bytes.clone();
+                if enc == TagEncoding::Utf16 && next(4) > 0 {
+                    bytes.splice(0..0, [0xFF, 0xFE]);
+                }
+                let want = whole_file(&bytes, enc);
+                for piece in [1, 2, 3, bytes.len()] {
+                    let got = read_in(&bytes, enc, piece).ok();
+                    assert_eq!(got, want, "{bytes:?} as {enc:?} in pieces of {piece}");
+                }
+            }
+        }
     }
 
     #[test]
