@@ -78,7 +78,11 @@ impl TagReader<'_> {
                 }
                 bagit::PACK_JSON => {}
                 bagit::FETCH_TXT => tags.fetch = self.read_fetch(m, id, enc, &tags, table, found),
-                path => self.read_manifest(m, id, path, enc, &mut tags, table, found),
+                _ => match self.read_manifest(m, id, enc, table, found) {
+                    Some((true, parsed)) => tags.tagmanifests.push(parsed),
+                    Some((false, parsed)) => tags.manifests.push(parsed),
+                    None => {}
+                },
             }
         }
         if !saw_bagit && !found.flagged.contains(bagit::BAGIT) {
@@ -148,35 +152,24 @@ impl TagReader<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A manifest or tag manifest (`tag`) of an algorithm evpack checks, if it is read:
+    /// what it lists (nothing, when it is not in its encoding).
     fn read_manifest(
         &mut self,
         m: &Member,
         id: usize,
-        path: &str,
         enc: TagEncoding,
-        tags: &mut Tags,
         table: &mut Table,
         found: &mut Found,
-    ) {
-        let Some((tag, algo)) =
-            bagit::manifest_name(path).and_then(|(tag, alg)| Some((tag, Algo::from_name(alg)?)))
-        else {
-            return;
+    ) -> Option<(bool, ChecksumManifest)> {
+        let (tag, alg) = bagit::manifest_name(&m.path)?;
+        let algo = Algo::from_name(alg)?;
+        let mut reader = ManifestReader::new(&m.path, algo, tag, self.paths);
+        let parsed = match self.read(m, id, enc, table, found, &mut reader)? {
+            true => reader.manifest,
+            false => ChecksumManifest::new(&m.path, algo),
         };
-        let mut reader = ManifestReader::new(path, algo, tag, self.paths);
-        let read = self.read(m, id, enc, table, found, &mut reader);
-        let parsed = match read {
-            None => return,
-            Some(true) => reader.manifest,
-            // Not in its encoding: not checked, so it lists nothing.
-            Some(false) => ChecksumManifest::new(path, algo),
-        };
-        if tag {
-            tags.tagmanifests.push(parsed);
-        } else {
-            tags.manifests.push(parsed);
-        }
+        Some((tag, parsed))
     }
 
     /// `fetch.txt` (RFC 8493 2.2.3): `<url> <length or -> <path>` per line, the path encoded
