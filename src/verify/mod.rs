@@ -76,11 +76,11 @@
 //! differ from a manifest), `missing` (listed in a manifest or tag manifest, absent; or,
 //! in an evpack pack, a tag file evpack always writes), `unexpected` (present, listed in no
 //! manifest; or a zip entry outside the bag folder), `tag` (tag manifest mismatch,
-//! malformed `bagit.txt` / `bag-info.txt` / manifest line, `Payload-Oxum` mismatch, a tag
-//! file over the budget, an evpack pack's tag file that no tag manifest covers), `unsafe`
-//! (unsafe name, symlink, duplicate name, encrypted, local header
-//! disagreeing with the central directory, overlapping entries, data that disagrees with
-//! its declared size or CRC, a folder entry that carries data), `unreadable` (unsupported
+//! malformed `bagit.txt` / `bag-info.txt` / manifest line, `Payload-Oxum` mismatch, an
+//! evpack pack's tag file that no tag manifest covers), `unsafe` (unsafe name, symlink,
+//! duplicate name, encrypted, local header disagreeing with the central directory,
+//! overlapping entries, data that disagrees with its declared size or CRC, a folder entry
+//! that carries data, a `pack.json` that changed while it was read), `unreadable` (unsupported
 //! compression, permission denied), `consistency` (`pack.json` disagrees with the
 //! payload). A tag file names at most [`bag::NAMED_PER_TAG_FILE`] problems (plus one per
 //! payload file) one by one; one more finding counts the rest.

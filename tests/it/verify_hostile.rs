@@ -150,7 +150,8 @@ fn tag_files_of_any_size_are_read_in_bounded_memory() {
     assert_finding(&v, "consistency", "pack.json", "not valid pack JSON");
 }
 
-/// One tag file full of what costs the most memory to report, each within the budget.
+/// One tag file full of what costs the most memory to report (each as large as tag files
+/// could once be and still be read whole).
 fn assert_bounded_with(name: &str, bytes: &[u8], kind: &str, message_has: &str) {
     let zip = bag_with(vec![big_entry(&format!("bag/{name}"), bytes)]);
     let (code, v) = verify_bounded(&zip);
