@@ -153,6 +153,51 @@ impl<'a> Capped<'a> {
     pub fn is_full(&self) -> bool {
         self.left == 0
     }
+
+    /// How many more findings are named one by one.
+    pub fn room(&self) -> usize {
+        self.left
+    }
+
+    /// Adds findings, each as [`Capped::push`] would.
+    pub fn extend(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        for f in findings {
+            self.push(f);
+        }
+    }
+
+    /// Counts a finding of `kind` without naming it (when there is no room for it, or
+    /// it is known that there will be none by the time it could be named).
+    pub fn count(&mut self, kind: Kind) {
+        if self.more == 0 {
+            self.more_kind = kind;
+        }
+        self.more += 1;
+    }
+
+    /// Where the findings stand now, to go back to with [`Capped::rollback`].
+    pub fn mark(&self) -> Mark {
+        Mark {
+            len: self.out.len(),
+            left: self.left,
+            more: self.more,
+        }
+    }
+
+    /// Drops every finding made since `mark`, named or counted.
+    pub fn rollback(&mut self, mark: Mark) {
+        self.out.truncate(mark.len);
+        self.left = mark.left;
+        self.more = mark.more;
+    }
+}
+
+/// A point to go back to in a [`Capped`].
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    len: usize,
+    left: usize,
+    more: u64,
 }
 
 impl Drop for Capped<'_> {
@@ -167,5 +212,24 @@ impl Drop for Capped<'_> {
                 ),
             ));
         }
+    }
+}
+
+/// A line or value from a tag file, printable and cut to a length a person reads: a
+/// hostile line can be megabytes long.
+pub fn excerpt(s: &str) -> String {
+    excerpt_of(s, s.len() as u64)
+}
+
+/// [`excerpt`] of the start of something `len` bytes long in all (a line read cut).
+pub fn excerpt_of(s: &str, len: u64) -> String {
+    const SHOWN: usize = 200;
+    match s.char_indices().nth(SHOWN) {
+        None if len == s.len() as u64 => crate::util::printable(s),
+        None => format!("{}... ({len} bytes in all)", crate::util::printable(s)),
+        Some((at, _)) => format!(
+            "{}... ({len} bytes in all)",
+            crate::util::printable(&s[..at])
+        ),
     }
 }

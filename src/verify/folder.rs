@@ -11,8 +11,9 @@ use super::store::{self, Buffers, Listing, Member, Problem, Store};
 
 pub struct FolderStore {
     root: PathBuf,
-    /// Each file with the (device, inode) it had when listed.
-    files: Vec<(PathBuf, (u64, u64))>,
+    /// The (device, inode) each file had when listed, by key; its path is the member's,
+    /// under `root`, not kept a second time.
+    files: Vec<(u64, u64)>,
 }
 
 /// Lists the bag folder. `Err` when it has no `bagit.txt` or cannot be listed at all.
@@ -40,18 +41,13 @@ pub fn open(root: &Path) -> crate::Result<(FolderStore, Listing)> {
                 }
                 listing.flagged.insert(path);
             }
-            Seen::File {
-                rel,
-                size,
-                id,
-                path,
-            } => {
+            Seen::File { rel, size, id } => {
                 listing.members.push(Member {
                     path: rel,
                     size,
                     key: files.len(),
                 });
-                files.push((path, id));
+                files.push(id);
             }
         }
     }
@@ -104,7 +100,6 @@ enum Seen {
         rel: String,
         size: u64,
         id: (u64, u64),
-        path: PathBuf,
     },
 }
 
@@ -149,7 +144,6 @@ fn look_at(root: &Path, item: walkdir::Result<walkdir::DirEntry>) -> Seen {
             rel,
             size: m.len(),
             id: (m.dev(), m.ino()),
-            path: item.into_path(),
         },
         Err(e) => flag(Kind::Unreadable, rel, format!("cannot read: {e}")),
     }
@@ -162,23 +156,24 @@ impl Store for FolderStore {
         bufs: &mut Buffers,
         sink: &mut dyn FnMut(&[u8]),
     ) -> Result<(), Problem> {
-        let (path, id) = self
+        let id = self
             .files
             .get(member.key)
             .ok_or_else(|| Problem::new(Kind::Unreadable, "no such file"))?;
+        let path = self.root.join(&member.path);
         let unreadable = |e: std::io::Error| {
             Problem::new(
                 Kind::Unreadable,
                 format!(
                     "cannot read {}: {e}",
-                    crate::util::printable(&self.display(path))
+                    crate::util::printable(&self.display(&path))
                 ),
             )
         };
         // `open` follows symlinks: a file swapped for a link after it was listed would be
         // read through the link, and one swapped for a FIFO would block the open. So the
         // open does not wait, and the open file must be the very file that was listed.
-        let (mut file, meta) = super::source::open_no_wait(path).map_err(unreadable)?;
+        let (mut file, meta) = super::source::open_no_wait(&path).map_err(unreadable)?;
         if (meta.dev(), meta.ino()) != *id || !meta.is_file() {
             return Err(Problem::new(
                 Kind::Unsafe,

@@ -44,7 +44,7 @@ impl Algo {
     }
 
     /// Length of a digest in bytes.
-    fn len(self) -> usize {
+    pub fn bytes(self) -> usize {
         match self {
             Algo::Md5 => 16,
             Algo::Sha1 => 20,
@@ -57,7 +57,7 @@ impl Algo {
 
     /// Length of a digest in hex digits.
     pub fn hex_len(self) -> usize {
-        self.len() * 2
+        self.bytes() * 2
     }
 
     /// md5 and sha1 catch accidental damage, but anyone can make a different file with the
@@ -146,7 +146,6 @@ impl Running {
 
 /// Running hashes of one member, weakest algorithm first.
 pub struct Hashers {
-    algos: Algos,
     running: Vec<Running>,
     size: u64,
 }
@@ -154,7 +153,6 @@ pub struct Hashers {
 impl Hashers {
     pub fn new(algos: Algos) -> Hashers {
         Hashers {
-            algos,
             running: algos.iter().map(Running::new).collect(),
             size: 0,
         }
@@ -167,44 +165,172 @@ impl Hashers {
         self.size += bytes.len() as u64;
     }
 
-    pub fn finish(self) -> Digests {
-        let mut bytes = Vec::with_capacity(self.algos.iter().map(Algo::len).sum());
-        for h in self.running {
-            h.finish_into(&mut bytes);
+    /// Starts over with `algos`, keeping its allocation: a worker hashes two hundred
+    /// thousand files with one.
+    pub fn reset(&mut self, algos: Algos) {
+        self.running.clear();
+        self.running.extend(algos.iter().map(Running::new));
+        self.size = 0;
+    }
+
+    /// Bytes hashed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends the digests to `out`, one after another weakest first, and empties.
+    pub fn finish_into(&mut self, out: &mut Vec<u8>) {
+        for h in self.running.drain(..) {
+            h.finish_into(out);
         }
-        Digests {
-            algos: self.algos,
-            bytes: bytes.into_boxed_slice(),
-            size: self.size,
-        }
+        self.size = 0;
+    }
+
+    /// The digests, one after another weakest first (a row of a [`Table`] in its layout
+    /// when the algorithms are the table's).
+    pub fn finish(mut self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.finish_into(&mut bytes);
+        bytes
     }
 }
 
-/// What a member hashed to. Raw bytes, not hex, and only those of the algorithms computed,
-/// one after another weakest first: a pack holds tens of thousands of these, and hex is
-/// only needed when a digest is compared or printed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Digests {
-    algos: Algos,
-    bytes: Box<[u8]>,
-    /// Bytes actually read.
-    pub size: u64,
+/// How a member's read ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum State {
+    /// Not read, or not to the end (the member is reported): nothing to compare.
+    #[default]
+    Unread,
+    /// Read to the end.
+    Read,
+    /// Read to the end, and only a check value disagreed (the zip's CRC-32): its digests
+    /// are good.
+    Soft,
 }
 
-impl Digests {
-    /// The digest in lower-case hex, if it was computed.
-    pub fn get(&self, a: Algo) -> Option<String> {
-        if !self.algos.contains(a) {
+/// What every member hashed to, in one flat table indexed by member: raw digests, not hex,
+/// each algorithm at a fixed offset of the member's row, and only the algorithms some
+/// member is hashed with. Two hundred thousand members hashed with SHA-256 take 41 bytes
+/// each; hex is made only when a digest is printed.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// Where each algorithm's digest starts in a row, if rows have it (by [`Algo`] order).
+    offsets: [Option<usize>; 6],
+    stride: usize,
+    rows: Vec<u8>,
+    /// Bytes read.
+    sizes: Vec<u64>,
+    state: Vec<State>,
+    /// The algorithms each member was hashed with (a subset of the layout).
+    hashed: Vec<Algos>,
+}
+
+impl Table {
+    /// A table of `members` rows, none read yet.
+    pub fn new(members: usize, layout: Algos) -> Table {
+        let mut offsets = [None; 6];
+        let mut stride = 0;
+        for a in layout.iter() {
+            offsets[a as usize] = Some(stride);
+            stride += a.bytes();
+        }
+        Table {
+            offsets,
+            stride,
+            rows: vec![0; members * stride],
+            sizes: vec![0; members],
+            state: vec![State::Unread; members],
+            hashed: vec![Algos::default(); members],
+        }
+    }
+
+    /// Records member `i`: how its read ended, the bytes read, and `digests` (as
+    /// [`Hashers::finish`] gives them for `algos`).
+    pub fn record(&mut self, i: usize, state: State, size: u64, algos: Algos, digests: &[u8]) {
+        let row = i * self.stride;
+        let mut at = 0;
+        for a in algos.iter() {
+            if let (Some(off), Some(d)) = (self.offset(a), digests.get(at..at + a.bytes())) {
+                self.rows[row + off..row + off + a.bytes()].copy_from_slice(d);
+            }
+            at += a.bytes();
+        }
+        self.state[i] = state;
+        self.sizes[i] = size;
+        self.hashed[i] = algos;
+    }
+
+    fn offset(&self, a: Algo) -> Option<usize> {
+        self.offsets[a as usize]
+    }
+
+    pub fn state(&self, i: usize) -> State {
+        self.state.get(i).copied().unwrap_or_default()
+    }
+
+    /// Whether member `i` was read to the end.
+    pub fn is_read(&self, i: usize) -> bool {
+        self.state(i) != State::Unread
+    }
+
+    /// Bytes read of member `i`, if it was read to the end.
+    pub fn size(&self, i: usize) -> Option<u64> {
+        self.is_read(i).then(|| self.sizes[i])
+    }
+
+    /// Member `i`'s digest by `a`, if it was read and hashed with it.
+    pub fn get(&self, i: usize, a: Algo) -> Option<&[u8]> {
+        if !self.is_read(i) || !self.hashed[i].contains(a) {
             return None;
         }
-        let start: usize = self
-            .algos
-            .iter()
-            .take_while(|&x| x < a)
-            .map(Algo::len)
-            .sum();
-        self.bytes.get(start..start + a.len()).map(crate::util::hex)
+        let start = i * self.stride + self.offset(a)?;
+        self.rows.get(start..start + a.bytes())
     }
+}
+
+/// Lower-case hex, without the formatter's cost per byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
+/// Writes the bytes `hex` spells (either case) into `out`; `false` unless it is hex of
+/// exactly that many bytes. Manifests and `pack.json` give two hundred thousand digests:
+/// a table, not a character parse, per digit.
+pub fn unhex_into(hex: &str, out: &mut [u8]) -> bool {
+    const NOT: u8 = 0xFF;
+    const VALUE: [u8; 256] = {
+        let mut t = [NOT; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let b = hex.as_bytes();
+    if b.len() != out.len() * 2 {
+        return false;
+    }
+    let mut bad = 0;
+    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
+        let (hi, lo) = (VALUE[usize::from(pair[0])], VALUE[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *o = hi << 4 | (lo & 15);
+    }
+    // A valid digit is below 16; `NOT` sets the high bits.
+    bad < 16
 }
 
 #[cfg(test)]
@@ -217,7 +343,8 @@ mod tests {
         let mut h = Hashers::new(all);
         h.update(b"a");
         h.update(b"bc");
-        let d = h.finish();
+        let mut t = Table::new(1, all);
+        t.record(0, State::Read, h.size(), all, &h.finish());
         // The FIPS 180 and RFC 1321 test vectors for "abc".
         let starts = [
             (Algo::Md5, "900150983cd24fb0d6963f7d28e17f72"),
@@ -234,23 +361,26 @@ mod tests {
             (Algo::Sha512, "ddaf35a193617aba"),
         ];
         for (a, want) in starts {
-            let got = d.get(a).unwrap_or_default();
+            let got = t.get(0, a).map(hex).unwrap_or_default();
             assert!(got.starts_with(want), "{}: {got}", a.name());
             assert_eq!(got.len(), a.hex_len(), "{}", a.name());
         }
-        assert_eq!(d.size, 3);
+        assert_eq!(t.size(0), Some(3));
     }
 
     #[test]
     fn only_the_algorithms_asked_for_are_kept() {
-        let mut h = Hashers::new(Algos::default().with(Algo::Sha1).with(Algo::Sha384));
+        let asked = Algos::default().with(Algo::Sha1).with(Algo::Sha384);
+        let mut h = Hashers::new(asked);
         h.update(b"abc");
-        let d = h.finish();
-        assert!(d.get(Algo::Sha256).is_none());
-        assert!(d
-            .get(Algo::Sha384)
-            .is_some_and(|s| s.starts_with("cb00753f45a35e8b")));
-        assert_eq!(std::mem::size_of_val(&*d.bytes), 20 + 48);
+        let mut t = Table::new(2, asked.with(Algo::Sha256));
+        t.record(1, State::Soft, 3, asked, &h.finish());
+        assert!(t.get(1, Algo::Sha256).is_none());
+        assert!(t.get(0, Algo::Sha1).is_none(), "row 0 was never read");
+        assert!(t
+            .get(1, Algo::Sha384)
+            .is_some_and(|d| hex(d).starts_with("cb00753f45a35e8b")));
+        assert_eq!(t.stride, 20 + 32 + 48);
         assert_eq!(
             Algos::default()
                 .with(Algo::Md5)
@@ -258,5 +388,17 @@ mod tests {
                 .strongest(),
             Some(Algo::Sha224)
         );
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let bytes = [0u8, 1, 0xab, 0xff];
+        assert_eq!(hex(&bytes), "0001abff");
+        let mut out = [0u8; 4];
+        assert!(unhex_into("0001ABff", &mut out));
+        assert_eq!(out, bytes);
+        assert!(!unhex_into("0001abf", &mut out));
+        assert!(!unhex_into("0001abfg", &mut out));
+        assert!(!unhex_into("00\u{e9}", &mut out[..2]));
     }
 }

@@ -40,11 +40,14 @@ impl Problem {
     }
 }
 
-/// Per-worker buffers, reused from member to member so that hashing twenty thousand small
-/// files does not allocate (and page-fault) a fresh buffer each time.
+/// Per-worker buffers, reused from member to member so that hashing two hundred thousand
+/// small files does not allocate (and page-fault) a fresh buffer, or a fresh inflater with
+/// its 32 KiB window, for each.
 pub struct Buffers {
     pub input: Vec<u8>,
     pub output: Vec<u8>,
+    /// The zip store's inflater, reset for each entry.
+    pub inflater: Option<flate2::Decompress>,
 }
 
 impl Buffers {
@@ -52,6 +55,7 @@ impl Buffers {
         Buffers {
             input: vec![0; CHUNK],
             output: vec![0; CHUNK],
+            inflater: None,
         }
     }
 }
@@ -123,35 +127,70 @@ pub fn litter_warning(litter: &[String]) -> Option<String> {
 }
 
 /// Groups of names that are equal ignoring letter case and Unicode normalisation (NFC)
-/// but not byte for byte, as indices (one per distinct name). Sorting with a folding
-/// comparison finds them without a folded copy of every name, which matters in a pack of a
-/// million entries.
+/// but not byte for byte, as indices (one per distinct name), in the order of their folded
+/// names. Each name is folded once, into a hash, with no folded copy kept (which matters in
+/// a pack of a million entries); only names whose hashes meet are compared folded, so the
+/// cost is linear in the names rather than a folding sort's n log n comparisons.
 pub fn case_groups(names: &[(&str, usize)]) -> Vec<Vec<usize>> {
-    fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
-        use unicode_normalization::UnicodeNormalization;
-        s.nfc().flat_map(char::to_lowercase)
-    }
-    let mut sorted = names.to_vec();
-    sorted.sort_by(|a, b| fold(a.0).cmp(fold(b.0)).then_with(|| a.0.cmp(b.0)));
+    let mut hashed: Vec<(u64, usize)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| (fold_hash(name), i))
+        .collect();
+    hashed.sort_unstable();
     let mut groups = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i + 1;
-        while j < sorted.len() && fold(sorted[j].0).eq(fold(sorted[i].0)) {
-            j += 1;
-        }
-        let mut group: Vec<usize> = Vec::new();
-        for k in i..j {
-            if k == i || sorted[k].0 != sorted[k - 1].0 {
-                group.push(sorted[k].1);
+    for run in hashed.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        let mut same: Vec<(&str, usize)> = run.iter().map(|&(_, i)| names[i]).collect();
+        same.sort_by(|a, b| fold(a.0).cmp(fold(b.0)).then_with(|| a.0.cmp(b.0)));
+        for folded in same.chunk_by(|a, b| fold(a.0).eq(fold(b.0))) {
+            let mut group: Vec<(&str, usize)> = folded.to_vec();
+            group.dedup_by(|a, b| a.0 == b.0);
+            if group.len() > 1 {
+                groups.push(group);
             }
         }
-        if group.len() > 1 {
-            groups.push(group);
-        }
-        i = j;
     }
+    groups.sort_by(|a, b| fold(a[0].0).cmp(fold(b[0].0)));
     groups
+        .into_iter()
+        .map(|g| g.into_iter().map(|(_, key)| key).collect())
+        .collect()
+}
+
+/// A name with letter case and Unicode normalisation folded away.
+fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().flat_map(char::to_lowercase)
+}
+
+/// A hash of [`fold`]`(s)`: equal folds hash alike. ASCII (most names) folds by lowering
+/// its letters, the same characters the full fold gives, without the normaliser.
+fn fold_hash(s: &str) -> u64 {
+    use std::hash::Hasher;
+    // The folded UTF-8 goes to the hasher a buffer at a time: equal folds make equal
+    // sequences of writes, and a name costs a write or two rather than one per character.
+    let mut h = std::hash::DefaultHasher::new();
+    let mut buf = [0u8; 128];
+    let mut len = 0;
+    let mut put = |bytes: &[u8], h: &mut std::hash::DefaultHasher| {
+        if len + bytes.len() > buf.len() {
+            h.write(&buf[..len]);
+            len = 0;
+        }
+        buf[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if s.is_ascii() {
+        for b in s.bytes() {
+            put(&[b.to_ascii_lowercase()], &mut h);
+        }
+    } else {
+        for c in fold(s) {
+            put(c.encode_utf8(&mut [0; 4]).as_bytes(), &mut h);
+        }
+    }
+    h.write(&buf[..len]);
+    h.finish()
 }
 
 /// One warning per set of file names that differ only in letter case or in Unicode

@@ -159,7 +159,7 @@ fn check(end: &EndRecord) -> Result<(), NotAZip> {
 }
 
 /// What the local header says, once checked against the central record.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Local {
     /// Where the entry's (compressed) data starts.
     pub data_start: u64,
@@ -171,13 +171,108 @@ pub struct Local {
 pub fn read_local(src: &dyn Source, entry: &CentralRecord) -> Result<Local, String> {
     let offset = entry.header_offset;
     let unreadable = |e: io::Error| format!("local header unreadable: {}", io_reason(&e));
-    let mut local = zipfmt::read_local_header(src, offset)
+    let local = zipfmt::read_local_header(src, offset)
         .map_err(unreadable)?
         .ok_or_else(|| {
             format!("no local header at offset {offset} where the central directory points")
         })?;
     let mut var = vec![0u8; local.var_len()];
     read_exact_at(src, &mut var, offset + LOCAL_LEN).map_err(unreadable)?;
+    check_local(local, &var, entry)
+}
+
+/// [`read_local`] for many entries, reading windows of the zip rather than each header on
+/// its own: in a pack of small files one read covers hundreds of headers, where reading
+/// them one by one costs two system calls each. Entries not `wanted` get `None`.
+pub fn read_locals(
+    src: &dyn Source,
+    entries: &[CentralRecord],
+    wanted: &[bool],
+) -> Vec<Option<Result<Local, String>>> {
+    let mut order: Vec<usize> = (0..entries.len()).filter(|&i| wanted[i]).collect();
+    order.sort_unstable_by_key(|&i| entries[i].header_offset);
+    let mut out: Vec<Option<Result<Local, String>>> = vec![None; entries.len()];
+    Window::default().locals(src, entries, &order, &mut out);
+    out
+}
+
+/// A stretch of the zip read at once.
+#[derive(Default)]
+struct Window {
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+/// Most bytes one window reads: headers past it are read in another.
+const WINDOW: u64 = 256 * 1024;
+
+/// Room read past a header's name for its extra field: more than a pack's (a Zip64
+/// field, an alignment field), so a second read is rare.
+const EXTRA_ROOM: u64 = 64;
+
+impl Window {
+    /// The local headers of `run` (entries in the order of their offsets), into `out`.
+    fn locals(
+        &mut self,
+        src: &dyn Source,
+        entries: &[CentralRecord],
+        run: &[usize],
+        out: &mut [Option<Result<Local, String>>],
+    ) {
+        let reach = |e: &CentralRecord| {
+            e.header_offset
+                .saturating_add(LOCAL_LEN + e.name_raw.len() as u64 + EXTRA_ROOM)
+        };
+        for (k, &i) in run.iter().enumerate() {
+            let e = &entries[i];
+            if !self.holds(e.header_offset, reach(e)) {
+                // Read on to the last header that starts within a window from here: small
+                // files' data comes along, a large file's does not.
+                let limit = e.header_offset.saturating_add(WINDOW);
+                let end = run[k..]
+                    .iter()
+                    .map(|&j| &entries[j])
+                    .take_while(|f| f.header_offset < limit)
+                    .map(reach)
+                    .fold(reach(e), u64::max);
+                self.read(src, e.header_offset, end.min(src.len()));
+            }
+            out[i] = Some(self.local(e).unwrap_or_else(|| read_local(src, e)));
+        }
+    }
+
+    fn holds(&self, from: u64, to: u64) -> bool {
+        from >= self.start && to <= self.start + self.bytes.len() as u64
+    }
+
+    /// Reads `[from, to)`, or as much of it as there is (a short window only sends its
+    /// headers to [`read_local`], which says why they cannot be read).
+    fn read(&mut self, src: &dyn Source, from: u64, to: u64) {
+        self.start = from;
+        self.bytes
+            .resize(usize::try_from(to.saturating_sub(from)).unwrap_or(0), 0);
+        let mut got = 0;
+        while got < self.bytes.len() {
+            match src.read_at(&mut self.bytes[got..], from + got as u64) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        self.bytes.truncate(got);
+    }
+
+    /// The local header of `e` checked, if the window holds all of it and its signature.
+    fn local(&self, e: &CentralRecord) -> Option<Result<Local, String>> {
+        let at = usize::try_from(e.header_offset.checked_sub(self.start)?).ok()?;
+        let h = self.bytes.get(at..)?;
+        let local = LocalHeader::parse(h)?;
+        let var = h.get(LOCAL_LEN as usize..LOCAL_LEN as usize + local.var_len())?;
+        Some(check_local(local, var, e))
+    }
+}
+
+/// A local header (with its name and extra field, `var`) against its central record.
+fn check_local(mut local: LocalHeader, var: &[u8], entry: &CentralRecord) -> Result<Local, String> {
     let (name, extra) = var.split_at(usize::from(local.name_len));
     same_entry(&local, name, entry)?;
     if local.flags & FLAG_DATA_DESCRIPTOR == 0 {
@@ -185,7 +280,7 @@ pub fn read_local(src: &dyn Source, entry: &CentralRecord) -> Result<Local, Stri
         same_data(&local, entry)?;
     }
     Ok(Local {
-        data_start: local.data_start(offset),
+        data_start: local.data_start(entry.header_offset),
     })
 }
 
@@ -293,6 +388,34 @@ mod tests {
         z.extend_from_slice(&[0, 0]);
         let e = read_central_dir(&ByteSource(&z)).unwrap_err();
         assert!(e.0.contains("2000000 entries"), "{}", e.0);
+    }
+
+    #[test]
+    fn headers_read_in_windows_are_those_read_one_by_one() {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        // Small and large entries: windows that hold many headers, and ones that hold one.
+        for (i, size) in [0usize, 10, 300_000, 5, 70_000, 1, 600_000, 2]
+            .iter()
+            .enumerate()
+        {
+            w.start_file(format!("bag/data/f{i}"), stored)
+                .expect("start");
+            w.write_all(&vec![b'x'; *size]).expect("write");
+        }
+        let zip = w.finish().expect("finish").into_inner();
+        let src = ByteSource(&zip);
+        let cd = read_central_dir(&src).expect("a zip");
+        let mut wanted = vec![true; cd.entries.len()];
+        wanted[3] = false;
+        let windowed = read_locals(&src, &cd.entries, &wanted);
+        for (i, e) in cd.entries.iter().enumerate() {
+            let one = wanted[i].then(|| read_local(&src, e));
+            assert_eq!(windowed[i], one, "entry {i}");
+        }
+        assert!(windowed[0].as_ref().is_some_and(Result::is_ok));
     }
 
     #[test]

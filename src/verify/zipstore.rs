@@ -9,8 +9,6 @@
 
 use std::collections::HashSet;
 
-use rayon::prelude::*;
-
 use super::findings::{Finding, Kind};
 use super::source::Source;
 use super::store::{self, Buffers, Listing, Member, Problem, Store};
@@ -19,9 +17,21 @@ use crate::zipfmt::{CentralRecord, METHOD_AES, METHOD_DEFLATED, METHOD_STORED};
 
 pub struct ZipStore<'a> {
     src: &'a dyn Source,
-    entries: Vec<CentralRecord>,
-    /// Data start of each entry whose local header was read and agreed.
-    data_start: Vec<Option<u64>>,
+    /// What reading each member needs, by its key. The central records themselves (names,
+    /// extra fields) are dropped once judged: a member's path is all that is kept of its
+    /// name, in the listing.
+    entries: Vec<Entry>,
+}
+
+/// One readable entry, as its checked records declare it.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    method: u16,
+    crc32: u32,
+    compressed_size: u64,
+    size: u64,
+    /// Where its data starts (after the local header).
+    data_start: u64,
 }
 
 /// Why an entry is unsafe to read, judged from its name alone.
@@ -102,21 +112,95 @@ pub fn open(src: &dyn Source) -> Result<(ZipStore<'_>, Listing), String> {
     j.central_overlaps(cd.cd_start);
     j.cp437_names();
     let data_start = j.local_headers(src, cd.cd_start);
-    let listing = j.listing();
-    let data_start = data_start
-        .into_iter()
-        .zip(&j.bad)
-        .map(|(start, &bad)| start.filter(|_| !bad))
-        .collect();
-    drop(j);
-    Ok((
-        ZipStore {
-            src,
-            entries: cd.entries,
-            data_start,
-        },
-        listing,
-    ))
+    let Judged {
+        findings,
+        warnings,
+        notes,
+        bad,
+        ..
+    } = j;
+    let mut listing = Listing {
+        findings,
+        warnings,
+        notes,
+        ..Listing::default()
+    };
+    let entries = members(cd.entries, &bad, &data_start, root, &mut listing);
+    Ok((ZipStore { src, entries }, listing))
+}
+
+/// Sorts the entries into the listing, consuming their records: the members that may be
+/// read (files inside the bag folder that passed every judgement), with what reading each
+/// needs; what was flagged inside the bag folder; and entries outside it.
+fn members(
+    records: Vec<CentralRecord>,
+    bad: &[bool],
+    data_start: &[Option<u64>],
+    root: String,
+    listing: &mut Listing,
+) -> Vec<Entry> {
+    let mut entries = Vec::with_capacity(records.len());
+    listing.members.reserve_exact(records.len());
+    for (i, e) in records.into_iter().enumerate() {
+        let (is_dir, size) = (e.is_dir(), e.size);
+        let fixed = Entry {
+            method: e.method,
+            crc32: e.crc32,
+            compressed_size: e.compressed_size,
+            size: e.size,
+            data_start: data_start[i].unwrap_or_default(),
+        };
+        let name = owned_name(e);
+        let inside = name.starts_with(root.as_str()) && name.len() > root.len();
+        match (bad[i], data_start[i]) {
+            (true, _) | (false, None) if inside => {
+                let rel = &name[root.len()..];
+                listing
+                    .flagged
+                    .insert(rel.trim_end_matches('/').to_string());
+                if !is_dir {
+                    listing.flagged_sizes.push((rel.to_string(), size));
+                }
+            }
+            (true, _) | (false, None) => {}
+            _ if is_dir => {}
+            _ if inside => {
+                let mut path = name;
+                path.drain(..root.len());
+                listing.members.push(Member {
+                    path,
+                    size,
+                    key: entries.len(),
+                });
+                entries.push(fixed);
+            }
+            _ if store::is_os_litter(&name) => listing.litter.push(name),
+            _ => listing.findings.push(Finding::new(
+                Kind::Unexpected,
+                name,
+                format!(
+                    "outside the bag folder {}",
+                    if root.is_empty() {
+                        "(top level)".to_string()
+                    } else {
+                        crate::util::printable(&root)
+                    }
+                ),
+            )),
+        }
+    }
+    listing.root = root;
+    entries
+}
+
+/// An entry's name as read ([`CentralRecord::display_name`]), taking the record's own
+/// bytes when they are the name: no copy of two hundred thousand names.
+fn owned_name(e: CentralRecord) -> String {
+    if e.decoded_name.is_some() {
+        return e.display_name();
+    }
+    String::from_utf8(e.name_raw)
+        .unwrap_or_else(|bad| String::from_utf8_lossy(bad.as_bytes()).into_owned())
 }
 
 /// The judging of a zip's entries, phase by phase: findings so far, and which entries must
@@ -252,17 +336,13 @@ impl Judged<'_> {
         self.overlaps(ranges);
     }
 
-    /// Reads the local headers of the entries still trusted (small reads, in parallel
-    /// since a pack has thousands of them), compares each with its central record, and
-    /// checks overlaps again with the real header lengths. Returns each entry's data start.
+    /// Reads the local headers of the entries still trusted (a window of the zip at a
+    /// time, since a pack has thousands of them: [`zipdir::read_locals`]), compares each
+    /// with its central record, and checks overlaps again with the real header lengths.
+    /// Returns each entry's data start.
     fn local_headers(&mut self, src: &dyn Source, cd_start: u64) -> Vec<Option<u64>> {
-        let bad = &self.bad;
-        let locals: Vec<Option<Result<zipdir::Local, String>>> = self
-            .entries
-            .par_iter()
-            .enumerate()
-            .map(|(i, e)| (!bad[i]).then(|| zipdir::read_local(src, e)))
-            .collect();
+        let wanted: Vec<bool> = self.bad.iter().map(|&bad| !bad).collect();
+        let locals = zipdir::read_locals(src, self.entries, &wanted);
         let mut data_start = vec![None; self.entries.len()];
         let mut ranges = Vec::with_capacity(self.entries.len());
         for (i, local) in locals.into_iter().enumerate() {
@@ -306,57 +386,6 @@ impl Judged<'_> {
                 );
             }
         }
-    }
-
-    /// The members that may be read (files inside the bag folder that passed every
-    /// judgement), what was flagged inside the bag folder, and every finding so far.
-    fn listing(&mut self) -> Listing {
-        let mut listing = Listing {
-            root: self.root.to_string(),
-            ..Listing::default()
-        };
-        for (i, e) in self.entries.iter().enumerate() {
-            let name = e.display_name();
-            let inside = name.strip_prefix(self.root).filter(|rel| !rel.is_empty());
-            if self.bad[i] {
-                if let Some(rel) = inside {
-                    listing
-                        .flagged
-                        .insert(rel.trim_end_matches('/').to_string());
-                    if !e.is_dir() {
-                        listing.flagged_sizes.push((rel.to_string(), e.size));
-                    }
-                }
-                continue;
-            }
-            if e.is_dir() {
-                continue;
-            }
-            match inside {
-                Some(rel) => listing.members.push(Member {
-                    path: rel.to_string(),
-                    size: e.size,
-                    key: i,
-                }),
-                None if store::is_os_litter(&name) => listing.litter.push(name),
-                None => self.findings.push(Finding::new(
-                    Kind::Unexpected,
-                    name.clone(),
-                    format!(
-                        "outside the bag folder {}",
-                        if self.root.is_empty() {
-                            "(top level)".to_string()
-                        } else {
-                            crate::util::printable(self.root)
-                        }
-                    ),
-                )),
-            }
-        }
-        listing.findings = std::mem::take(&mut self.findings);
-        listing.warnings = std::mem::take(&mut self.warnings);
-        listing.notes = std::mem::take(&mut self.notes);
-        listing
     }
 }
 
@@ -420,12 +449,7 @@ impl Store for ZipStore<'_> {
             .entries
             .get(member.key)
             .ok_or_else(|| Problem::new(Kind::Unreadable, "no such entry"))?;
-        let start = self
-            .data_start
-            .get(member.key)
-            .copied()
-            .flatten()
-            .ok_or_else(|| Problem::new(Kind::Unreadable, "entry not readable"))?;
+        let start = e.data_start;
         let mut crc = crc32fast::Hasher::new();
         let mut sink = |b: &[u8]| {
             crc.update(b);
@@ -463,7 +487,7 @@ fn read_err(e: &std::io::Error) -> Problem {
 
 fn stream_stored(
     src: &dyn Source,
-    e: &CentralRecord,
+    e: &Entry,
     start: u64,
     bufs: &mut Buffers,
     sink: &mut dyn FnMut(&[u8]),
@@ -503,13 +527,25 @@ fn stream_stored(
 /// reading stops as soon as it passes the declared size, so a bomb costs one chunk.
 fn stream_deflated(
     src: &dyn Source,
-    e: &CentralRecord,
+    e: &Entry,
     start: u64,
     bufs: &mut Buffers,
     sink: &mut dyn FnMut(&[u8]),
 ) -> Result<(), Problem> {
     use flate2::{Decompress, FlushDecompress, Status};
-    let mut inflater = Decompress::new(false);
+    let Buffers {
+        input: in_buf,
+        output,
+        inflater,
+    } = bufs;
+    // The inflater and its window are reused from entry to entry, reset for each.
+    let inflater = match inflater {
+        Some(i) => {
+            i.reset(false);
+            i
+        }
+        None => inflater.insert(Decompress::new(false)),
+    };
     let mut input = Compressed {
         src,
         pos: start,
@@ -519,14 +555,10 @@ fn stream_deflated(
     };
     let mut produced_total = 0u64;
     loop {
-        input.refill(&mut bufs.input)?;
+        input.refill(in_buf)?;
         let (before_in, before_out) = (inflater.total_in(), inflater.total_out());
         let status = inflater
-            .decompress(
-                &bufs.input[input.off..input.len],
-                &mut bufs.output,
-                FlushDecompress::None,
-            )
+            .decompress(&in_buf[input.off..input.len], output, FlushDecompress::None)
             .map_err(|err| Problem::new(Kind::Unsafe, format!("corrupt deflate data: {err}")))?;
         let consumed = (inflater.total_in() - before_in) as usize;
         let produced = (inflater.total_out() - before_out) as usize;
@@ -541,7 +573,7 @@ fn stream_deflated(
                 ),
             ));
         }
-        sink(&bufs.output[..produced]);
+        sink(&output[..produced]);
         if status == Status::StreamEnd {
             break;
         }

@@ -22,3 +22,4 @@ mod support;
 mod verify;
 mod verify_hostile;
 mod verify_interop;
+mod verify_scale;
