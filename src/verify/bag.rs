@@ -22,17 +22,16 @@
 //! and counts the rest, a manifest keeps at most that many lines for files that are not
 //! in the pack, and a line or JSON string is cut at 64 KiB.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use super::findings::{Finding, Kind};
+use super::findings::{Finding, Found, Kind, NAMED_PER_TAG_FILE};
 use super::hashing::{Algo, Algos, State, Table};
-pub use super::manifest::NAMED_PER_TAG_FILE;
 use super::manifest::{self, ChecksumManifest, Compare};
 use super::packjson;
 use super::paths::{Named, Paths};
 use super::store::{Buffers, Listing, Member, Problem, Store};
-use super::tagfiles::{TagReader, Tags};
+use super::tagfiles::{Oxum, TagReader, Tags};
 use super::workers::{self, Hashed};
 use crate::bagit;
 
@@ -51,27 +50,6 @@ pub struct Checked {
     /// What an auditor should weigh though nothing differs (a bag whose strongest
     /// manifest is md5 or sha1). Never findings: they do not change the verdict.
     pub warnings: Vec<String>,
-}
-
-/// What every phase adds to: the findings so far, and the paths already reported and not
-/// read, about which the later phases say nothing more (each problem is named once).
-pub struct Found {
-    pub findings: Vec<Finding>,
-    pub flagged: HashSet<String>,
-    /// System files no manifest lists (see [`super::store::is_os_litter`]).
-    pub litter: Vec<String>,
-}
-
-impl Found {
-    pub fn push(&mut self, finding: Finding) {
-        self.findings.push(finding);
-    }
-
-    /// Reports a member that was not read (or not to the end).
-    pub fn not_read(&mut self, kind: Kind, path: &str, message: impl Into<String>) {
-        self.findings.push(Finding::new(kind, path, message));
-        self.flagged.insert(path.to_string());
-    }
 }
 
 /// Which algorithms every member is hashed with, decided from the manifests' names before
@@ -535,14 +513,6 @@ fn pack_oxum(members: &[Member], table: &Table, flagged_sizes: &[(String, u64)])
         }
     }
     oxum
-}
-
-/// The payload's bytes and files, counted with and without system files: a bag made before
-/// a Mac or Windows left `.DS_Store` or `Thumbs.db` in it declares the second.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Oxum {
-    pub all: (u64, u64),
-    pub evidence: (u64, u64),
 }
 
 #[cfg(test)]

@@ -1,7 +1,13 @@
 //! What the verifier found: one [`Finding`] per difference, in a fixed order of kinds so
 //! that text and JSON output are stable from run to run.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
+
+/// Problems one tag file names one by one (malformed lines, files it lists that are not in
+/// the pack, `pack.json` claims), beyond one per payload file; the rest are counted.
+pub const NAMED_PER_TAG_FILE: usize = 10_000;
 
 /// The kind of a finding; also the group it is printed under, in this order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -105,6 +111,27 @@ impl Finding {
         self.expected = Some(expected.into());
         self.found = Some(found.into());
         self
+    }
+}
+
+/// What every phase adds to: the findings so far, and the paths already reported and not
+/// read, about which the later phases say nothing more (each problem is named once).
+pub struct Found {
+    pub findings: Vec<Finding>,
+    pub flagged: HashSet<String>,
+    /// System files no manifest lists (see [`super::store::is_os_litter`]).
+    pub litter: Vec<String>,
+}
+
+impl Found {
+    pub fn push(&mut self, finding: Finding) {
+        self.findings.push(finding);
+    }
+
+    /// Reports a member that was not read (or not to the end).
+    pub fn not_read(&mut self, kind: Kind, path: &str, message: impl Into<String>) {
+        self.findings.push(Finding::new(kind, path, message));
+        self.flagged.insert(path.to_string());
     }
 }
 

@@ -11,16 +11,11 @@ use std::borrow::Cow;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::findings::{excerpt, excerpt_of, Capped, Finding, Kind};
+use super::findings::{excerpt, excerpt_of, Capped, Finding, Kind, NAMED_PER_TAG_FILE};
 use super::hashing::{hex, unhex_into, Algo, Table};
-use super::packjson::MAX_PATH_BYTES;
-use super::paths::{Named, Paths};
+use super::paths::{Named, Paths, MAX_PATH_BYTES};
 use super::tagtext::Line;
 use crate::bagit;
-
-/// Problems one tag file names one by one (malformed lines, files it lists that are not in
-/// the pack, `pack.json` claims), beyond one per payload file; the rest are counted.
-pub const NAMED_PER_TAG_FILE: usize = 10_000;
 
 /// A parsed checksum manifest or tag manifest.
 pub struct ChecksumManifest {

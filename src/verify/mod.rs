@@ -82,7 +82,7 @@
 //! overlapping entries, data that disagrees with its declared size or CRC, a folder entry
 //! that carries data, a `pack.json` that changed while it was read), `unreadable` (unsupported
 //! compression, permission denied), `consistency` (`pack.json` disagrees with the
-//! payload). A tag file names at most [`bag::NAMED_PER_TAG_FILE`] problems (plus one per
+//! payload). A tag file names at most [`findings::NAMED_PER_TAG_FILE`] problems (plus one per
 //! payload file) one by one; one more finding counts the rest.
 
 mod bag;

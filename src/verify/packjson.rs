@@ -25,17 +25,12 @@ use std::collections::HashSet;
 use std::fmt;
 use std::io::Read;
 
-use super::findings::{excerpt, Capped, Finding, Kind};
+use super::findings::{excerpt, Capped, Finding, Kind, NAMED_PER_TAG_FILE};
 use super::hashing::{unhex_into, Algo, Algos, Table};
 use super::jsonstream::{streamed, JsonReader, JsonResult, MAX_STRING};
-use super::manifest::NAMED_PER_TAG_FILE;
-use super::paths::{Bits, Named, Paths};
+use super::paths::{Bits, Named, Paths, MAX_PATH_BYTES};
 use super::store::{Member, Problem, Store};
 use crate::bagit::{self, PackFileRead};
-
-/// Longest path a claim may name: no file system holds a longer one, and a path is printed
-/// whole in a finding.
-pub const MAX_PATH_BYTES: usize = 4096;
 
 /// A file as `pack.json` lists it (its strings owned: the file is streamed).
 type File = PackFileRead<'static>;

@@ -8,6 +8,10 @@ use std::hash::{BuildHasher, RandomState};
 
 use super::store::Member;
 
+/// Longest path a manifest line or `pack.json` may name: no file system holds a longer
+/// one, and a path is printed whole in a finding.
+pub const MAX_PATH_BYTES: usize = 4096;
+
 /// Every path the pack holds, by id: the members that may be read (ids `0..members`), then
 /// the entries that were reported and not read, with their declared sizes. Found by hash,
 /// listed in byte order.

@@ -5,14 +5,21 @@
 
 use std::collections::HashMap;
 
-use super::bag::{Found, Oxum};
-use super::findings::{excerpt, excerpt_of, Capped, Finding, Kind};
+use super::findings::{excerpt, excerpt_of, Capped, Finding, Found, Kind};
 use super::hashing::{Algo, Algos, Hashers, State, Table};
 use super::manifest::{self, ChecksumManifest, ManifestReader};
 use super::paths::Paths;
 use super::store::{Buffers, Member, Store};
 use super::tagtext::{Line, TagEncoding, TagLines};
 use crate::bagit;
+
+/// The payload's bytes and files, counted with and without system files: a bag made before
+/// a Mac or Windows left `.DS_Store` or `Thumbs.db` in it declares the second.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Oxum {
+    pub all: (u64, u64),
+    pub evidence: (u64, u64),
+}
 
 /// What the parsed tag files gave.
 pub struct Tags {
