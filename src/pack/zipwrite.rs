@@ -848,7 +848,9 @@ impl<'a> PackWriter<'a> {
         if hashed_from_stream(&f) {
             self.span(index, start, f.size())?;
         }
-        self.deflate.reset();
+        if method == Method::Deflated {
+            self.deflate.reset();
+        }
         loop {
             match self.recv(rx, index)? {
                 Msg::Chunk(chunk) => {
@@ -1198,7 +1200,9 @@ fn prepare(f: &PayloadFile<'_>, st: &mut ReaderState, data: &mut Vec<u8>) -> Res
     let method = method_for(f);
     let start = data.len();
     let deflate = &mut st.deflate;
-    deflate.reset();
+    if method == Method::Deflated {
+        deflate.reset();
+    }
     let compressed = |e| Error::io(f.disk(), "cannot compress evidence file", e);
     let total = read_all(&mut file, f, &mut st.scratch, |bytes| {
         crc.update(bytes);
@@ -1559,6 +1563,48 @@ mod tests {
         let (first, _) = pack(&files);
         let (second, _) = pack(&files);
         assert!(first == second, "two packs of the same files differ");
+    }
+
+    fn writer_into(file: File, cancel: &AtomicBool) -> PackWriter<'_> {
+        let time = DosTime::midnight(2021, 1, 15).expect("a zip date");
+        PackWriter::new(file, None, PathBuf::from("pack.zip"), time, cancel).expect("writer")
+    }
+
+    #[test]
+    fn a_renderer_that_fails_fails_the_tag_file_with_its_own_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cancel = AtomicBool::new(false);
+        let mut w = writer_into(
+            File::create(dir.path().join("p.zip")).expect("create"),
+            &cancel,
+        );
+        let err = w
+            .add_with("bag/pack.json", |o| {
+                o.write_all(&[b'{'; 600 << 10])
+                    .map_err(|e| Error::io("pack.json", "write", e))?;
+                Err(Error::Internal("the renderer gave up".into()))
+            })
+            .expect_err("the renderer failed");
+        assert!(err.to_string().contains("the renderer gave up"), "{err}");
+    }
+
+    #[test]
+    fn a_full_disk_under_a_tag_file_is_the_error_reported() {
+        let Ok(full) = File::options().write(true).open("/dev/full") else {
+            return;
+        };
+        let cancel = AtomicBool::new(false);
+        let mut w = writer_into(full, &cancel);
+        // More than the sink's blocks can hold, so its writer thread meets the full disk.
+        let err = w
+            .add_with("bag/pack.json", |o| {
+                o.write_all(&noise(16 << 20, 3))
+                    .map_err(|e| Error::io("pack.json", "cannot write the pack", e))
+            })
+            .expect_err("the disk is full");
+        let why = err.to_string();
+        assert!(why.contains("No space left"), "{why}");
+        assert!(why.starts_with("pack.zip"), "{why}");
     }
 
     #[test]
