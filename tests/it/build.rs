@@ -359,7 +359,7 @@ fn already_compressed_formats_are_stored_and_text_is_deflated() {
 #[test]
 fn large_stored_files_start_on_a_page_boundary_of_the_zip() {
     // The build hands these files' read buffers to the disk without copying them, which
-    // direct I/O allows only at page-aligned offsets; if the zip library stopped padding
+    // direct I/O allows only at page-aligned offsets; if the pack writer stopped padding
     // the local headers, this is where it would show.
     let (_env, entries) = sample_pack();
     let large_stored: Vec<&Entry> = entries
