@@ -193,6 +193,54 @@ impl Dir {
     }
 }
 
+/// Opens files under one folder, keeping open the folders above the file opened last, each opened from the one before it
+/// (from the evidence folder down), refusing links: files come in pack order, folder by
+/// folder, so the next file's folders are mostly open already, and opening a file costs
+/// one system call instead of one per folder on its path. A folder swapped for a link
+/// after it was opened here is not followed; the files read through the handle are still
+/// checked by the caller to be the very files assessed (by identity, size and time).
+pub struct Folders {
+    root: Dir,
+    /// Each folder's name and handle, from the top.
+    open: Vec<(String, Dir)>,
+}
+
+impl Folders {
+    pub fn new(root: Dir) -> Folders {
+        Folders {
+            root,
+            open: Vec::new(),
+        }
+    }
+
+    /// Opens the regular file at `rel` (`/`-separated, relative to the evidence folder),
+    /// as [`Dir::open_path`] does.
+    pub fn open_path(&mut self, rel: &str) -> Result<Opened, OpenError> {
+        let mut parts = rel.split('/').filter(|p| !p.is_empty());
+        let Some(last) = parts.next_back() else {
+            return Err(OpenError::NotRegular);
+        };
+        let mut depth = 0;
+        for part in parts {
+            if part == ".." || part == "." {
+                return Err(OpenError::Link);
+            }
+            if self.open.get(depth).is_none_or(|(name, _)| name != part) {
+                self.open.truncate(depth);
+                let dir = self.last().open_dir(OsStr::new(part))?;
+                self.open.push((part.to_string(), dir));
+            }
+            depth += 1;
+        }
+        self.open.truncate(depth);
+        self.last().open_file(OsStr::new(last))
+    }
+
+    fn last(&self) -> &Dir {
+        self.open.last().map_or(&self.root, |(_, dir)| dir)
+    }
+}
+
 fn kind(t: FileType) -> EntryKind {
     match t {
         FileType::RegularFile => EntryKind::File,

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::{check_document, Check, Checked, Limits};
 use crate::error::Result;
-use crate::fsx::{Dir, OpenError, Opened};
+use crate::fsx::{Folders, OpenError, Opened};
 use crate::progress::Tally;
 use crate::scan::{FileRecord, Scan};
 
@@ -82,7 +82,7 @@ pub fn check_files_counted(
     let judged: Vec<(usize, Checked, Option<[u8; 32]>)> = which
         .par_iter()
         .map_init(
-            || Folders::new(&root),
+            || Folders::new(root.clone()),
             |folders, &i| {
                 let f = &scan.files[i];
                 let hash = candidates.contains(&f.size);
@@ -136,7 +136,7 @@ fn copy_candidates(scan: &Scan, which: &[usize]) -> std::collections::HashSet<u6
 /// Opens and checks one file; hashes it in full when `hash` (a copy candidate) and it is
 /// usable.
 fn check_one(
-    folders: &mut Folders<'_>,
+    folders: &mut Folders,
     f: &FileRecord,
     hash: bool,
     limits: &Limits,
@@ -150,7 +150,7 @@ fn check_one(
             None,
         );
     }
-    let Opened { file, meta } = match folders.open(f.source()) {
+    let Opened { file, meta } = match folders.open_path(f.source()) {
         Ok(o) => o,
         Err(e) => return (Checked::new(Check::Unreadable, open_error(e)), None),
     };
@@ -168,34 +168,6 @@ fn check_one(
         .then(|| digest_of(&file))
         .flatten();
     (checked, digest)
-}
-
-/// Opens files by path under the evidence folder, keeping the last folder open: the files
-/// are checked in path order, so most share the folder of the one before, and each is then
-/// one open instead of one per folder on its path. Every folder is still opened one step at
-/// a time, refusing links ([`Dir::open_folder`]); a folder replaced after it was opened
-/// here is read as it was, and the file's identity check catches any difference.
-struct Folders<'r> {
-    root: &'r Dir,
-    last: Option<(String, Dir)>,
-}
-
-impl<'r> Folders<'r> {
-    fn new(root: &'r Dir) -> Folders<'r> {
-        Folders { root, last: None }
-    }
-
-    fn open(&mut self, rel: &str) -> Result<Opened, OpenError> {
-        let (folder, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        let dir = match &self.last {
-            Some((at, dir)) if at == folder => dir,
-            _ => {
-                let dir = self.root.open_folder(folder)?;
-                &self.last.insert((folder.to_string(), dir)).1
-            }
-        };
-        dir.open_file(std::ffi::OsStr::new(name))
-    }
 }
 
 fn open_error(e: OpenError) -> String {

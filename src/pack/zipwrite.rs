@@ -34,7 +34,6 @@
 //! instead of being copied into the stream's blocks (`ChannelSink::offer`).
 
 use std::collections::VecDeque;
-use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::ops::Range;
@@ -48,7 +47,7 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::fsx::{Dir, FileId, OpenError, Opened};
+use crate::fsx::{Dir, FileId, Folders, OpenError, Opened};
 pub use crate::pack::sink::open_direct;
 use crate::pack::sink::{self, Block, ChannelSink, Home, SinkError, SinkThreads, ToHash};
 use crate::scan::FileRecord;
@@ -1223,54 +1222,6 @@ fn prepare(f: &PayloadFile<'_>, st: &mut ReaderState, data: &mut Vec<u8>) -> Res
         len: data.len() - start,
         digest: finish_file(&file, f, total, sha)?,
     })
-}
-
-/// The folders above the file a reader opened last, each opened from the one before it
-/// (from the evidence folder down), refusing links: files come in pack order, folder by
-/// folder, so the next file's folders are mostly open already, and opening a file costs
-/// one system call instead of one per folder on its path. A folder swapped for a link
-/// after it was opened here is not followed; the files read through the handle are still
-/// checked to be the very files assessed ([`open_checked`]).
-struct Folders {
-    root: Dir,
-    /// Each folder's name and handle, from the top.
-    open: Vec<(String, Dir)>,
-}
-
-impl Folders {
-    fn new(root: Dir) -> Folders {
-        Folders {
-            root,
-            open: Vec::new(),
-        }
-    }
-
-    /// Opens the regular file at `rel` (`/`-separated, relative to the evidence folder),
-    /// as [`Dir::open_path`] does.
-    fn open_path(&mut self, rel: &str) -> std::result::Result<Opened, OpenError> {
-        let mut parts = rel.split('/').filter(|p| !p.is_empty());
-        let Some(last) = parts.next_back() else {
-            return Err(OpenError::NotRegular);
-        };
-        let mut depth = 0;
-        for part in parts {
-            if part == ".." || part == "." {
-                return Err(OpenError::Link);
-            }
-            if self.open.get(depth).is_none_or(|(name, _)| name != part) {
-                self.open.truncate(depth);
-                let dir = self.last().open_dir(OsStr::new(part))?;
-                self.open.push((part.to_string(), dir));
-            }
-            depth += 1;
-        }
-        self.open.truncate(depth);
-        self.last().open_file(OsStr::new(last))
-    }
-
-    fn last(&self) -> &Dir {
-        self.open.last().map_or(&self.root, |(_, dir)| dir)
-    }
 }
 
 /// Opens an evidence file the safe way ([`Folders::open_path`]) and checks it is the file
