@@ -1,14 +1,8 @@
 //! Small helpers shared by several modules.
 
-use std::fmt::Write as _;
-
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 /// A path (or other text) shared by every record that names it: the scan's record of a
@@ -97,7 +91,11 @@ pub struct Sha256Hex(pub [u8; 32]);
 
 impl std::fmt::Display for Sha256Hex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        // Encoded whole and written once: a pack lists a digest per file, and the
+        // formatter's cost per byte showed in builds of many small files.
+        let mut out = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut out).map_err(|_| std::fmt::Error)?;
+        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
     }
 }
 

@@ -6,13 +6,20 @@
 //!
 //! Copies are found by size first: only files that share a size with another matched file
 //! are hashed, in full (the one read of a whole file the checks make), while the file is
-//! open for its check anyway.
+//! open for its check anyway. That first hash is XXH3 (128 bits), many times faster than
+//! SHA-256 and all a first look needs; only the files it puts in a group are read again
+//! and confirmed by SHA-256, so a file built to collide is never named a copy.
+//!
+//! A small file (up to [`WHOLE_READ`]) is read whole, once, and checked and hashed from
+//! memory: on a drive of many small exports, the system calls of reading the same bytes
+//! twice cost more than the bytes.
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Cursor, Read, Seek, SeekFrom};
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
 
 use super::{check_document, Check, Checked, Limits};
 use crate::error::Result;
@@ -79,31 +86,54 @@ pub fn check_files_counted(
     let root = crate::scan::reopen(scan)?;
     let candidates = copy_candidates(scan, which);
     tally.checking(which.len());
-    let judged: Vec<(usize, Checked, Option<[u8; 32]>)> = which
+    let new_worker = || Worker {
+        folders: Folders::new(root.clone()),
+        buf: Vec::new(),
+    };
+    let judged: Vec<(usize, Checked, Option<u128>)> = which
         .par_iter()
-        .map_init(
-            || Folders::new(root.clone()),
-            |folders, &i| {
-                let f = &scan.files[i];
-                let hash = candidates.contains(&f.size);
-                let (checked, digest) = check_one(folders, f, hash, limits);
-                tally.checked();
-                (i, checked, digest)
-            },
-        )
+        .map_init(new_worker, |worker, &i| {
+            let f = &scan.files[i];
+            let hash = candidates.contains(&f.size);
+            let (checked, digest) = check_one(worker, f, hash, limits);
+            tally.checked();
+            (i, checked, digest)
+        })
         .collect();
     let mut checks = Checks {
         results: vec![None; scan.files.len()],
         ..Checks::default()
     };
-    let mut by_digest: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
+    // Sorted rather than hashed into groups: at 200,000 candidates a map of lists costs
+    // tens of megabytes; this costs 32 bytes each.
+    let mut quick: Vec<(u64, u128, usize)> = Vec::new();
     for (i, checked, digest) in judged {
         if let (Check::Ok, Some(d)) = (checked.check, digest) {
-            by_digest.entry(d).or_default().push(i);
+            quick.push((scan.files[i].size, d, i));
         }
         checks.results[i] = Some(checked.check);
         if let Some(detail) = checked.detail {
             checks.details.insert(i, detail);
+        }
+    }
+    quick.sort_unstable();
+    let alike: Vec<usize> = quick
+        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .filter(|g| g.len() > 1)
+        .flatten()
+        .map(|&(_, _, i)| i)
+        .collect();
+    drop(quick);
+    let confirmed: Vec<(usize, Option<[u8; 32]>)> = alike
+        .par_iter()
+        .map_init(new_worker, |worker, &i| {
+            (i, sha256_of(worker, &scan.files[i]))
+        })
+        .collect();
+    let mut by_digest: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
+    for (i, digest) in confirmed {
+        if let Some(d) = digest {
+            by_digest.entry(d).or_default().push(i);
         }
     }
     checks.duplicates = by_digest.into_values().filter(|g| g.len() > 1).collect();
@@ -133,14 +163,26 @@ fn copy_candidates(scan: &Scan, which: &[usize]) -> std::collections::HashSet<u6
         .collect()
 }
 
-/// Opens and checks one file; hashes it in full when `hash` (a copy candidate) and it is
-/// usable.
+/// Files up to this size are read whole, once (see the module header). The text check
+/// reads this much of any text file anyway.
+const WHOLE_READ: u64 = 64 << 10;
+
+/// What one checking thread keeps between files.
+struct Worker {
+    folders: Folders,
+    /// Reused for every read, so a drive of small files does not cost an allocation (and
+    /// its zeroing) each.
+    buf: Vec<u8>,
+}
+
+/// Opens and checks one file; hashes it in full (the quick hash, see the module header)
+/// when `hash` (a copy candidate) and it is usable.
 fn check_one(
-    folders: &mut Folders,
+    worker: &mut Worker,
     f: &FileRecord,
     hash: bool,
     limits: &Limits,
-) -> (Checked, Option<[u8; 32]>) {
+) -> (Checked, Option<u128>) {
     if !f.utf8_name {
         return (
             Checked::new(
@@ -150,7 +192,7 @@ fn check_one(
             None,
         );
     }
-    let Opened { file, meta } = match folders.open_path(f.source()) {
+    let Opened { file, meta } = match worker.folders.open_path(f.source()) {
         Ok(o) => o,
         Err(e) => return (Checked::new(Check::Unreadable, open_error(e)), None),
     };
@@ -163,10 +205,44 @@ fn check_one(
             None,
         );
     }
+    if meta.len() <= WHOLE_READ {
+        return check_whole(&file, f, hash, limits, &mut worker.buf);
+    }
     let checked = check_document(&file, meta.len(), &f.rel, limits);
     let digest = (hash && checked.check.is_ok())
-        .then(|| digest_of(&file))
+        .then(|| quick_hash_of(&file, &mut worker.buf))
         .flatten();
+    (checked, digest)
+}
+
+/// [`check_one`] for a small file: one read of the whole file into `buf`, then the check
+/// and the hash from memory.
+fn check_whole(
+    mut file: &std::fs::File,
+    f: &FileRecord,
+    hash: bool,
+    limits: &Limits,
+    buf: &mut Vec<u8>,
+) -> (Checked, Option<u128>) {
+    buf.clear();
+    // One byte past the size the scan saw shows a file that grew since.
+    if let Err(e) = file.by_ref().take(f.size + 1).read_to_end(buf) {
+        return (
+            Checked::new(Check::Unreadable, format!("could not be read: {e}")),
+            None,
+        );
+    }
+    if buf.len() as u64 != f.size {
+        return (
+            Checked::new(
+                Check::Unreadable,
+                "it changed while evpack was reading it; run again when nobody is saving it",
+            ),
+            None,
+        );
+    }
+    let checked = check_document(Cursor::new(&buf[..]), f.size, &f.rel, limits);
+    let digest = (hash && checked.check.is_ok()).then(|| xxh3_128(buf));
     (checked, digest)
 }
 
@@ -178,19 +254,41 @@ fn open_error(e: OpenError) -> String {
     }
 }
 
-/// The SHA-256 of the whole file, or `None` if it cannot be read (it is then not named as
-/// a copy: a check that cannot compare does not guess).
-fn digest_of(mut file: &std::fs::File) -> Option<[u8; 32]> {
-    file.seek(SeekFrom::Start(0)).ok()?;
+/// The SHA-256 of a file the quick hash put in a group, opened again and checked to be
+/// the file that was checked; `None` if it cannot be (it is then not named as a copy: a
+/// check that cannot compare does not guess).
+fn sha256_of(worker: &mut Worker, f: &FileRecord) -> Option<[u8; 32]> {
+    let Opened { file, meta } = worker.folders.open_path(f.source()).ok()?;
+    if crate::fsx::FileId::of(&meta) != f.identity || meta.len() != f.size {
+        return None;
+    }
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 << 10];
+    read_whole(&file, &mut worker.buf, |bytes| hasher.update(bytes))?;
+    Some(hasher.finalize().into())
+}
+
+/// The XXH3 (128 bits) of the whole file, or `None` if it cannot be read.
+fn quick_hash_of(file: &std::fs::File, buf: &mut Vec<u8>) -> Option<u128> {
+    let mut hasher = Xxh3::new();
+    read_whole(file, buf, |bytes| hasher.update(bytes))?;
+    Some(hasher.digest128())
+}
+
+/// Reads the file from its start through `buf`, handing each piece to `each`; `None` on a
+/// read error.
+fn read_whole(
+    mut file: &std::fs::File,
+    buf: &mut Vec<u8>,
+    mut each: impl FnMut(&[u8]),
+) -> Option<()> {
+    file.seek(SeekFrom::Start(0)).ok()?;
+    buf.resize(256 << 10, 0);
     loop {
-        match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => hasher.update(&buf[..n]),
+        match file.read(buf) {
+            Ok(0) => return Some(()),
+            Ok(n) => each(&buf[..n]),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => return None,
         }
     }
-    Some(hasher.finalize().into())
 }

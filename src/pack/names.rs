@@ -98,6 +98,10 @@ fn twins(a: &str, b: &str) -> Refusal {
 /// The form under which Windows and macOS would treat two names as one: case folded and
 /// Unicode-normalised (NFC), since a Mac writes `é` as `e` plus an accent.
 fn merge_key(name: &str) -> String {
+    // Most names are ASCII, which normalisation leaves as it is.
+    if name.is_ascii() {
+        return name.to_ascii_lowercase();
+    }
     name.nfc().collect::<String>().to_lowercase()
 }
 

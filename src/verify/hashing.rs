@@ -288,49 +288,10 @@ impl Table {
     }
 }
 
-/// Lower-case hex, without the formatter's cost per byte.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    s
-}
-
 /// Writes the bytes `hex` spells (either case) into `out`; `false` unless it is hex of
-/// exactly that many bytes. Manifests and `pack.json` give two hundred thousand digests:
-/// a table, not a character parse, per digit.
+/// exactly that many bytes.
 pub fn unhex_into(hex: &str, out: &mut [u8]) -> bool {
-    const NOT: u8 = 0xFF;
-    const VALUE: [u8; 256] = {
-        let mut t = [NOT; 256];
-        let mut i = 0;
-        while i < 10 {
-            t[b'0' as usize + i] = i as u8;
-            i += 1;
-        }
-        let mut i = 0;
-        while i < 6 {
-            t[b'a' as usize + i] = 10 + i as u8;
-            t[b'A' as usize + i] = 10 + i as u8;
-            i += 1;
-        }
-        t
-    };
-    let b = hex.as_bytes();
-    if b.len() != out.len() * 2 {
-        return false;
-    }
-    let mut bad = 0;
-    for (o, pair) in out.iter_mut().zip(b.chunks_exact(2)) {
-        let (hi, lo) = (VALUE[usize::from(pair[0])], VALUE[usize::from(pair[1])]);
-        bad |= hi | lo;
-        *o = hi << 4 | (lo & 15);
-    }
-    // A valid digit is below 16; `NOT` sets the high bits.
-    bad < 16
+    hex::decode_to_slice(hex, out).is_ok()
 }
 
 #[cfg(test)]
@@ -361,7 +322,7 @@ mod tests {
             (Algo::Sha512, "ddaf35a193617aba"),
         ];
         for (a, want) in starts {
-            let got = t.get(0, a).map(hex).unwrap_or_default();
+            let got = t.get(0, a).map(crate::util::hex).unwrap_or_default();
             assert!(got.starts_with(want), "{}: {got}", a.name());
             assert_eq!(got.len(), a.hex_len(), "{}", a.name());
         }
@@ -379,7 +340,7 @@ mod tests {
         assert!(t.get(0, Algo::Sha1).is_none(), "row 0 was never read");
         assert!(t
             .get(1, Algo::Sha384)
-            .is_some_and(|d| hex(d).starts_with("cb00753f45a35e8b")));
+            .is_some_and(|d| crate::util::hex(d).starts_with("cb00753f45a35e8b")));
         assert_eq!(t.stride, 20 + 32 + 48);
         assert_eq!(
             Algos::default()
@@ -393,7 +354,7 @@ mod tests {
     #[test]
     fn hex_round_trips() {
         let bytes = [0u8, 1, 0xab, 0xff];
-        assert_eq!(hex(&bytes), "0001abff");
+        assert_eq!(crate::util::hex(&bytes), "0001abff");
         let mut out = [0u8; 4];
         assert!(unhex_into("0001ABff", &mut out));
         assert_eq!(out, bytes);

@@ -12,10 +12,11 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::findings::{excerpt, excerpt_of, Capped, Finding, Kind, NAMED_PER_TAG_FILE};
-use super::hashing::{hex, unhex_into, Algo, Table};
+use super::hashing::{unhex_into, Algo, Table};
 use super::paths::{Named, Paths, MAX_PATH_BYTES};
 use super::tagtext::Line;
 use crate::bagit;
+use crate::util::hex;
 
 /// A parsed checksum manifest or tag manifest.
 pub struct ChecksumManifest {

@@ -355,7 +355,7 @@ impl<'a> Judge<'a> {
             None => said.is_empty(),
         };
         if !agrees {
-            let found = found.map(super::hashing::hex).unwrap_or_default();
+            let found = found.map(crate::util::hex).unwrap_or_default();
             return Some(Wrong::Sha(said.to_ascii_lowercase(), found));
         }
         match file.size {
@@ -978,7 +978,7 @@ mod tests {
 
     #[test]
     fn one_reading_finds_what_two_do() {
-        let sha = |s: &str| crate::verify::hashing::hex(&sha2::Sha256::digest(s));
+        let sha = |s: &str| crate::util::hex(&sha2::Sha256::digest(s));
         let (a, b) = (sha("data/a"), sha("data/b"));
         let doc = format!(
             r#"{{"areas":[{{"requirements":[

@@ -272,6 +272,28 @@ fn files_of_one_size_with_different_bytes_are_not_copies() {
 }
 
 #[test]
+fn large_copies_are_found_and_large_files_that_differ_only_at_the_end_are_not() {
+    // Past the size read whole in one go: both the quick hash and the SHA-256 that
+    // confirms it read these in pieces.
+    let body: Vec<u8> = (0..300_000u32)
+        .flat_map(|i| format!("row {i},{}\n", i % 97).into_bytes())
+        .collect();
+    let mut other = body.clone();
+    let last = other.len() - 2;
+    other[last] = b'X';
+    let env = TestEnv::new();
+    env.raw("a/Audit 2020-12-01.csv", &body)
+        .raw("a/Audit 2020-12-01 copy.csv", &body)
+        .raw("a/Audit 2020-12-02.csv", &other);
+    let (v, code) = gaps_json(&env, &single(&["a/**"], "min_files = 2"), &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["duplicates"],
+        serde_json::json!([["a/Audit 2020-12-01 copy.csv", "a/Audit 2020-12-01.csv"]])
+    );
+}
+
+#[test]
 fn build_leaves_unusable_files_out_and_says_so_and_the_pack_verifies() {
     let (env, text) = unusable_tree();
     env.manifest(&text);
