@@ -51,6 +51,8 @@ pub struct BuildConfig {
     pub include_unusable: bool,
     /// No summary and no progress bar.
     pub quiet: bool,
+    /// Name the files that match nothing in the pack (by default only counted).
+    pub list_unmatched: bool,
 }
 
 /// Where `evpack verify` takes the expected SHA-256 of the whole zip from.
