@@ -214,20 +214,7 @@ fn pack_json_is_the_gaps_json_plus_payload_sizes_digests_and_serves() {
     }
 
     // Without what the pack adds, pack.json is exactly `gaps --format json` of the same input.
-    let gaps = env
-        .cmd()
-        .args([
-            "gaps",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("evpack gaps");
-    let gaps: Value = serde_json::from_slice(&gaps.stdout).expect("gaps JSON");
+    let gaps = gaps_json_of(&env);
     let obj = pack.as_object_mut().expect("an object");
     for added in ["pack_schema", "bag", "payload", "left_out"] {
         obj.remove(added);

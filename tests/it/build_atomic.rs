@@ -17,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::pack::{build_cmd, names_in, put, sample_env, DATE, MATCHED};
-use crate::support::{evpack_bin, have_tool, open_up, TestEnv};
+use crate::support::{evpack_bin, have_tool, unprivileged_evpack, TestEnv};
 
 const OLD_PACK: &[u8] = b"the pack built last week\n";
 const OLD_DIGEST: &[u8] = b"0000  pack.zip\n";
@@ -320,17 +320,9 @@ fn an_unreadable_matched_file_is_an_error_naming_it_and_no_pack_is_written() {
     put(&env, locked, b"locked\n");
     env.manifest(crate::support::pack::MANIFEST);
 
-    let root_user = std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    if root_user && !have_tool("setpriv", &["--version"]) {
+    let Some(mut cmd) = unprivileged_evpack(env.root()) else {
         return;
-    }
-    let bin = env.root().join("bin/evpack");
-    std::fs::create_dir_all(bin.parent().expect("bin")).expect("mkdir");
-    std::fs::copy(evpack_bin(), &bin).expect("copy the binary");
-    open_up(env.root());
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
     let out = old_pack(&env);
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o777)).expect("chmod");
     for f in ["pack.zip", "pack.zip.sha256"] {
@@ -343,14 +335,6 @@ fn an_unreadable_matched_file_is_an_error_naming_it_and_no_pack_is_written() {
     )
     .expect("chmod");
 
-    let mut cmd = if root_user {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        Command::new(&bin)
-    };
     let result = cmd
         .current_dir(env.root())
         .env("NO_COLOR", "1")

@@ -8,7 +8,7 @@ use std::process::Command;
 use serde_json::Value;
 
 use crate::support::pack::*;
-use crate::support::{evpack_bin, have_tool, open_up};
+use crate::support::{evpack_bin, have_tool, unprivileged_evpack};
 
 fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -44,20 +44,7 @@ fn the_pack_names_no_file_that_matches_nothing_unless_asked() {
     assert!(index.contains("can identify a child"), "index.html");
 
     // gaps, on the drive, still names them.
-    let gaps = env
-        .cmd()
-        .args([
-            "gaps",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--format",
-            "json",
-        ])
-        .output()
-        .expect("gaps");
-    let gaps: Value = serde_json::from_slice(&gaps.stdout).expect("gaps JSON");
+    let gaps = gaps_json_of(&env);
     assert_eq!(
         gaps["unmatched"].as_array().map(Vec::len),
         Some(UNMATCHED.len())
@@ -210,28 +197,12 @@ fn out_without_zip_gets_it_added_with_a_note() {
 #[test]
 fn out_in_a_read_only_folder_says_so_and_what_to_do() {
     let env = sample_env();
-    let root_user = std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    if root_user && !have_tool("setpriv", &["--version"]) {
+    let Some(mut cmd) = unprivileged_evpack(env.root()) else {
         return;
-    }
-    let bin = env.root().join("bin/evpack");
-    std::fs::create_dir_all(bin.parent().expect("bin")).expect("mkdir");
-    std::fs::copy(evpack_bin(), &bin).expect("copy the binary");
-    open_up(env.root());
-    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    };
     let ro = env.root().join("ro");
     std::fs::create_dir(&ro).expect("mkdir");
     std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
-    let mut cmd = if root_user {
-        let mut c = Command::new("setpriv");
-        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin);
-        c
-    } else {
-        Command::new(&bin)
-    };
     let o = cmd
         .current_dir(env.root())
         .args([

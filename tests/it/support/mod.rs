@@ -116,3 +116,31 @@ pub fn open_up(dir: &Path) {
         }
     }
 }
+
+/// A command running a copy of evpack as a user without root's rights (root ignores
+/// permissions, so a permission test run as root would prove nothing): through `setpriv`
+/// as `nobody` when run as root, else as the user running the tests. The tree under `root`
+/// is opened up so that user can read it. `None` (skipped) when `setpriv` is needed and
+/// missing; see [`have_tool`].
+pub fn unprivileged_evpack(root: &Path) -> Option<Command> {
+    use std::os::unix::fs::PermissionsExt;
+    let root_user = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    if root_user && !have_tool("setpriv", &["--version"]) {
+        return None;
+    }
+    let bin = root.join("bin/evpack");
+    std::fs::create_dir_all(bin.parent().expect("bin")).expect("mkdir");
+    std::fs::copy(evpack_bin(), &bin).expect("copy the binary");
+    open_up(root);
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    Some(if root_user {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
+        c
+    } else {
+        Command::new(&bin)
+    })
+}

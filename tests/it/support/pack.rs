@@ -369,3 +369,21 @@ pub fn printed_digest(stdout: &[u8]) -> (String, String) {
     let (hex, name) = line.split_once("  ").expect("`<hex>  <name>`");
     (hex.to_string(), name.to_string())
 }
+
+/// `evpack gaps --format json` of the fixture, as the pack's documents should agree with.
+pub fn gaps_json_of(env: &TestEnv) -> serde_json::Value {
+    let out = env
+        .cmd()
+        .args([
+            "gaps",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("evpack gaps");
+    serde_json::from_slice(&out.stdout).expect("gaps JSON")
+}
