@@ -51,6 +51,8 @@ pub struct BuildConfig {
     pub include_unusable: bool,
     /// No summary and no progress bar.
     pub quiet: bool,
+    /// Sign the pack with this secret key (opened before anything else is done).
+    pub sign: Option<PathBuf>,
 }
 
 /// Where `evpack verify` takes the expected SHA-256 of the whole zip from.
@@ -71,6 +73,30 @@ pub struct VerifyConfig {
     pub format: TextOrJson,
     /// Print only the verdict line (text); JSON is unaffected.
     pub quiet: bool,
+    /// Check the pack's signature with this public key: a key file, or the base64 key
+    /// itself (`RWQ...`); which one is decided where the key is read.
+    pub public_key: Option<std::ffi::OsString>,
+    /// The signature file; default `PACK.minisig` beside the pack.
+    pub signature: Option<PathBuf>,
+}
+
+/// What `evpack key generate` was asked to do.
+#[derive(Debug, Clone)]
+pub struct KeyGenerateConfig {
+    pub secret_key: PathBuf,
+    pub public_key: PathBuf,
+    /// Write the secret key without a password.
+    pub unencrypted: bool,
+}
+
+/// What `evpack sign` was asked to do.
+#[derive(Debug, Clone)]
+pub struct SignConfig {
+    /// The pack zip to sign.
+    pub pack: PathBuf,
+    pub secret_key: PathBuf,
+    /// The signature file; default `PACK.minisig` beside the pack.
+    pub signature: Option<PathBuf>,
 }
 
 /// What `evpack report` was asked to do.
@@ -96,6 +122,8 @@ pub enum Command {
     Build(BuildConfig),
     Verify(VerifyConfig),
     Report(ReportConfig),
+    KeyGenerate(KeyGenerateConfig),
+    Sign(SignConfig),
     /// `manifest check [FILE]`; `None` = the default manifest.
     ManifestCheck {
         file: Option<PathBuf>,

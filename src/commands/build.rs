@@ -20,6 +20,13 @@ use crate::util::{printable, slug};
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
 pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
+    // The signing key is opened (its password asked) before any scanning, so a wrong
+    // password fails at once and leaves nothing half-done.
+    let signing_key = cfg
+        .sign
+        .as_deref()
+        .map(super::sign::unlock_key)
+        .transpose()?;
     let Assessed {
         manifest,
         scan,
@@ -59,6 +66,8 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
     let built = pack::build(&req, &mut a, &bar, &CANCELLED)?;
 
     write_stdout(written(cfg, &a, &out, &built).as_bytes())?;
+    let facts = crate::sign::PackFacts::of_build(&out, &built.sha256, &a, date);
+    super::sign::after_build(signing_key.as_ref(), &out, facts)?;
     Ok(Outcome::Met)
 }
 
