@@ -79,7 +79,7 @@ pub(super) fn after_build(key: Option<&SigningKey>, out: &Path, facts: PackFacts
         None => {
             if sig_path.symlink_metadata().is_ok() {
                 note(&format!(
-                    "evpack: warning: {} is the signature of an earlier pack and does not match this one: sign again (evpack sign {} --secret-key KEY) or delete it",
+                    "evpack: warning: {} was made for an earlier build; unless this pack is byte for byte the same, it no longer matches: sign again (evpack sign {} --secret-key KEY) or delete it",
                     shown(&sig_path),
                     shown(out)
                 ));
