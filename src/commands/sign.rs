@@ -15,7 +15,11 @@ use crate::verify::{self, render, Verdict};
 pub(super) const PASSWORD_ENV: &str = "EVPACK_KEY_PASSWORD";
 
 pub fn run(cfg: &SignConfig) -> Result<Outcome> {
-    if cfg.pack.is_dir() {
+    // The pack is looked at before the password is asked: no typing for a pack that is
+    // not there.
+    let meta = std::fs::metadata(&cfg.pack)
+        .map_err(|e| Error::io(&cfg.pack, "cannot open the pack", e))?;
+    if meta.is_dir() {
         return Err(Error::input(
             &cfg.pack,
             "this is a folder: a signature covers the pack zip's bytes, and an unzipped pack has none",

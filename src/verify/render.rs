@@ -136,17 +136,18 @@ fn verdict(out: &mut String, r: &Verification) {
     };
     if let Some(s) = r.signature.as_ref().filter(|s| !s.verified) {
         let contents = if r.counts.findings == 0 {
-            "its contents are as listed, but that proves nothing without the signature".to_string()
+            "; its contents are as listed, but that proves nothing without the signature"
+                .to_string()
         } else {
             format!(
-                "and it differs from what was built ({} finding{})",
+                ", and it differs from what was built ({} finding{})",
                 r.counts.findings,
                 if r.counts.findings == 1 { "" } else { "s" }
             )
         };
         let _ = writeln!(
             out,
-            "FAILED: {pack} is not trusted: its signature does not verify with key {}; {contents}.",
+            "FAILED: {pack} is not trusted: its signature does not verify with key {}{contents}.",
             s.public_key_id
         );
         return;
