@@ -563,6 +563,7 @@ fn open_pack(path: &Path) -> Result<std::fs::File> {
 /// the trusted comment, checks the new signature with the key's public half, and writes it
 /// to `out` whole or not at all.
 pub fn sign_pack(key: &SigningKey, pack: &Path, comment: &str, out: &Path) -> Result<()> {
+    refuse_to_replace(out, pack)?;
     let file = std::io::BufReader::with_capacity(1 << 20, open_pack(pack)?);
     let signature = minisign::sign(
         Some(&key.pk),
@@ -580,6 +581,40 @@ pub fn sign_pack(key: &SigningKey, pack: &Path, comment: &str, out: &Path) -> Re
         _ => Error::Internal(format!("signing {} failed: {e}", shown(pack))),
     })?;
     crate::util::write_atomically(out, &signature.to_bytes())
+}
+
+/// A signature replaces only an earlier signature: the pack itself, a key or any other
+/// file at `out` is refused untouched (`--signature` is typed by hand).
+fn refuse_to_replace(out: &Path, pack: &Path) -> Result<()> {
+    if out.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    let help = "give --signature a new file name, or move that file away first";
+    if let (Ok(a), Ok(b)) = (out.canonicalize(), pack.canonicalize()) {
+        if a == b {
+            return Err(Error::input(
+                out,
+                "is the pack itself: the signature would replace it",
+                help,
+            ));
+        }
+    }
+    let is_signature = crate::verify::read_small_file(out, 4096, "cannot read")
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .is_some_and(|t| {
+            t.starts_with("untrusted comment: ")
+                && second_line_base64(&t).is_some_and(|r| r.len() == SIGNATURE_BYTES)
+        });
+    if is_signature {
+        Ok(())
+    } else {
+        Err(Error::input(
+            out,
+            "exists and is not a minisign signature: not replaced",
+            help,
+        ))
+    }
 }
 
 /// Checks the signature in `signature` over the bytes of the pack zip `pack` with `key`.

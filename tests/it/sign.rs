@@ -544,6 +544,44 @@ fn hostile_signature_files_and_unusable_arguments() {
 }
 
 #[test]
+fn a_bag_evpack_did_not_build_verifies_but_is_not_signed_by_evpack() {
+    use std::io::Write;
+    let env = TestEnv::new();
+    generate(&env);
+    let data = b"hello\n";
+    let manifest = format!(
+        "{}  data/hello.txt\n",
+        crate::support::pack::sha256_hex(data)
+    );
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in [
+        (
+            "b/bagit.txt",
+            &b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"[..],
+        ),
+        ("b/bag-info.txt", &b"Bagging-Date: 2021-01-15\n"[..]),
+        ("b/manifest-sha256.txt", manifest.as_bytes()),
+        ("b/data/hello.txt", &data[..]),
+    ] {
+        w.start_file(name, opts).expect("start");
+        w.write_all(bytes).expect("write");
+    }
+    let zip = w.finish().expect("finish").into_inner();
+    std::fs::write(env.root().join("b.zip"), zip).expect("write zip");
+    assert_eq!(code(&verify(&env, &["b.zip"])), Some(0));
+
+    let out = evpack(&env, Some(PASSWORD), &["sign", "b.zip", "-s", "evpack.key"]);
+    assert_eq!(code(&out), Some(2), "{}", both(&out));
+    assert!(
+        stderr(&out).contains("not a pack evpack built") && stderr(&out).contains("minisign"),
+        "{}",
+        both(&out)
+    );
+    assert!(!env.root().join("b.zip.minisig").exists());
+}
+
+#[test]
 fn a_rebuild_without_sign_warns_that_the_old_signature_may_no_longer_match() {
     let env = sample_env();
     generate(&env);
