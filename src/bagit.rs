@@ -203,6 +203,21 @@ pub struct PackDoc<'a, A: Serialize, P: Serialize, L: Serialize> {
     /// Matched files that will not open, left out of the payload, with why and the
     /// requirements they would have served (empty when built with `--include-unusable`).
     pub left_out: &'a [L],
+    /// Present when the names of the files that match nothing (and of the skipped entries
+    /// nothing asked for) are left out, with how many there are (`--list-unmatched`
+    /// includes them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names_withheld: Option<Withheld>,
+}
+
+/// How many names a pack leaves out of its documents: nothing leaves the drive that was
+/// not asked for (see `pack::build`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Withheld {
+    /// Files that match no requirement.
+    pub unmatched: usize,
+    /// Entries the scan skipped that no requirement asked for.
+    pub skipped: usize,
 }
 
 #[derive(Serialize)]
@@ -319,6 +334,7 @@ mod tests {
             },
             payload: &payload,
             left_out: &[] as &[String],
+            names_withheld: None,
         };
         let bytes = serde_json::to_vec(&doc).expect("serialize");
         let v: serde_json::Value = serde_json::from_slice(&bytes).expect("parse");

@@ -59,8 +59,10 @@ enum Command {
     Build {
         #[command(flatten)]
         input: InputArgs,
-        /// The pack to write. Default: <visit-name>-<date>.zip in the current folder.
-        #[arg(long, short = 'o', value_name = "PACK.zip")]
+        /// The pack to write, or an existing folder to write it in (then named
+        /// <visit-name>-<date>.zip, the default, in the current folder). `.zip` is added to a
+        /// name without it.
+        #[arg(long, short = 'o', value_name = "PACK.zip|DIR/")]
         out: Option<PathBuf>,
         /// The bagging date (YYYY-MM-DD) recorded in the pack and used for every timestamp
         /// in the zip. Default: SOURCE_DATE_EPOCH if set, else today.
@@ -79,6 +81,11 @@ enum Command {
         /// No summary and no progress bar; errors are still printed.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Name the files that match no requirement in the pack's index, README and
+        /// pack.json. By default the pack gives only how many there are: a file name on a
+        /// children's services drive can identify a child.
+        #[arg(long)]
+        list_unmatched: bool,
         /// Sign the pack with this secret key (minisign format): writes PACK.zip.minisig.
         /// The key's password is asked first (or taken from EVPACK_KEY_PASSWORD).
         #[arg(long, value_name = "SECRET_KEY")]
@@ -265,6 +272,7 @@ impl Cli {
                 strict,
                 include_unusable,
                 quiet,
+                list_unmatched,
                 sign,
             } => Config::Build(BuildConfig {
                 input: input.into_config(),
@@ -274,6 +282,7 @@ impl Cli {
                 strict,
                 include_unusable,
                 quiet,
+                list_unmatched,
                 sign,
             }),
             Command::Verify {

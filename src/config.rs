@@ -51,6 +51,8 @@ pub struct BuildConfig {
     pub include_unusable: bool,
     /// No summary and no progress bar.
     pub quiet: bool,
+    /// Name the files that match nothing in the pack (by default only counted).
+    pub list_unmatched: bool,
     /// Sign the pack with this secret key (opened before anything else is done).
     pub sign: Option<PathBuf>,
 }

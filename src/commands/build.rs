@@ -20,6 +20,11 @@ use crate::util::{printable, slug};
 static CANCELLED: AtomicBool = AtomicBool::new(false);
 
 pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
+    // Before the scan: a mistyped folder is found in a second, not after the whole scan.
+    if cfg.out.is_some() {
+        let early = pack::out::resolve(cfg.out.as_deref(), "pack.zip")?;
+        pack::out::folder_exists(&early.path)?;
+    }
     // The signing key is opened (its password asked) before any scanning, so a wrong
     // password fails at once and leaves nothing half-done.
     let signing_key = cfg
@@ -46,10 +51,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
     }
 
     let date = bagging_date(cfg.date)?;
-    let out = cfg
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("{}-{date}.zip", slug(&a.visit.name))));
+    let out = pack_path(cfg, &a, date)?;
     // The handler goes in before the temporary file exists, so no Ctrl-C can leave one.
     CANCELLED.store(false, Ordering::SeqCst);
     // A second install fails harmlessly.
@@ -62,6 +64,8 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         out: &out,
         date,
         include_unusable: cfg.include_unusable,
+        list_unmatched: cfg.list_unmatched,
+        signed: signing_key.is_some(),
     };
     let built = pack::build(&req, &mut a, &bar, &CANCELLED)?;
 
@@ -115,6 +119,21 @@ fn written(cfg: &BuildConfig, a: &Assessment, out: &Path, built: &Built) -> Stri
         ));
     }
     text
+}
+
+/// Where the pack goes ([`pack::out::resolve`]), saying so when `.zip` was added to the
+/// name given. Checked before the scan's result is packed, so a mistyped folder costs
+/// seconds, not the whole build.
+fn pack_path(cfg: &BuildConfig, a: &Assessment, date: NaiveDate) -> Result<PathBuf> {
+    let default_name = format!("{}-{date}.zip", slug(&a.visit.name));
+    let resolved = pack::out::resolve(cfg.out.as_deref(), &default_name)?;
+    if resolved.zip_added {
+        note(&format!(
+            "evpack: note: writing {}: a pack is a zip, so .zip was added to the name given",
+            printable(&resolved.path.display().to_string())
+        ));
+    }
+    Ok(resolved.path)
 }
 
 /// `--date`, else `SOURCE_DATE_EPOCH` (reproducible-builds convention), else today.

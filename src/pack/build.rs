@@ -19,7 +19,7 @@ use crate::fsx::Dir;
 use crate::manifest::Manifest;
 use crate::pack::names::Names;
 use crate::pack::zipwrite::{self, prepare_tag, PackWriter, PayloadFiles, PreparedTag, Progress};
-use crate::report::{self, LinkStyle, Templates};
+use crate::report::{self, PackFacts, Templates, Withheld};
 use crate::scan::{FileRecord, Scan};
 use crate::util::{hex, slug, Sha256Hex};
 use crate::zipfmt::DosTime;
@@ -38,6 +38,11 @@ pub struct PackRequest<'a> {
     pub date: NaiveDate,
     /// Pack the matched files that will not open too; by default they are left out.
     pub include_unusable: bool,
+    /// Name the files that match no requirement (and the entries the scan skipped) in the
+    /// pack's documents; by default only their number is given (see [`withhold_names`]).
+    pub list_unmatched: bool,
+    /// A signature will be written beside the pack: its documents say how to check it.
+    pub signed: bool,
 }
 
 /// What a finished build produced.
@@ -72,6 +77,7 @@ pub fn build(
     } else {
         leave_out_unusable(a)
     };
+    let withheld = (!req.list_unmatched).then(|| withhold_names(a));
     let bag = bag_name(req.out);
     let files = plan_payload(req.scan, a)?;
     let plan = Plan {
@@ -81,13 +87,22 @@ pub fn build(
         bag,
         files,
     };
-    let docs = render_documents(req.templates, a, &plan.bag, req.date)?;
+    let facts = PackFacts {
+        file_name: file_name_of(req.out),
+        bag: plan.bag.clone(),
+        built: req.date,
+        files: plan.files.len(),
+        bytes: plan.total_bytes,
+        signed: req.signed,
+        withheld,
+    };
+    let docs = render_documents(req.templates, a, &facts)?;
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{}.", plan.bag))
         .suffix(".part")
         .permissions(crate::util::new_file_permissions())
         .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, "cannot create the pack's temporary file", e))?;
+        .map_err(|e| cannot_write_in(&dir, e))?;
     let (files, bytes) = (plan.files.len(), plan.total_bytes);
     let sha = write_zip(
         &tmp,
@@ -95,6 +110,7 @@ pub fn build(
         Facts {
             a,
             left_out: &left_out,
+            withheld,
         },
         &root,
         plan,
@@ -128,10 +144,46 @@ struct Plan<'s> {
     mtime: DosTime,
 }
 
-/// What the pack says about the evidence: the assessment, and the matched files left out.
+/// What the pack says about the evidence: the assessment, the matched files left out, and
+/// how many names were withheld.
 struct Facts<'a> {
     a: &'a mut Assessment,
     left_out: &'a [UnusableFile],
+    withheld: Option<Withheld>,
+}
+
+/// Nothing leaves the drive that was not asked for: a file that matches no requirement is
+/// not in the pack, and on a children's services drive its name alone can identify a child
+/// (`Team Admin/Referral J Smith.docx`). So the pack gives how many there are, not their
+/// names, and drops the skipped entries no requirement asked for the same way (those a
+/// requirement asks for stop the build before this). `gaps`, `list` and `report` still
+/// name them all: they stay on the drive.
+fn withhold_names(a: &mut Assessment) -> Withheld {
+    let unmatched = std::mem::take(&mut a.unmatched).len();
+    let before = a.skipped.len();
+    a.skipped.retain(|sk| !sk.serves.is_empty());
+    Withheld {
+        unmatched,
+        skipped: before - a.skipped.len(),
+    }
+}
+
+/// A folder the pack cannot be written in: said in the words of the fix, not the system's.
+fn cannot_write_in(dir: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        return Error::input(
+            dir,
+            "the pack cannot be written in this folder: permission denied",
+            "pass --out with a folder you can write to (e.g. your Documents folder), or ask for write access to this one",
+        );
+    }
+    Error::io(dir, "cannot create the pack's temporary file", e)
+}
+
+fn file_name_of(out: &Path) -> String {
+    out.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Takes the files that will not open out of every requirement's files, so that nothing
@@ -170,7 +222,11 @@ fn write_zip(
     let direct = (plan.total_bytes >= DIRECT_IO_FROM)
         .then(|| zipwrite::open_direct(tmp.path()))
         .flatten();
-    let Facts { a, left_out } = facts;
+    let Facts {
+        a,
+        left_out,
+        withheld,
+    } = facts;
     let w = PackWriter::new(file, direct, req.out.to_path_buf(), plan.mtime, ctl.cancel)?;
     let mut tags = TagWriter {
         w,
@@ -222,6 +278,7 @@ fn write_zip(
         },
         payload: &payload,
         left_out,
+        names_withheld: withheld,
     };
     tags.json(bag, bagit::PACK_JSON, &doc)?;
     // No fsync: forcing gigabytes to the disk would multiply the build time, and the rename
@@ -233,14 +290,7 @@ fn write_zip(
 /// The folder the pack goes in: it must exist and lie outside the evidence folder (a pack
 /// there would be scanned as evidence next time).
 fn pack_folder(out: &Path, evidence: &Path) -> Result<PathBuf> {
-    let dir = crate::util::folder_of(out).to_path_buf();
-    if !dir.is_dir() {
-        return Err(Error::input(
-            &dir,
-            "the folder for the pack does not exist",
-            "create it, or pass --out with a path in an existing folder",
-        ));
-    }
+    let dir = super::out::folder_exists(out)?.to_path_buf();
     if crate::util::is_within(&dir, evidence) {
         return Err(Error::input(
             out,
@@ -303,14 +353,10 @@ struct Documents {
 /// The two documents render from one view, side by side, before anything is written: a
 /// template error stops the build before a temporary file exists, and the view (the largest
 /// thing a build holds) is gone before the payload's buffers fill.
-fn render_documents(
-    templates: &Templates,
-    a: &Assessment,
-    bag: &str,
-    date: NaiveDate,
-) -> Result<Documents> {
-    let date_text = date.to_string();
-    let ctx = Templates::context(a, LinkStyle::Pack, Some(&date_text));
+fn render_documents(templates: &Templates, a: &Assessment, facts: &PackFacts) -> Result<Documents> {
+    let date_text = facts.built.to_string();
+    let bag = facts.bag.as_str();
+    let ctx = Templates::pack_context(a, facts, Some(&date_text));
     std::thread::scope(|s| -> Result<_> {
         let index = s.spawn(|| {
             prepare_tag(&format!("{bag}/{}", bagit::INDEX_HTML), |out| {
@@ -318,7 +364,7 @@ fn render_documents(
             })
         });
         let readme = prepare_tag(&format!("{bag}/{}", bagit::README_MD), |out| {
-            templates.markdown_to(&ctx, out)
+            templates.readme_to(&ctx, out)
         });
         let index = index
             .join()

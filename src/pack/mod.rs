@@ -7,8 +7,10 @@
 
 mod build;
 mod names;
+pub mod out;
 mod sink;
 pub mod zipwrite;
 
 pub use build::{build, Built, PackRequest};
+pub use out::PackPath;
 pub use zipwrite::{NoProgress, Progress};

@@ -6,7 +6,10 @@
 pub mod csv;
 pub mod json;
 pub mod list;
+pub mod packdoc;
 pub mod templates;
 pub mod text;
 
+pub use crate::bagit::Withheld;
+pub use packdoc::PackFacts;
 pub use templates::{LinkStyle, Templates};

@@ -1,5 +1,6 @@
-//! Handlebars templates for the human-readable documents: the Markdown report (also the
-//! pack's README.md) and the HTML dashboard (also the pack's index.html).
+//! Handlebars templates for the human-readable documents: the Markdown report
+//! (`gaps --format md`), the pack's README.md, and the HTML dashboard (also the pack's
+//! index.html).
 //!
 //! The defaults are embedded in the binary so a lone executable works; `--templates DIR`
 //! replaces any of them with a file of the same name. HTML escaping is always on in the
@@ -28,9 +29,11 @@ use crate::util::{is_bidi_control, SharedStr};
 
 pub const MARKDOWN: &str = "report.md.hbs";
 pub const HTML: &str = "report.html.hbs";
+pub const README: &str = "readme.md.hbs";
 
 const DEFAULT_MARKDOWN: &str = include_str!("../../templates/report.md.hbs");
 const DEFAULT_HTML: &str = include_str!("../../templates/report.html.hbs");
+const DEFAULT_README: &str = include_str!("../../templates/readme.md.hbs");
 
 /// Files listed per requirement in a document: the newest. The rest are counted
 /// (`files_more`) and listed in full by the pack's inventory and by `evpack list`.
@@ -59,6 +62,7 @@ pub enum LinkStyle<'a> {
 pub struct Templates {
     markdown: Document,
     html: Document,
+    readme: Document,
 }
 
 /// One document's registry, and where its template came from (for messages).
@@ -75,7 +79,17 @@ impl Templates {
                 return Err(Error::input(
                     d,
                     "the templates folder does not exist",
-                    format!("pass --templates DIR holding {MARKDOWN} and/or {HTML}"),
+                    format!("pass --templates DIR holding {HTML} and/or {README}"),
+                ));
+            }
+            // It once made the pack's README.md; a folder made for that would now be
+            // ignored without a word.
+            let old = d.join(MARKDOWN);
+            if old.is_file() && !d.join(README).is_file() {
+                return Err(Error::input(
+                    old,
+                    format!("the pack's README.md now renders from {README}"),
+                    format!("rename the file to {README} (its view gains `pack`: see the built-in template)"),
                 ));
             }
         }
@@ -84,9 +98,16 @@ impl Templates {
         markdown.register_escape_fn(escape_markdown);
         let mut html = Handlebars::new();
         html.register_escape_fn(escape_html);
+        let mut readme = Handlebars::new();
+        readme.set_strict_mode(false);
+        readme.register_escape_fn(super::packdoc::escape_plain);
+        readme.register_helper("code", Box::new(code_helper));
         Ok(Templates {
-            markdown: Document::load(markdown, MARKDOWN, DEFAULT_MARKDOWN, dir)?,
+            // `gaps --format md` is not customised: only the pack's documents and the
+            // dashboard are.
+            markdown: Document::load(markdown, MARKDOWN, DEFAULT_MARKDOWN, None)?,
             html: Document::load(html, HTML, DEFAULT_HTML, dir)?,
+            readme: Document::load(readme, README, DEFAULT_README, dir)?,
         })
     }
 
@@ -119,10 +140,29 @@ impl Templates {
         handlebars::Context::from(view_at(a, links, made_at))
     }
 
-    /// Renders the Markdown report straight into `w`, without building the whole document
-    /// in memory first.
-    pub fn markdown_to(&self, ctx: &handlebars::Context, w: &mut dyn std::io::Write) -> Result<()> {
-        self.markdown.render_to(MARKDOWN, ctx, w)
+    /// [`Templates::context`] for a pack's documents: the view gains `pack`
+    /// ([`super::packdoc::view`]: what the pack is, what is inside, how to check it).
+    pub fn pack_context(
+        a: &Assessment,
+        facts: &super::PackFacts,
+        made_at: Option<&str>,
+    ) -> handlebars::Context {
+        let mut v = view_at(a, LinkStyle::Pack, made_at);
+        if let Value::Object(map) = &mut v {
+            map.insert("pack".into(), super::packdoc::view(facts));
+        }
+        handlebars::Context::from(v)
+    }
+
+    /// Renders the pack's README.md straight into `w`, wrapped for reading as plain text,
+    /// without building the whole document in memory first.
+    pub fn readme_to(&self, ctx: &handlebars::Context, w: &mut dyn std::io::Write) -> Result<()> {
+        let mut wrapped = super::packdoc::Wrapped::new(w);
+        self.readme.render_to(README, ctx, &mut wrapped)?;
+        wrapped
+            .finish()
+            .map(drop)
+            .map_err(|e| Error::io("README.md", "cannot write", e))
     }
 
     /// Renders the dashboard straight into `w`; see [`Templates::markdown_to`].
@@ -170,6 +210,27 @@ impl Document {
             .render_with_context_to_write(name, ctx, w)
             .map_err(|e| template_error(&self.place, e.to_string()))
     }
+}
+
+/// `{{code "data/" path}}`: the values, joined, as a Markdown code span ([`super::packdoc::code_span`]),
+/// unescaped (the span is the escape).
+fn code_helper(
+    h: &handlebars::Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &handlebars::Context,
+    _: &mut handlebars::RenderContext<'_, '_>,
+    out: &mut dyn handlebars::Output,
+) -> handlebars::HelperResult {
+    let mut text = String::new();
+    for p in h.params() {
+        match p.value() {
+            Value::String(s) => text.push_str(s),
+            Value::Null => {}
+            other => text.push_str(&other.to_string()),
+        }
+    }
+    out.write(&super::packdoc::code_span(&text))?;
+    Ok(())
 }
 
 /// A template that failed to compile or render, named by its file; the message may quote

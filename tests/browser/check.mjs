@@ -91,6 +91,7 @@ try {
   await page.waitForTimeout(300);
 
   await checkContent(page);
+  if (expected.pack_schema) await checkPackIntro(page);
   if (hostile) await checkHostile(page);
 
   const lang = await page.getAttribute('html', 'lang');
@@ -290,13 +291,39 @@ async function checkContent(page) {
   if (shown.unmatched !== expected.unmatched.length) {
     fail(`${shown.unmatched} unmatched files listed, JSON has ${expected.unmatched.length}`);
   }
-  if (!shown.unmatchedText?.startsWith(`${expected.unmatched.length} file`)) {
+  // A pack counts the files that match nothing without naming them (pack.json's
+  // names_withheld): the count line gives the number from the summary.
+  if (!shown.unmatchedText?.startsWith(`${expected.summary.files_unmatched} file`)) {
     fail(`unmatched count line reads "${shown.unmatchedText}"`);
   }
   console.log(
     `content: readiness ${shown.readiness}, ${Object.keys(shown.reqs).length} requirements, ` +
       `${Object.keys(shown.areas).length} areas, ${cells} grid cells, ${shown.unmatched} unmatched: all match the JSON`,
   );
+}
+
+// A pack's index.html (the JSON is its pack.json): the first screen says what the pack is
+// and leads to how to check it, in words an auditor can follow without evpack.
+async function checkPackIntro(page) {
+  const intro = page.locator('.pack-intro');
+  if ((await intro.count()) !== 1) {
+    fail('a pack page without its introduction (.pack-intro)');
+    return;
+  }
+  const box = await intro.boundingBox();
+  const height = page.viewportSize().height;
+  if (!box || box.y + box.height > height) {
+    fail(`the pack's introduction is not on the first screen (bottom at ${box && box.y + box.height}px of ${height})`);
+  }
+  const text = await intro.innerText();
+  for (const want of [`${expected.summary.readiness_percent}%`, expected.bag.bagging_date.slice(0, 4)]) {
+    if (!text.includes(want)) fail(`the pack's introduction does not say ${want}: "${text}"`);
+  }
+  const about = await page.locator('#about-pack').locator('xpath=..').innerText();
+  for (const want of ['evpack verify', 'bagit.py --validate', 'sha256sum -c manifest-sha256.txt', 'data/', 'pack.json']) {
+    if (!about.includes(want)) fail(`"About this pack" does not mention ${want}`);
+  }
+  console.log(`pack: introduction on the first screen, "About this pack" says how to check it`);
 }
 
 async function checkHostile(page) {

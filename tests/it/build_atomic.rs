@@ -17,7 +17,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::pack::{build_cmd, names_in, put, sample_env, DATE, MATCHED};
-use crate::support::{evpack_bin, have_tool, TestEnv};
+use crate::support::{evpack_bin, have_tool, open_up, TestEnv};
 
 const OLD_PACK: &[u8] = b"the pack built last week\n";
 const OLD_DIGEST: &[u8] = b"0000  pack.zip\n";
@@ -384,21 +384,6 @@ fn an_unreadable_matched_file_is_an_error_naming_it_and_no_pack_is_written() {
         "{err}"
     );
     assert_old_pack_alone(&out);
-}
-
-/// Makes everything under `dir` readable by everybody (root's temp dirs are 0700).
-fn open_up(dir: &Path) {
-    let meta = std::fs::symlink_metadata(dir).expect("stat");
-    if meta.file_type().is_symlink() {
-        return;
-    }
-    let mode = if meta.is_dir() { 0o755 } else { 0o644 };
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
-    if meta.is_dir() {
-        for e in std::fs::read_dir(dir).expect("list") {
-            open_up(&e.expect("entry").path());
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------

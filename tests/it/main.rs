@@ -13,6 +13,7 @@ mod gaps_dates;
 mod gaps_manifest;
 mod gaps_scale;
 mod gaps_scan;
+mod pack_docs;
 mod progress;
 mod report;
 mod report_scale;

@@ -330,6 +330,34 @@ fn dashboard_in_chromium_sample() {
     run_browser_check(&html, &out.join("gaps.json"), &out, None);
 }
 
+/// The shipped sample's pack: its index.html, opened from the unzipped pack, passes the
+/// same checks against its pack.json, and its first screen says what the pack is.
+#[test]
+fn pack_index_in_chromium_sample() {
+    let Some(out) = browser_ready("pack") else {
+        return;
+    };
+    let zip = out.join("sample.zip");
+    assert_cmd::Command::new(crate::support::evpack_bin())
+        .current_dir(repo())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(["build", "--quiet", "--date", "2021-01-15", "--out"])
+        .arg(&zip)
+        .assert()
+        .code(0);
+    // Our own pack, just built: written out as a person would unzip it.
+    for e in crate::support::pack::read_pack(&zip) {
+        let path = out.join(&e.name);
+        if e.name.ends_with('/') {
+            continue;
+        }
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(&path, &e.bytes).expect("write");
+    }
+    let bag = out.join("sample");
+    run_browser_check(&bag.join("index.html"), &bag.join("pack.json"), &out, None);
+}
+
 #[test]
 fn dashboard_in_chromium_hostile_names() {
     let Some(out) = browser_ready("hostile") else {
@@ -512,7 +540,7 @@ fn a_recursive_inline_partial_is_an_error_naming_the_template_not_a_crash() {
 
         // The pack renders both documents, the Markdown one too.
         std::fs::remove_file(env.root().join(&html)).expect("remove");
-        let md = templates_dir(&env, "report.md.hbs", text);
+        let md = templates_dir(&env, "readme.md.hbs", text);
         let got = crate::support::pack::build_cmd(&env, &["--out", "p.zip", "--templates", "tpl"])
             .output()
             .expect("run evpack build");

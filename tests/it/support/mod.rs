@@ -100,3 +100,19 @@ pub fn have_tool(program: &str, probe_args: &[&str]) -> bool {
 pub fn evpack_bin() -> PathBuf {
     cargo_bin("evpack")
 }
+
+/// Makes a fixture readable by anyone (folders 0755, files 0644), for a run as another user.
+pub fn open_up(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(dir).expect("stat");
+    if meta.file_type().is_symlink() {
+        return;
+    }
+    let mode = if meta.is_dir() { 0o755 } else { 0o644 };
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    if meta.is_dir() {
+        for e in std::fs::read_dir(dir).expect("list") {
+            open_up(&e.expect("entry").path());
+        }
+    }
+}

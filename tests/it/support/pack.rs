@@ -333,13 +333,29 @@ pub fn attr_values(html: &str, attr: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every Markdown link target `](...)`.
-pub fn markdown_links(md: &str) -> Vec<String> {
-    md.match_indices("](")
+/// The README as one line per paragraph: its lines are wrapped at spaces, so a line break
+/// and the indent after it stand for one space.
+pub fn unwrapped(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    for line in md.lines() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(line.trim_start());
+    }
+    out
+}
+
+/// The `data/...` paths a README names in code spans (one backtick each side).
+pub fn readme_payload_paths(md: &str) -> Vec<String> {
+    let flat = unwrapped(md);
+    flat.match_indices("`data/")
+        .filter(|(i, _)| !flat[..*i].ends_with('`'))
         .map(|(i, _)| {
-            let rest = &md[i + 2..];
-            rest[..rest.find(')').expect("a closing parenthesis")].to_string()
+            let rest = &flat[i + 1..];
+            rest[..rest.find('`').expect("a closing backtick")].to_string()
         })
+        .filter(|p| p != "data/")
         .collect()
 }
 

@@ -35,19 +35,18 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
-use flate2::{Compress, Compression, FlushCompress, Status};
-use sha2::{Digest, Sha256};
+use flate2::Compress;
 
 use crate::error::{Error, Result};
-use crate::fsx::{Dir, FileId, Folders, OpenError, Opened};
+use crate::fsx::Dir;
 pub use crate::pack::sink::open_direct;
 use crate::pack::sink::{self, Block, ChannelSink, Home, SinkError, SinkThreads, ToHash};
 use crate::scan::FileRecord;
@@ -249,221 +248,12 @@ impl Progress for NoProgress {
     fn finish(&self) {}
 }
 
-/// A raw deflate stream at the fast level. Fast: text evidence is small and the build runs
-/// the night before a visit; a few per cent of pack size is not worth the minutes.
-fn deflater() -> Compress {
-    Compress::new(Compression::new(1), false)
-}
+mod deflate;
+mod readers;
 
-/// Deflates `input` onto the end of `out`; `finish` ends the stream. Each thread keeps one
-/// deflater and resets it per file: setting one up costs more than deflating a file of a
-/// few kilobytes.
-fn deflate_into(
-    c: &mut Compress,
-    mut input: &[u8],
-    out: &mut Vec<u8>,
-    finish: bool,
-) -> io::Result<()> {
-    let flush = if finish {
-        FlushCompress::Finish
-    } else {
-        FlushCompress::None
-    };
-    loop {
-        // Room for data that does not compress, so one call usually takes all the input.
-        out.reserve(input.len() + (input.len() >> 3) + 64);
-        let (before_in, before_out) = (c.total_in(), c.total_out());
-        let status = c
-            .compress_vec(input, out, flush)
-            .map_err(io::Error::other)?;
-        let taken = (c.total_in() - before_in) as usize;
-        input = &input[taken..];
-        match status {
-            Status::StreamEnd => return Ok(()),
-            _ if !finish && input.is_empty() => return Ok(()),
-            _ if taken == 0 && c.total_out() == before_out => {
-                return Err(io::Error::other("deflate stopped making progress"));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Deflates what is written to it, taking the CRC-32 and SHA-256 of the bytes on the way.
-/// The deflated bytes collect in `out`, or go on to `zip` as they come.
-struct Deflating<'a> {
-    compress: &'a mut Compress,
-    out: &'a mut Vec<u8>,
-    zip: Option<&'a mut ZipStream<ChannelSink>>,
-    crc: crc32fast::Hasher,
-    sha: Sha256,
-    size: u64,
-}
-
-impl<'a> Deflating<'a> {
-    fn new(
-        compress: &'a mut Compress,
-        out: &'a mut Vec<u8>,
-        zip: Option<&'a mut ZipStream<ChannelSink>>,
-    ) -> Deflating<'a> {
-        compress.reset();
-        out.clear();
-        Deflating {
-            compress,
-            out,
-            zip,
-            crc: crc32fast::Hasher::new(),
-            sha: Sha256::new(),
-            size: 0,
-        }
-    }
-
-    fn pass_on(&mut self) -> io::Result<()> {
-        if let Some(zip) = self.zip.as_deref_mut() {
-            zip.write_data(self.out)?;
-            self.out.clear();
-        }
-        Ok(())
-    }
-
-    /// Ends the deflate stream; returns the CRC-32, size and SHA-256 of what was written.
-    fn finish(mut self) -> io::Result<(u32, u64, [u8; 32])> {
-        deflate_into(self.compress, &[], self.out, true)?;
-        self.pass_on()?;
-        Ok((self.crc.finalize(), self.size, self.sha.finalize().into()))
-    }
-}
-
-impl Write for Deflating<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.sha.update(buf);
-        self.crc.update(buf);
-        self.size += buf.len() as u64;
-        deflate_into(self.compress, buf, self.out, false)?;
-        self.pass_on()?;
-        Ok(buf.len())
-    }
-
-    /// Nothing to do: flushing a deflate stream early would change its bytes.
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The pieces a tag file is cut into between its renderer and the thread deflating it
-/// ([`PackWriter::add_with`]), and how many can wait: a few megabytes in all.
-const TAG_PIECE: usize = 256 << 10;
-const TAG_PIECES: usize = 4;
-
-/// Deflates the pieces from `full` into `out`, handing each buffer back through `empty`.
-fn deflate_pieces(
-    mut out: Deflating<'_>,
-    full: &Receiver<Vec<u8>>,
-    empty: &Sender<Vec<u8>>,
-) -> io::Result<(u32, u64, [u8; 32])> {
-    for mut piece in full {
-        out.write_all(&piece)?;
-        piece.clear();
-        let _ = empty.send(piece);
-    }
-    out.finish()
-}
-
-/// The renderer's side of [`deflate_pieces`]: what is written is cut into pieces of
-/// `TAG_PIECE` bytes (so the deflater sees the same pieces however the renderer writes,
-/// and the pack stays reproducible) and sent on. Buffers circulate: `TAG_PIECES + 1` in
-/// all.
-struct Pieces {
-    full: Sender<Vec<u8>>,
-    empty: Receiver<Vec<u8>>,
-    /// Buffers made so far.
-    made: usize,
-    buf: Vec<u8>,
-}
-
-impl Pieces {
-    fn stopped() -> io::Error {
-        io::Error::new(io::ErrorKind::BrokenPipe, "the deflating thread stopped")
-    }
-
-    /// Sends the last, part-filled piece.
-    fn send_rest(&mut self) -> io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let last = std::mem::take(&mut self.buf);
-        self.full.send(last).map_err(|_| Pieces::stopped())
-    }
-}
-
-impl Write for Pieces {
-    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
-        if self.buf.capacity() == 0 {
-            self.buf = if self.made <= TAG_PIECES {
-                self.made += 1;
-                Vec::with_capacity(TAG_PIECE)
-            } else {
-                self.empty.recv().map_err(|_| Pieces::stopped())?
-            };
-        }
-        let n = data.len().min(TAG_PIECE - self.buf.len());
-        self.buf.extend_from_slice(&data[..n]);
-        if self.buf.len() == TAG_PIECE {
-            let full = std::mem::take(&mut self.buf);
-            self.full.send(full).map_err(|_| Pieces::stopped())?;
-        }
-        Ok(n)
-    }
-
-    /// Nothing to do: pieces go on when full, so their size never depends on the renderer.
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs a renderer into `out` through a 64 KiB buffer: renderers write token by token, and
-/// batching the pieces spares the hasher and the deflater thousands of tiny calls.
-fn render_into(
-    out: &mut Deflating<'_>,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<io::Result<()>> {
-    let mut buffered = io::BufWriter::with_capacity(64 << 10, out);
-    write(&mut buffered)?;
-    Ok(buffered
-        .into_inner()
-        .map(|_| ())
-        .map_err(|e| e.into_error()))
-}
-
-/// A tag file rendered and deflated in memory ahead of its place in the pack, so documents
-/// can be rendered side by side on both cores (see [`prepare_tag`]).
-pub struct PreparedTag {
-    name: String,
-    deflated: Vec<u8>,
-    crc32: u32,
-    size: u64,
-    pub sha256: String,
-}
-
-/// Renders a tag file with `write` into a deflated entry held in memory (a document of a
-/// pack of 20,000 files deflates to well under a megabyte).
-pub fn prepare_tag(
-    name: &str,
-    write: impl FnOnce(&mut dyn Write) -> Result<()>,
-) -> Result<PreparedTag> {
-    let (mut compress, mut deflated) = (deflater(), Vec::new());
-    let mut out = Deflating::new(&mut compress, &mut deflated, None);
-    let failed = |e| Error::io(name, "cannot prepare the pack entry", e);
-    render_into(&mut out, write)?.map_err(failed)?;
-    let (crc32, size, sha) = out.finish().map_err(failed)?;
-    Ok(PreparedTag {
-        name: name.to_string(),
-        deflated,
-        crc32,
-        size,
-        sha256: crate::util::hex(&sha),
-    })
-}
+use deflate::*;
+pub use deflate::{prepare_tag, PreparedTag};
+use readers::*;
 
 /// Writes a pack zip as a stream into `file`.
 pub struct PackWriter<'a> {
@@ -510,12 +300,7 @@ impl<'a> PackWriter<'a> {
             zip: ZipStream::new(channel, mtime),
             sink,
             workers,
-            pool: BufPool {
-                tx: pool_tx,
-                rx: pool_rx,
-                made: Arc::new(AtomicUsize::new(0)),
-                size: pool_size,
-            },
+            pool: BufPool::new(pool_tx, pool_rx, pool_size),
             deflate: deflater(),
             deflated: Vec::new(),
             payload: PayloadFiles {
@@ -593,12 +378,7 @@ impl<'a> PackWriter<'a> {
                 Ok(helper) => helper,
                 Err(e) => return (Ok(Ok(())), Err(Some(e))),
             };
-            let mut pieces = Pieces {
-                full: full_tx,
-                empty: empty_rx,
-                made: 0,
-                buf: Vec::new(),
-            };
+            let mut pieces = Pieces::new(full_tx, empty_rx);
             let rendered = write(&mut pieces).map(|()| pieces.send_rest());
             drop(pieces);
             let deflated = helper.join().map_err(|_| None);
@@ -1012,297 +792,13 @@ fn changed(f: &PayloadFile<'_>, what: &str) -> Error {
         "the pack would not match the assessment; wait until nobody is editing the evidence folder, then build again",
     )
 }
-
-/// The read buffers of large files, shared by readers and the writer: a fixed set that
-/// circulates.
-#[derive(Clone)]
-struct BufPool {
-    tx: Sender<Block>,
-    rx: Receiver<Block>,
-    /// Buffers made so far, up to `size`. They are made when first needed: a pack of small
-    /// files (read into each reader's own buffer) never needs them, and 27 of 256 KiB are
-    /// a tenth of what a build of 200,000 files may use in all.
-    made: Arc<AtomicUsize>,
-    size: usize,
-}
-
-impl BufPool {
-    /// Waits for a free buffer; `None` once the build is stopping.
-    fn take(&self, stop: &AtomicBool, cancel: &AtomicBool) -> Option<Block> {
-        if let Ok(b) = self.rx.try_recv() {
-            return Some(b);
-        }
-        let room = |made: usize| (made < self.size).then_some(made + 1);
-        if self
-            .made
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, room)
-            .is_ok()
-        {
-            return Some(Block::new(CHUNK, Home::Read));
-        }
-        loop {
-            match self.rx.recv_timeout(std::time::Duration::from_millis(50)) {
-                Ok(b) => return Some(b),
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => return None,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                    if stop.load(Ordering::Relaxed) || cancel.load(Ordering::Relaxed) {
-                        return None;
-                    }
-                }
-            }
-        }
-    }
-
-    fn give(&self, buf: Block) {
-        let _ = self.tx.try_send(buf);
-    }
-}
-
-/// Fills `buf` from `file` (fewer bytes only at the end of the file); returns the bytes
-/// read.
-fn fill(file: &mut File, buf: &mut [u8], f: &PayloadFile<'_>) -> Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::io(f.disk(), "cannot read evidence file", e)),
-        }
-    }
-    Ok(filled)
-}
-
-/// What a reader thread needs: where to read, the shared buffers, when to stop.
-#[derive(Clone, Copy)]
-struct Reader<'a> {
-    root: &'a Dir,
-    files: PayloadFiles<'a>,
-    pool: &'a BufPool,
-    stop: &'a AtomicBool,
-    cancel: &'a AtomicBool,
-}
-
-/// What a reader keeps from file to file.
-struct ReaderState {
-    scratch: Vec<u8>,
-    deflate: Compress,
-    folders: Folders,
-}
-
-impl Reader<'_> {
-    fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed) || self.cancel.load(Ordering::Relaxed)
-    }
-
-    /// Does the jobs it is handed until there are no more or the build stops.
-    fn run(&self, jobs: &Receiver<Job>) {
-        let mut st = ReaderState {
-            scratch: vec![0; CHUNK],
-            deflate: deflater(),
-            folders: Folders::new(self.root.clone()),
-        };
-        for job in jobs {
-            if self.stopping() {
-                break;
-            }
-            let first = job.files.start;
-            let done = if self.files.get(first).is_some_and(|f| batchable(&f)) {
-                self.read_batch(job.files, &mut st)
-                    .map(|batch| batch.map(Msg::Batch))
-            } else {
-                self.read_streamed(first, &job.tx, &mut st)
-                    .map(|done| done.map(Msg::Done))
-            };
-            match done {
-                Ok(Some(msg)) => {
-                    let _ = job.tx.send(msg);
-                }
-                Ok(None) => {} // the build is stopping; the writer says why
-                Err(e) => {
-                    let _ = job.tx.send(Msg::Failed(e));
-                }
-            }
-        }
-    }
-
-    /// Prepares the entries of the small files `range`; `None` if the build stopped.
-    fn read_batch(&self, range: Range<usize>, st: &mut ReaderState) -> Result<Option<Batch>> {
-        let mut batch = Batch {
-            data: Vec::new(),
-            files: Vec::with_capacity(range.len()),
-        };
-        for index in range {
-            if self.stopping() {
-                return Ok(None);
-            }
-            let prepared = prepare(&self.files.file(index), st, &mut batch.data)?;
-            batch.files.push(prepared);
-        }
-        Ok(Some(batch))
-    }
-
-    /// Sends a large file in read buffers from the shared pool; `None` when the writer
-    /// stopped taking them.
-    fn read_streamed(
-        &self,
-        index: usize,
-        tx: &Sender<Msg>,
-        st: &mut ReaderState,
-    ) -> Result<Option<Streamed>> {
-        let f = &self.files.file(index);
-        let mut file = open_checked(&mut st.folders, f)?;
-        // A stored file is hashed from the zip stream instead (see the module notes).
-        let mut sha = (!hashed_from_stream(f)).then(Sha256::new);
-        let mut crc = crc32fast::Hasher::new();
-        let mut total = 0u64;
-        while total < f.size() {
-            let Some(mut buf) = self.pool.take(self.stop, self.cancel) else {
-                return Ok(None);
-            };
-            let want = usize::try_from(f.size() - total).map_or(CHUNK, |left| left.min(CHUNK));
-            let n = match fill(&mut file, &mut buf.room()[..want], f) {
-                Ok(n) => n,
-                Err(e) => {
-                    self.pool.give(buf);
-                    return Err(e);
-                }
-            };
-            if n == 0 {
-                self.pool.give(buf);
-                break;
-            }
-            buf.set_len(n);
-            total += n as u64;
-            crc.update(buf.data());
-            if let Some(sha) = sha.as_mut() {
-                sha.update(buf.data());
-            }
-            if tx.send(Msg::Chunk(buf)).is_err() {
-                return Ok(None);
-            }
-        }
-        let digest = finish_file(&file, f, total, sha)?;
-        Ok(Some(Streamed {
-            crc32: crc.finalize(),
-            digest,
-        }))
-    }
-}
-
-/// Reads a small file whole into `data`, deflated or stored, hashing it on the way (a
-/// stored file's SHA-256 is taken from the stream instead, see the module notes).
-fn prepare(f: &PayloadFile<'_>, st: &mut ReaderState, data: &mut Vec<u8>) -> Result<Prepared> {
-    let mut file = open_checked(&mut st.folders, f)?;
-    let mut sha = (!hashed_from_stream(f)).then(Sha256::new);
-    let mut crc = crc32fast::Hasher::new();
-    let method = method_for(f);
-    let start = data.len();
-    let deflate = &mut st.deflate;
-    if method == Method::Deflated {
-        deflate.reset();
-    }
-    let compressed = |e| Error::io(f.disk(), "cannot compress evidence file", e);
-    let total = read_all(&mut file, f, &mut st.scratch, |bytes| {
-        crc.update(bytes);
-        if let Some(sha) = sha.as_mut() {
-            sha.update(bytes);
-        }
-        match method {
-            Method::Stored => data.extend_from_slice(bytes),
-            Method::Deflated => deflate_into(deflate, bytes, data, false).map_err(compressed)?,
-        }
-        Ok(())
-    })?;
-    if method == Method::Deflated {
-        deflate_into(deflate, &[], data, true).map_err(compressed)?;
-    }
-    Ok(Prepared {
-        crc32: crc.finalize(),
-        len: data.len() - start,
-        digest: finish_file(&file, f, total, sha)?,
-    })
-}
-
-/// Opens an evidence file the safe way ([`Folders::open_path`]) and checks it is the file
-/// that was assessed: same identity, size and time. Same path is not enough: a file
-/// replaced (or swapped for a link, or a pipe) is refused.
-fn open_checked(folders: &mut Folders, f: &PayloadFile<'_>) -> Result<File> {
-    let Opened { file, meta } = folders.open_path(f.rec.source()).map_err(|e| match e {
-        OpenError::Link => changed(f, "it (or a folder above it) has been replaced by a link"),
-        OpenError::NotRegular => changed(f, "it has been replaced by something that is not a file"),
-        OpenError::Io(e) => match e.kind() {
-            io::ErrorKind::NotFound => changed(f, "it has disappeared"),
-            io::ErrorKind::PermissionDenied => Error::evidence(
-                f.disk(),
-                "cannot be read: permission denied",
-                "ask the file's owner for read access, or move it out of the evidence folder",
-            ),
-            _ => Error::io(f.disk(), "cannot open evidence file", e),
-        },
-    })?;
-    if FileId::of(&meta) != f.rec.identity {
-        return Err(changed(f, "it has been replaced"));
-    }
-    if meta.len() != f.size() || (f.modified().is_some() && meta.modified().ok() != f.modified()) {
-        return Err(changed(f, "it has changed"));
-    }
-    Ok(file)
-}
-
-/// Reads the file's assessed size through `scratch`, handing each piece to `each`; returns
-/// the bytes read (fewer if it has shrunk). Whether it has grown is for [`finish_file`] to
-/// say: reading on to the end would cost a second read call for every small file.
-fn read_all(
-    file: &mut File,
-    f: &PayloadFile<'_>,
-    scratch: &mut [u8],
-    mut each: impl FnMut(&[u8]) -> Result<()>,
-) -> Result<u64> {
-    let mut total = 0u64;
-    while total < f.size() {
-        let want =
-            usize::try_from(f.size() - total).map_or(scratch.len(), |left| left.min(scratch.len()));
-        let n = fill(file, &mut scratch[..want], f)?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        each(&scratch[..n])?;
-    }
-    Ok(total)
-}
-
-/// Checks the file read is whole and unchanged: all of it read, and its size and time now
-/// what they were when assessed. Returns its digest (empty for a file hashed from the
-/// stream: filled in once the sink has it).
-fn finish_file(
-    file: &File,
-    f: &PayloadFile<'_>,
-    total: u64,
-    sha: Option<Sha256>,
-) -> Result<FileDigest> {
-    if total != f.size() {
-        return Err(changed(f, "it has shrunk"));
-    }
-    let after = file
-        .metadata()
-        .map_err(|e| Error::io(f.disk(), "cannot read evidence file", e))?;
-    if after.len() > f.size() {
-        return Err(changed(f, "it has grown"));
-    }
-    if f.modified().is_some() && after.modified().ok() != f.modified() {
-        return Err(changed(f, "it was modified while being packed"));
-    }
-    Ok(FileDigest {
-        sha256: sha.map(|s| s.finalize().into()),
-        size: total,
-    })
-}
-
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
+    use crate::fsx::{Folders, OpenError};
+    use sha2::{Digest, Sha256};
 
     #[test]
     fn zip64_is_chosen_from_the_worst_case() {
