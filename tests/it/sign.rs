@@ -210,6 +210,13 @@ fn build_sign_writes_a_signature_minisign_accepts_with_the_pack_digest_and_readi
         "{}",
         both(&out)
     );
+    // The pack's own README tells the auditor how to check the signature.
+    let entries = crate::support::pack::read_pack(&env.root().join("sample.zip"));
+    let readme = crate::support::pack::text(&entries, "sample/README.md");
+    assert!(
+        readme.contains("minisign -Vm sample.zip -p evpack.pub"),
+        "{readme}"
+    );
 
     // evpack's own check: key id and trusted comment shown, exit 0.
     let v = verify(&env, &["sample.zip", "--public-key", "evpack.pub"]);
