@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BuildConfig, Command as Config, DigestSource, GapsFormat, InputConfig, ReportConfig,
-    TextOrJson, VerifyConfig,
+    BuildConfig, Command as Config, DigestSource, GapsFormat, InputConfig, KeyGenerateConfig,
+    ReportConfig, SignConfig, TextOrJson, VerifyConfig,
 };
 use crate::exit;
 
@@ -86,6 +86,10 @@ enum Command {
         /// children's services drive can identify a child.
         #[arg(long)]
         list_unmatched: bool,
+        /// Sign the pack with this secret key (minisign format): writes PACK.zip.minisig.
+        /// The key's password is asked first (or taken from EVPACK_KEY_PASSWORD).
+        #[arg(long, value_name = "SECRET_KEY")]
+        sign: Option<PathBuf>,
     },
     /// Check a pack (zip or unzipped folder): every byte as built, nothing missing, nothing
     /// added.
@@ -105,6 +109,30 @@ enum Command {
         /// Print only the verdict line.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Also check the pack's minisign signature with this public key: the key file
+        /// (evpack.pub) or the key itself (RWQ...). A bad or missing signature is exit 1.
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<std::ffi::OsString>,
+        /// The signature file. Default: PACK.zip.minisig beside the pack.
+        #[arg(long, value_name = "FILE", requires = "public_key")]
+        signature: Option<PathBuf>,
+    },
+    /// Sign an existing pack (minisign format) after verifying it: writes PACK.zip.minisig.
+    #[command(after_help = SIGN_HELP)]
+    Sign {
+        /// The pack zip.
+        pack: PathBuf,
+        /// The secret key; its password is asked (or taken from EVPACK_KEY_PASSWORD).
+        #[arg(long, short = 's', value_name = "FILE", default_value = "evpack.key")]
+        secret_key: PathBuf,
+        /// The signature file to write. Default: PACK.zip.minisig beside the pack.
+        #[arg(long, value_name = "FILE")]
+        signature: Option<PathBuf>,
+    },
+    /// Signing keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
     },
     /// Write the readiness dashboard: one self-contained, accessible HTML page.
     #[command(after_help = exit::HELP)]
@@ -138,6 +166,30 @@ enum ManifestCommand {
         file: Option<PathBuf>,
     },
 }
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Make a signing key pair (minisign format). Never overwrites a key file.
+    Generate {
+        /// The secret key to write (encrypted with a password asked twice, or taken from
+        /// EVPACK_KEY_PASSWORD). Keep it private.
+        #[arg(long, short = 's', value_name = "FILE", default_value = "evpack.key")]
+        secret_key: PathBuf,
+        /// The public key to write: what auditors need to check your signatures.
+        #[arg(long, short = 'p', value_name = "FILE", default_value = "evpack.pub")]
+        public_key: PathBuf,
+        /// Write the secret key without a password (for machines that sign unattended).
+        #[arg(long)]
+        unencrypted: bool,
+    },
+}
+
+/// The exit codes of `sign` and `key generate`.
+const SIGN_HELP: &str = "\
+Exit codes:
+  0  signed
+  1  the pack does not verify: not signed
+  2  unusable input: no such pack or key, wrong password, other errors";
 
 #[derive(Debug, Args)]
 struct InputArgs {
@@ -221,6 +273,7 @@ impl Cli {
                 include_unusable,
                 quiet,
                 list_unmatched,
+                sign,
             } => Config::Build(BuildConfig {
                 input: input.into_config(),
                 out,
@@ -230,6 +283,7 @@ impl Cli {
                 include_unusable,
                 quiet,
                 list_unmatched,
+                sign,
             }),
             Command::Verify {
                 pack,
@@ -237,6 +291,8 @@ impl Cli {
                 digest_file,
                 format,
                 quiet,
+                public_key,
+                signature,
             } => Config::Verify(VerifyConfig {
                 pack,
                 digest: digest
@@ -244,6 +300,29 @@ impl Cli {
                     .or(digest_file.map(DigestSource::File)),
                 format: format.into(),
                 quiet,
+                public_key,
+                signature,
+            }),
+            Command::Sign {
+                pack,
+                secret_key,
+                signature,
+            } => Config::Sign(SignConfig {
+                pack,
+                secret_key,
+                signature,
+            }),
+            Command::Key {
+                command:
+                    KeyCommand::Generate {
+                        secret_key,
+                        public_key,
+                        unencrypted,
+                    },
+            } => Config::KeyGenerate(KeyGenerateConfig {
+                secret_key,
+                public_key,
+                unencrypted,
             }),
             Command::Report {
                 input,

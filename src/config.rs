@@ -53,6 +53,8 @@ pub struct BuildConfig {
     pub quiet: bool,
     /// Name the files that match nothing in the pack (by default only counted).
     pub list_unmatched: bool,
+    /// Sign the pack with this secret key (opened before anything else is done).
+    pub sign: Option<PathBuf>,
 }
 
 /// Where `evpack verify` takes the expected SHA-256 of the whole zip from.
@@ -73,6 +75,30 @@ pub struct VerifyConfig {
     pub format: TextOrJson,
     /// Print only the verdict line (text); JSON is unaffected.
     pub quiet: bool,
+    /// Check the pack's signature with this public key: a key file, or the base64 key
+    /// itself (`RWQ...`); which one is decided where the key is read.
+    pub public_key: Option<std::ffi::OsString>,
+    /// The signature file; default `PACK.minisig` beside the pack.
+    pub signature: Option<PathBuf>,
+}
+
+/// What `evpack key generate` was asked to do.
+#[derive(Debug, Clone)]
+pub struct KeyGenerateConfig {
+    pub secret_key: PathBuf,
+    pub public_key: PathBuf,
+    /// Write the secret key without a password.
+    pub unencrypted: bool,
+}
+
+/// What `evpack sign` was asked to do.
+#[derive(Debug, Clone)]
+pub struct SignConfig {
+    /// The pack zip to sign.
+    pub pack: PathBuf,
+    pub secret_key: PathBuf,
+    /// The signature file; default `PACK.minisig` beside the pack.
+    pub signature: Option<PathBuf>,
 }
 
 /// What `evpack report` was asked to do.
@@ -98,6 +124,8 @@ pub enum Command {
     Build(BuildConfig),
     Verify(VerifyConfig),
     Report(ReportConfig),
+    KeyGenerate(KeyGenerateConfig),
+    Sign(SignConfig),
     /// `manifest check [FILE]`; `None` = the default manifest.
     ManifestCheck {
         file: Option<PathBuf>,

@@ -3,7 +3,8 @@
 //!
 //! Data flows one way: [`manifest`] + [`scan`] -> [`assess`] -> ([`report`] | [`pack`]);
 //! a pack -> [`verify`]. [`bagit`] owns the pack format that [`pack`] writes and
-//! [`verify`] reads; [`zipfmt`] owns the zip format that [`pack`] writes and [`verify`] and
+//! [`verify`] reads; [`sign`] signs a pack zip and checks its signature (minisign's
+//! format); [`zipfmt`] owns the zip format that [`pack`] writes and [`verify`] and
 //! [`content`] read.
 //! Only [`commands`] prints, reads the terminal, handles signals or picks an exit code
 //! ([`exit`]); [`cli`] turns arguments into [`config`] values for it. Long steps count
@@ -25,6 +26,7 @@ pub mod pack;
 pub mod progress;
 pub mod report;
 pub mod scan;
+pub mod sign;
 pub mod util;
 pub mod verify;
 pub mod zipfmt;

@@ -25,6 +25,13 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         let early = pack::out::resolve(cfg.out.as_deref(), "pack.zip")?;
         pack::out::folder_exists(&early.path)?;
     }
+    // The signing key is opened (its password asked) before any scanning, so a wrong
+    // password fails at once and leaves nothing half-done.
+    let signing_key = cfg
+        .sign
+        .as_deref()
+        .map(super::sign::unlock_key)
+        .transpose()?;
     let Assessed {
         manifest,
         scan,
@@ -58,11 +65,13 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         date,
         include_unusable: cfg.include_unusable,
         list_unmatched: cfg.list_unmatched,
-        signed: false,
+        signed: signing_key.is_some(),
     };
     let built = pack::build(&req, &mut a, &bar, &CANCELLED)?;
 
     write_stdout(written(cfg, &a, &out, &built).as_bytes())?;
+    let facts = crate::sign::PackFacts::of_build(&out, &built.sha256, &a, date);
+    super::sign::after_build(signing_key.as_ref(), &out, facts)?;
     Ok(Outcome::Met)
 }
 

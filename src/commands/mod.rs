@@ -7,10 +7,12 @@
 
 mod build;
 mod gaps;
+mod key;
 mod list;
 mod manifest;
 mod progress;
 mod report;
+mod sign;
 mod verify;
 
 use std::io::{IsTerminal, Write};
@@ -32,6 +34,8 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Build(cfg) => build::run(&cfg),
         Command::Verify(cfg) => verify::run(&cfg),
         Command::Report(cfg) => report::run(&cfg),
+        Command::KeyGenerate(cfg) => key::generate(&cfg),
+        Command::Sign(cfg) => sign::run(&cfg),
         Command::ManifestCheck { file } => manifest::check(file),
     }
 }

@@ -1,4 +1,5 @@
-//! `evpack verify`: check a pack and say whether it is intact.
+//! `evpack verify`: check a pack and say whether it is intact, and, given a public key,
+//! whether its signature is the signer's.
 
 use std::path::Path;
 
@@ -6,7 +7,9 @@ use super::write_stdout;
 use crate::config::{DigestSource, TextOrJson, VerifyConfig};
 use crate::error::{Error, Result};
 use crate::exit::Outcome;
-use crate::verify::{self, render, Verdict};
+use crate::sign;
+use crate::util::shown;
+use crate::verify::{self, render, Verdict, Verification};
 
 pub fn run(cfg: &VerifyConfig) -> Result<Outcome> {
     let digest = match &cfg.digest {
@@ -18,7 +21,31 @@ pub fn run(cfg: &VerifyConfig) -> Result<Outcome> {
         Some(DigestSource::File(f)) => Some(read_digest_file(f)?),
         None => None,
     };
+    // The key is read before the pack, so a key that cannot be used costs no hashing.
+    let key = cfg
+        .public_key
+        .as_deref()
+        .map(sign::read_public_key)
+        .transpose()?;
+    if key.is_some() && cfg.pack.is_dir() {
+        return Err(Error::input(
+            &cfg.pack,
+            "an unzipped pack folder cannot be signature-checked: the signature covers the \
+             zip's bytes",
+            "verify the pack zip the signature came with (evpack verify PACK.zip --public-key ...)",
+        ));
+    }
     let v = verify::verify_path(&cfg.pack, digest.as_deref())?;
+    let v = match &key {
+        Some(key) => {
+            let sig = cfg
+                .signature
+                .clone()
+                .unwrap_or_else(|| sign::signature_path_for(&cfg.pack));
+            v.with_signature(sign::check_signature(&cfg.pack, &sig, key))
+        }
+        None => note_unchecked_signature(v, &cfg.pack),
+    };
     let out = match cfg.format {
         TextOrJson::Text => render::text(&v, cfg.quiet).into_bytes(),
         TextOrJson::Json => render::json(&v)?,
@@ -28,6 +55,19 @@ pub fn run(cfg: &VerifyConfig) -> Result<Outcome> {
         Verdict::Intact => Outcome::Intact,
         Verdict::Differs => Outcome::Differs,
     })
+}
+
+/// Without a key, a signature beside the pack goes unchecked: say so, and how to check it.
+fn note_unchecked_signature(mut v: Verification, pack: &Path) -> Verification {
+    let sig = sign::signature_path_for(pack);
+    if v.container == "zip" && sig.is_file() {
+        v.notes.push(format!(
+            "{} beside the pack was not checked: give the signer's public key to check it (evpack verify {} --public-key evpack.pub)",
+            shown(&sig),
+            shown(pack)
+        ));
+    }
+    v
 }
 
 fn parse_digest(s: &str) -> Option<String> {

@@ -45,6 +45,13 @@
 //!                                     // "sha1", "sha224", "sha256", "sha384", "sha512"
 //!   "digest": null,                   // or, with --digest/--digest-file:
 //!                                     // { "expected": HEX, "found": HEX, "matches": bool }
+//!   "signature": null,                // or, with --public-key: { "file": PATH,
+//!                                     //   "key_id": HEX|null (the signer's, as the
+//!                                     //   signature names it), "public_key_id": HEX,
+//!                                     //   "trusted_comment": TEXT|null (only once verified),
+//!                                     //   "verified": bool, "reason": TEXT|null }
+//!                                     // a signature that does not verify makes the verdict
+//!                                     // "differs" without a finding
 //!   "counts": {
 //!     "payload_files": 124,           // payload files read (under data/)
 //!     "payload_bytes": 1234567,
@@ -110,7 +117,7 @@ use sha2::Digest as _;
 use crate::error::{Error, Result};
 
 pub use findings::{Finding, Kind};
-pub use source::{ByteSource, FileSource, SeekSource, Source};
+pub use source::{open_no_wait, ByteSource, FileSource, SeekSource, Source};
 
 /// The JSON schema identifier of `verify --format json`.
 pub const VERIFY_SCHEMA: &str = "evpack.verify.v1";
@@ -170,6 +177,25 @@ impl FindingCounts {
     }
 }
 
+/// The check of a minisign signature over the whole zip (`--public-key`). Made by the
+/// signature module; kept here so that a verification carries it without this module
+/// knowing how signatures work.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureCheck {
+    /// The signature file, as given or found beside the pack.
+    pub file: String,
+    /// The key id the signature names (16 hex digits, as minisign prints it); `None` when
+    /// no signature could be read.
+    pub key_id: Option<String>,
+    /// The key id of the public key given.
+    pub public_key_id: String,
+    /// The signed comment, only once the signature verified (before that it proves nothing).
+    pub trusted_comment: Option<String>,
+    pub verified: bool,
+    /// Why it did not verify.
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
@@ -188,6 +214,8 @@ pub struct Verification {
     pub verdict: Verdict,
     pub algorithms: Vec<&'static str>,
     pub digest: Option<DigestCheck>,
+    /// The signature check, when a public key was given.
+    pub signature: Option<SignatureCheck>,
     pub counts: FindingCounts,
     pub findings: Vec<Finding>,
     pub notes: Vec<String>,
@@ -230,11 +258,24 @@ impl Verification {
             },
             algorithms: checked.algorithms,
             digest,
+            signature: None,
             counts,
             findings,
             notes: checked.notes,
             warnings: checked.warnings,
         }
+    }
+}
+
+impl Verification {
+    /// Adds the signature check: a pack whose signature does not verify is not trusted,
+    /// however intact its contents.
+    pub fn with_signature(mut self, check: SignatureCheck) -> Verification {
+        if !check.verified {
+            self.verdict = Verdict::Differs;
+        }
+        self.signature = Some(check);
+        self
     }
 }
 
@@ -364,6 +405,58 @@ pub fn read_small_file(
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, action, e))?;
     Ok(bytes)
+}
+
+/// Reads one tag file of a pack zip (`name`, relative to the bag folder: `bag-info.txt`)
+/// through the verifier's own judged reader: nothing is extracted, an unsafe entry is never
+/// read, and a file declared larger than `limit` bytes is refused unread. `Ok(None)` when
+/// the pack holds no readable file of that name.
+pub fn read_zip_tag_file(
+    path: &std::path::Path,
+    name: &str,
+    limit: u64,
+) -> Result<Option<Vec<u8>>> {
+    use store::Store as _;
+    let (file, meta) =
+        source::open_no_wait(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
+    if !meta.is_file() {
+        return Err(Error::input(
+            path,
+            "not a regular file (a folder, FIFO, socket or device); not read",
+            "give the pack zip that `evpack build` wrote",
+        ));
+    }
+    let src = FileSource::new(file).map_err(|e| Error::io(path, "cannot read the pack", e))?;
+    let shown = path.display().to_string();
+    let (zip, listing) = zipstore::open(&src).map_err(|why| unreadable(&shown, why))?;
+    let Some(member) = listing.members.iter().find(|m| m.path == name) else {
+        return Ok(None);
+    };
+    if member.size > limit {
+        return Err(Error::input(
+            path,
+            format!(
+                "its {name} is {} bytes, more than the {limit} evpack reads of it",
+                member.size
+            ),
+            "give a pack that `evpack build` wrote",
+        ));
+    }
+    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut bytes = Vec::new();
+    let mut bufs = store::Buffers::new();
+    zip.stream(member, &mut bufs, &mut |chunk| {
+        let room = cap.saturating_sub(bytes.len());
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    })
+    .map_err(|p| {
+        Error::input(
+            path,
+            format!("cannot read its {name}: {}", p.message),
+            "run `evpack verify` on the pack to see what is wrong with it",
+        )
+    })?;
+    Ok(Some(bytes))
 }
 
 fn whole_digest(src: &dyn Source, want: &str) -> std::io::Result<DigestCheck> {

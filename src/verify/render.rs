@@ -26,9 +26,33 @@ pub fn text(r: &Verification, quiet: bool) -> String {
         }
         out.push('\n');
         summary(&mut out, r);
+        signature(&mut out, r);
     }
     verdict(&mut out, r);
     out
+}
+
+/// The signature check, when a public key was given: who signed, and what they signed for.
+fn signature(out: &mut String, r: &Verification) {
+    let Some(s) = &r.signature else { return };
+    let file = printable(&s.file);
+    if s.verified {
+        let _ = writeln!(
+            out,
+            "Signature {file}: verified, made with key {}.",
+            s.key_id.as_deref().unwrap_or("?")
+        );
+        if let Some(c) = &s.trusted_comment {
+            let _ = writeln!(out, "Trusted comment: {}", printable(c));
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "Signature {file}: NOT verified with key {}: {}",
+            s.public_key_id,
+            printable(s.reason.as_deref().unwrap_or("unknown reason"))
+        );
+    }
 }
 
 /// What is verified: the pack, its container and bag folder, and the algorithms.
@@ -104,10 +128,34 @@ fn summary(out: &mut String, r: &Verification) {
 
 fn verdict(out: &mut String, r: &Verification) {
     let pack = printable(&r.pack);
+    let signed_by = match &r.signature {
+        Some(s) if s.verified => {
+            format!(" and signed by key {}", s.key_id.as_deref().unwrap_or("?"))
+        }
+        _ => String::new(),
+    };
+    if let Some(s) = r.signature.as_ref().filter(|s| !s.verified) {
+        let contents = if r.counts.findings == 0 {
+            "; its contents are as listed, but that proves nothing without the signature"
+                .to_string()
+        } else {
+            format!(
+                ", and it differs from what was built ({} finding{})",
+                r.counts.findings,
+                if r.counts.findings == 1 { "" } else { "s" }
+            )
+        };
+        let _ = writeln!(
+            out,
+            "FAILED: {pack} is not trusted: its signature does not verify with key {}{contents}.",
+            s.public_key_id
+        );
+        return;
+    }
     let _ = match r.verdict {
         Verdict::Intact => writeln!(
             out,
-            "OK: {pack} is intact: every file as built, nothing missing, nothing added."
+            "OK: {pack} is intact{signed_by}: every file as built, nothing missing, nothing added."
         ),
         Verdict::Differs => writeln!(
             out,

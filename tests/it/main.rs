@@ -19,6 +19,7 @@ mod report;
 mod report_scale;
 mod scale_memory;
 mod scan_race;
+mod sign;
 mod support;
 mod verify;
 mod verify_hostile;
