@@ -118,7 +118,7 @@ enum Command {
         signature: Option<PathBuf>,
     },
     /// Sign an existing pack (minisign format) after verifying it: writes PACK.zip.minisig.
-    #[command(after_help = SIGN_HELP)]
+    #[command(after_help = exit::SIGN_HELP)]
     Sign {
         /// The pack zip.
         pack: PathBuf,
@@ -183,13 +183,6 @@ enum KeyCommand {
         unencrypted: bool,
     },
 }
-
-/// The exit codes of `sign` and `key generate`.
-const SIGN_HELP: &str = "\
-Exit codes:
-  0  signed
-  1  the pack does not verify: not signed
-  2  unusable input: no such pack or key, wrong password, other errors";
 
 #[derive(Debug, Args)]
 struct InputArgs {

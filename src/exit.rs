@@ -49,5 +49,14 @@ Exit codes:
 pub const VERIFY_HELP: &str = "\
 Exit codes:
   0  the pack is intact
-  1  the pack differs from what was built (each difference is listed)
-  2  not a readable pack at all (not a zip, truncated, no bagit.txt, unreadable)";
+  1  the pack differs from what was built (each difference is listed), or, with
+     --public-key, its signature is missing, bad or by another key
+  2  not a readable pack at all (not a zip, truncated, no bagit.txt, unreadable),
+     or a --public-key that is not a minisign public key";
+
+/// The contract of `sign` and `key generate`, for their own `--help`.
+pub const SIGN_HELP: &str = "\
+Exit codes:
+  0  signed
+  1  the pack does not verify: not signed
+  2  unusable input: no such pack or key, wrong password, other errors";
