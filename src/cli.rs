@@ -42,6 +42,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
+        /// The chase list: per owner, each requirement not met, what it needs and by when
+        /// (owners without a name last). Markdown pastes into an email.
+        #[arg(long)]
+        by_owner: bool,
     },
     /// Inventory: every evidence file with its date, where the date came from and the
     /// requirements it serves, then the files that match nothing.
@@ -197,9 +201,14 @@ impl From<ListFormat> for TextOrJson {
 impl Cli {
     fn into_config(self) -> Config {
         match self.command {
-            Command::Gaps { input, format } => Config::Gaps {
+            Command::Gaps {
+                input,
+                format,
+                by_owner,
+            } => Config::Gaps {
                 input: input.into_config(),
                 format: format.into(),
+                by_owner,
             },
             Command::List { input, format } => Config::List {
                 input: input.into_config(),

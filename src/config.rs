@@ -88,6 +88,8 @@ pub enum Command {
     Gaps {
         input: InputConfig,
         format: GapsFormat,
+        /// The chase list: per owner, what each requirement not met needs, by when.
+        by_owner: bool,
     },
     List {
         input: InputConfig,

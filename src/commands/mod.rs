@@ -27,7 +27,11 @@ use crate::scan::{self, Scan};
 /// Runs one command.
 pub fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::Gaps { input, format } => gaps::run(&input, format),
+        Command::Gaps {
+            input,
+            format,
+            by_owner,
+        } => gaps::run(&input, format, by_owner),
         Command::List { input, format } => list::run(&input, format),
         Command::Build(cfg) => build::run(&cfg),
         Command::Verify(cfg) => verify::run(&cfg),

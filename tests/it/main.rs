@@ -6,6 +6,7 @@ mod build_atomic;
 mod build_repro;
 mod build_tools;
 mod build_zip64;
+mod chase;
 mod checks;
 mod dates_council;
 mod gaps;
