@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BuildConfig, Command as Config, DigestSource, GapsFormat, InputConfig, ReportConfig,
-    TextOrJson, VerifyConfig,
+    BuildConfig, Command as Config, DiffConfig, DiffFormat, DigestSource, GapsFormat, InputConfig,
+    ReportConfig, TextOrJson, VerifyConfig,
 };
 use crate::exit;
 
@@ -120,6 +120,22 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
     },
+    /// What changed between two packs (zip or folder) or saved `gaps --format json` files:
+    /// readiness, areas, requirements better and worse, evidence added, removed, modified
+    /// and moved.
+    #[command(after_help = exit::DIFF_HELP)]
+    Diff {
+        /// The earlier pack or saved assessment.
+        old: PathBuf,
+        /// The later pack or saved assessment.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormatArg::Text)]
+        format: DiffFormatArg,
+        /// Compare sides of different authorities or manifests anyway.
+        #[arg(long)]
+        force: bool,
+    },
     /// Manifest tools.
     Manifest {
         #[command(subcommand)]
@@ -154,6 +170,13 @@ enum FormatArg {
     Text,
     Json,
     Csv,
+    Md,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormatArg {
+    Text,
+    Json,
     Md,
 }
 
@@ -253,6 +276,21 @@ impl Cli {
                 input: input.into_config(),
                 out,
                 templates,
+            }),
+            Command::Diff {
+                old,
+                new,
+                format,
+                force,
+            } => Config::Diff(DiffConfig {
+                old,
+                new,
+                format: match format {
+                    DiffFormatArg::Text => DiffFormat::Text,
+                    DiffFormatArg::Json => DiffFormat::Json,
+                    DiffFormatArg::Md => DiffFormat::Markdown,
+                },
+                force,
             }),
             Command::Manifest {
                 command: ManifestCommand::Check { file },

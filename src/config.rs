@@ -82,6 +82,25 @@ pub struct ReportConfig {
     pub templates: Option<PathBuf>,
 }
 
+/// Output formats of `evpack diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// What `evpack diff` was asked to compare.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    /// Each a pack (zip or unzipped folder) or a saved `gaps --format json` file.
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub format: DiffFormat,
+    /// Compare sides of different authorities or manifests anyway.
+    pub force: bool,
+}
+
 /// One command with its configuration.
 #[derive(Debug, Clone)]
 pub enum Command {
@@ -98,6 +117,7 @@ pub enum Command {
     Build(BuildConfig),
     Verify(VerifyConfig),
     Report(ReportConfig),
+    Diff(DiffConfig),
     /// `manifest check [FILE]`; `None` = the default manifest.
     ManifestCheck {
         file: Option<PathBuf>,

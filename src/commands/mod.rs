@@ -6,6 +6,7 @@
 //! manifest + scan -> assessment -> (reports | pack); pack -> verification.
 
 mod build;
+mod diff;
 mod gaps;
 mod list;
 mod manifest;
@@ -36,6 +37,7 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Build(cfg) => build::run(&cfg),
         Command::Verify(cfg) => verify::run(&cfg),
         Command::Report(cfg) => report::run(&cfg),
+        Command::Diff(cfg) => diff::run(&cfg),
         Command::ManifestCheck { file } => manifest::check(file),
     }
 }

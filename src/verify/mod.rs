@@ -89,7 +89,7 @@ mod bag;
 mod findings;
 mod folder;
 mod hashing;
-mod jsonstream;
+pub mod jsonstream;
 mod manifest;
 mod packjson;
 mod paths;
@@ -97,10 +97,14 @@ pub mod render;
 mod source;
 mod store;
 mod tagfiles;
+mod tagstream;
 mod tagtext;
 mod workers;
 mod zipdir;
 mod zipstore;
+
+pub use source::open_no_wait;
+pub use tagstream::stream_tag_file;
 
 use std::io::{Read, Seek};
 

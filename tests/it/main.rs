@@ -9,6 +9,7 @@ mod build_zip64;
 mod chase;
 mod checks;
 mod dates_council;
+mod diff;
 mod gaps;
 mod gaps_dates;
 mod gaps_manifest;
