@@ -83,6 +83,10 @@ enum Command {
         /// No summary and no progress bar; errors are still printed.
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// A folder of earlier packs and saved `gaps --format json` files: the pack's
+        /// index.html shows readiness over time.
+        #[arg(long, value_name = "DIR")]
+        history: Option<PathBuf>,
     },
     /// Check a pack (zip or unzipped folder): every byte as built, nothing missing, nothing
     /// added.
@@ -119,6 +123,10 @@ enum Command {
         /// A folder whose report.html.hbs replaces the built-in template.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// A folder of earlier packs and saved `gaps --format json` files: the dashboard
+        /// shows readiness over time.
+        #[arg(long, value_name = "DIR")]
+        history: Option<PathBuf>,
     },
     /// What changed between two packs (zip or folder) or saved `gaps --format json` files:
     /// readiness, areas, requirements better and worse, evidence added, removed, modified
@@ -245,6 +253,7 @@ impl Cli {
                 strict,
                 include_unusable,
                 quiet,
+                history,
             } => Config::Build(BuildConfig {
                 input: input.into_config(),
                 out,
@@ -253,6 +262,7 @@ impl Cli {
                 strict,
                 include_unusable,
                 quiet,
+                history,
             }),
             Command::Verify {
                 pack,
@@ -272,10 +282,12 @@ impl Cli {
                 input,
                 out,
                 templates,
+                history,
             } => Config::Report(ReportConfig {
                 input: input.into_config(),
                 out,
                 templates,
+                history,
             }),
             Command::Diff {
                 old,

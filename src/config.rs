@@ -51,6 +51,8 @@ pub struct BuildConfig {
     pub include_unusable: bool,
     /// No summary and no progress bar.
     pub quiet: bool,
+    /// A folder of earlier packs and saved assessments to draw readiness over time from.
+    pub history: Option<PathBuf>,
 }
 
 /// Where `evpack verify` takes the expected SHA-256 of the whole zip from.
@@ -80,6 +82,8 @@ pub struct ReportConfig {
     /// The HTML file to write.
     pub out: PathBuf,
     pub templates: Option<PathBuf>,
+    /// A folder of earlier packs and saved assessments to draw readiness over time from.
+    pub history: Option<PathBuf>,
 }
 
 /// Output formats of `evpack diff`.

@@ -8,6 +8,7 @@
 mod build;
 mod diff;
 mod gaps;
+mod history;
 mod list;
 mod manifest;
 mod progress;

@@ -21,6 +21,7 @@
 //! worse (true when a required requirement got worse or readiness fell: exit 1)
 //! ```
 
+mod history;
 mod read;
 pub mod render;
 
@@ -32,7 +33,8 @@ use serde::Serialize;
 use crate::assess::{Rag, Status};
 use crate::error::{Error, Result};
 
-pub use read::read_side;
+pub use history::{read_history, History, LeftOut};
+pub use read::{read_side, read_summary};
 
 pub const SCHEMA: &str = "evpack.diff.v1";
 

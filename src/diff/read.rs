@@ -30,6 +30,16 @@ from `evpack gaps --format json`";
 
 /// Reads `path`: a folder or zip is a pack, a file starting with `{` a saved assessment.
 pub fn read_side(path: &Path) -> Result<Side> {
+    read(path, true)
+}
+
+/// [`read_side`] without the files: readiness, areas and requirements only (for a history
+/// of many packs, whose files nobody compares).
+pub fn read_summary(path: &Path) -> Result<Side> {
+    read(path, false)
+}
+
+fn read(path: &Path, keep_files: bool) -> Result<Side> {
     let (mut file, meta) =
         crate::verify::open_no_wait(path).map_err(|e| Error::io(path, "cannot open", e))?;
     let kind = if meta.is_dir() {
@@ -63,13 +73,13 @@ pub fn read_side(path: &Path) -> Result<Side> {
     let parsed = match kind {
         SideKind::Pack => {
             drop(file);
-            crate::verify::stream_tag_file(path, bagit::PACK_JSON, |r| parse(r))?
+            crate::verify::stream_tag_file(path, bagit::PACK_JSON, |r| parse(r, keep_files))?
         }
         SideKind::Assessment => {
             use std::io::Seek;
             file.rewind()
                 .map_err(|e| Error::io(path, "cannot read", e))?;
-            parse(&mut std::io::BufReader::new(file))
+            parse(&mut std::io::BufReader::new(file), keep_files)
         }
     };
     let what = match kind {
@@ -114,6 +124,8 @@ struct Parsed {
     areas: Vec<AreaState>,
     requirements: Vec<ReqState>,
     files: HashMap<Box<str>, FileState>,
+    /// Whether to keep the files (a diff) or skip them (a history).
+    keep_files: bool,
 }
 
 impl Parsed {
@@ -173,9 +185,12 @@ impl Parsed {
 }
 
 /// Parses the assessment (or `pack.json`) from `r`, keeping what a diff compares.
-fn parse(r: &mut dyn Read) -> JsonResult<Parsed> {
+fn parse(r: &mut dyn Read, keep_files: bool) -> JsonResult<Parsed> {
     let mut j = JsonReader::new(r);
-    let mut p = Parsed::default();
+    let mut p = Parsed {
+        keep_files,
+        ..Parsed::default()
+    };
     j.begin_object("an assessment object")?;
     let mut first = true;
     loop {
@@ -209,8 +224,8 @@ fn parse(r: &mut dyn Read) -> JsonResult<Parsed> {
                 _ => j.skip_value(),
             })?,
             Top::Areas => array(&mut j, |j| area(j, &mut p))?,
-            Top::Payload => array(&mut j, |j| payload_item(j, &mut p.files))?,
-            Top::Other => j.skip_value()?,
+            Top::Payload if p.keep_files => array(&mut j, |j| payload_item(j, &mut p.files))?,
+            Top::Payload | Top::Other => j.skip_value()?,
         }
     }
     j.end()?;
@@ -285,8 +300,10 @@ fn area(j: &mut Reader, p: &mut Parsed) -> JsonResult<()> {
     let Parsed {
         requirements,
         files,
+        keep_files,
         ..
     } = p;
+    let keep_files = *keep_files;
     object(j, |j, k| {
         match k {
             "id" => a.id = j.string_or_null("an id")?.unwrap_or_default(),
@@ -300,7 +317,7 @@ fn area(j: &mut Reader, p: &mut Parsed) -> JsonResult<()> {
                 if requirements.len() >= MAX_REQUIREMENTS {
                     return Err(too_many(j, "requirements"));
                 }
-                let r = requirement(j, files)?;
+                let r = requirement(j, keep_files.then_some(&mut *files))?;
                 requirements.push(ReqState {
                     area: a.id.clone(),
                     ..r
@@ -318,7 +335,10 @@ fn area(j: &mut Reader, p: &mut Parsed) -> JsonResult<()> {
     Ok(())
 }
 
-fn requirement(j: &mut Reader, files: &mut HashMap<Box<str>, FileState>) -> JsonResult<ReqState> {
+fn requirement(
+    j: &mut Reader,
+    mut files: Option<&mut HashMap<Box<str>, FileState>>,
+) -> JsonResult<ReqState> {
     let mut r = ReqState::default();
     let mut status = None;
     object(j, |j, k| {
@@ -336,7 +356,10 @@ fn requirement(j: &mut Reader, files: &mut HashMap<Box<str>, FileState>) -> Json
                 }
                 Ok(())
             })?,
-            "files" => array(j, |j| file_item(j, files))?,
+            "files" => match files.as_deref_mut() {
+                Some(files) => array(j, |j| file_item(j, files))?,
+                None => j.skip_value()?,
+            },
             _ => j.skip_value()?,
         }
         Ok(())

@@ -5,6 +5,7 @@
 
 pub mod chase;
 pub mod csv;
+pub mod history;
 pub mod json;
 pub mod list;
 pub mod templates;

@@ -84,10 +84,17 @@ impl Templates {
         markdown.register_escape_fn(escape_markdown);
         let mut html = Handlebars::new();
         html.register_escape_fn(escape_html);
+        super::history::register(&mut html)
+            .map_err(|m| template_error(super::history::PARTIAL, m))?;
         Ok(Templates {
             markdown: Document::load(markdown, MARKDOWN, DEFAULT_MARKDOWN, dir)?,
             html: Document::load(html, HTML, DEFAULT_HTML, dir)?,
         })
+    }
+
+    /// Shows this readiness history ([`super::history::view`]) on the dashboard.
+    pub fn set_history(&mut self, view: Value) {
+        super::history::set(&mut self.html.registry, view);
     }
 
     pub fn markdown(&self, a: &Assessment, links: LinkStyle<'_>) -> Result<String> {

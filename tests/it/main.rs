@@ -15,6 +15,7 @@ mod gaps_dates;
 mod gaps_manifest;
 mod gaps_scale;
 mod gaps_scan;
+mod history;
 mod progress;
 mod report;
 mod report_scale;
