@@ -292,3 +292,78 @@ fn unusable_sides_exit_2_naming_the_file() {
         assert!(err.contains(file) && err.contains(says), "{file}: {err}");
     }
 }
+
+/// Files in each of the two large packs below.
+const MANY: usize = 50_000;
+
+/// Peak resident memory allowed to diff two packs of [`MANY`] files: the process (about
+/// 10 MB), the larger zip's central directory while it is judged, and per file on each
+/// side its path and a compact record (size, digest, date) in a hash table.
+const MANY_PEAK_KIB: u64 = 48 * 1024;
+
+/// A pack zip holding only `bagit.txt` and a `pack.json` of `n` files (each listed in the
+/// payload and by a requirement, as a built pack lists them), written here rather than
+/// built (which would take minutes in a debug build). `changed` files get other digests.
+fn pack_json_only(n: usize, changed: usize) -> Vec<u8> {
+    let mut payload = Vec::with_capacity(n);
+    let mut files = Vec::with_capacity(n);
+    for k in 0..n {
+        let rel = format!("returns/batch {:03}/Return n{k:06} 2020-12-01.csv", k / 500);
+        let sha = crate::support::pack::sha256_hex(format!("{k} {}", k < changed).as_bytes());
+        payload.push(serde_json::json!({"path": format!("data/{rel}"), "size": 20, "sha256": sha}));
+        files.push(
+            serde_json::json!({"path": rel, "date": "2020-12-01", "size": 20, "sha256": sha}),
+        );
+    }
+    let pack_json = serde_json::json!({
+        "schema": "evpack.assessment.v1",
+        "visit": {"name": "Focused visit", "authority": "Example Council", "date": "2021-01-18"},
+        "manifest": {"path": "manifest.toml", "sha256": "ab".repeat(32)},
+        "reference_date": "2021-01-18",
+        "summary": {"readiness_percent": 100},
+        "areas": [{"id": "A", "rag": "green", "requirements": [
+            {"id": "R1", "title": "Returns", "required": true, "status": "met", "reasons": [], "files": files}
+        ]}],
+        "pack_schema": "evpack.pack.v1",
+        "bag": {"name": "many", "bagging_date": "2021-01-10"},
+        "payload": payload,
+    });
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
+    for (name, bytes) in [
+        (
+            "many/bagit.txt",
+            b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".to_vec(),
+        ),
+        (
+            "many/pack.json",
+            serde_json::to_vec(&pack_json).expect("JSON"),
+        ),
+    ] {
+        w.start_file(name, deflated).expect("start");
+        std::io::Write::write_all(&mut w, &bytes).expect("write");
+    }
+    w.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn diff_holds_a_compact_record_a_file_and_never_a_whole_pack_json() {
+    let env = TestEnv::new();
+    std::fs::write(env.root().join("a.zip"), pack_json_only(MANY, 0)).expect("write");
+    std::fs::write(env.root().join("b.zip"), pack_json_only(MANY, 3)).expect("write");
+    let (out, peak_kib) = crate::support::memory::run_measured(
+        env.root(),
+        &["diff", "a.zip", "b.zip", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["files"]["modified"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["files"]["added"].as_array().map(Vec::len), Some(0));
+    eprintln!("diff of two packs of {MANY} files peaked at {peak_kib} KiB");
+    assert!(
+        peak_kib < MANY_PEAK_KIB,
+        "diff peaked at {peak_kib} KiB for {MANY} files a side (limit {MANY_PEAK_KIB})"
+    );
+}
