@@ -224,3 +224,69 @@ fn noun(kind: EvidenceKind) -> (&'static str, &'static str) {
         EvidenceKind::Other => ("a file", "files"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_in_words() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a date");
+        let (from, to) = (d("2020-07-18"), d("2021-01-18"));
+        let cases = [
+            (
+                Need::Period {
+                    label: "2020-11".into(),
+                },
+                "a file dated 2020-11",
+            ),
+            (
+                Need::Newer {
+                    noun: "a policy",
+                    since: from,
+                },
+                "a policy dated 2020-07-18 or later",
+            ),
+            (
+                Need::Files {
+                    noun: "audits",
+                    count: 2,
+                    more: true,
+                    from,
+                    to,
+                },
+                "2 more files dated 2020-07-18 to 2021-01-18",
+            ),
+            (
+                Need::Files {
+                    noun: "sets of minutes",
+                    count: 2,
+                    more: false,
+                    from,
+                    to,
+                },
+                "2 sets of minutes dated 2020-07-18 to 2021-01-18",
+            ),
+            (
+                Need::Files {
+                    noun: "a plan",
+                    count: 1,
+                    more: false,
+                    from,
+                    to,
+                },
+                "a plan dated 2020-07-18 to 2021-01-18",
+            ),
+            (
+                Need::Opens {
+                    path: "plans/p.docx".into(),
+                    check: Check::PasswordProtected,
+                },
+                "a copy of `plans/p.docx` that opens (it is password-protected)",
+            ),
+        ];
+        for (need, words) in cases {
+            assert_eq!(need.describe(), words);
+        }
+    }
+}

@@ -105,11 +105,24 @@ impl Default for ReqState {
 }
 
 /// A file as a side lists it: compact, since a pack may hold hundreds of thousands.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FileState {
     pub size: u64,
     pub sha256: Option<[u8; 32]>,
     pub date: Option<Box<str>>,
+    /// Its check was `ok` (or not recorded): it opens.
+    pub opens: bool,
+}
+
+impl Default for FileState {
+    fn default() -> Self {
+        FileState {
+            size: 0,
+            sha256: None,
+            date: None,
+            opens: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +254,12 @@ pub fn compare(old: &Side, new: &Side, force: bool) -> Result<Diff> {
         );
         ComparedBy::SizeAndDate
     };
+    if old.kind != new.kind {
+        notes.push(
+            "matched files that will not open are not compared: a pack leaves them out, a saved assessment lists them"
+                .to_string(),
+        );
+    }
     let requirements = requirement_changes(old, new);
     let readiness = Pair {
         old: old.readiness,
@@ -391,11 +410,19 @@ fn content<'a>(f: &'a FileState, by: ComparedBy) -> Content<'a> {
 /// Files added, removed, modified (same path, other content) and moved (same content,
 /// other path), each list in path order. Both sides' lists are sorted, so one merge walk
 /// finds the first three; moves pair a removed file with an added one of the same content.
-fn file_changes(old: &Side, new: &Side, by: ComparedBy) -> FileChanges {
+fn file_changes<'a>(old: &'a Side, new: &'a Side, by: ComparedBy) -> FileChanges {
     let mut ch = FileChanges::default();
     let mut gone: Vec<(&str, &FileState)> = Vec::new();
     let mut came: Vec<(&str, &FileState)> = Vec::new();
-    let (mut a, mut b) = (old.files.iter().peekable(), new.files.iter().peekable());
+    // A pack holds no file that will not open (unless built to), and a saved assessment
+    // lists them all: between the two they would show as added or removed.
+    let mixed = old.kind != new.kind;
+    let compared =
+        |files: &'a [(Box<str>, FileState)]| files.iter().filter(move |(_, f)| !mixed || f.opens);
+    let (mut a, mut b) = (
+        compared(&old.files).peekable(),
+        compared(&new.files).peekable(),
+    );
     loop {
         match (a.peek(), b.peek()) {
             (None, None) => break,
@@ -450,4 +477,131 @@ fn file_changes(old: &Side, new: &Side, by: ComparedBy) -> FileChanges {
         .map(|((p, _), _)| p.to_string())
         .collect();
     ch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(kind: SideKind, files: &[(&str, u8, u64)], reqs: &[(&str, Status)]) -> Side {
+        let mut files: Vec<(Box<str>, FileState)> = files
+            .iter()
+            .map(|&(p, digest, size)| {
+                let f = FileState {
+                    size,
+                    sha256: (kind == SideKind::Pack).then_some([digest; 32]),
+                    date: Some("2020-12-01".into()),
+                    opens: true,
+                };
+                (p.into(), f)
+            })
+            .collect();
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let date = NaiveDate::from_ymd_opt(2021, 1, 18).expect("a date");
+        Side {
+            path: "side".into(),
+            kind,
+            authority: "Example Council".into(),
+            visit_name: "Focused visit".into(),
+            visit_date: date,
+            manifest_sha256: "ab".into(),
+            reference_date: date,
+            bagging_date: None,
+            readiness: 50,
+            areas: Vec::new(),
+            requirements: reqs
+                .iter()
+                .map(|&(id, status)| ReqState {
+                    id: id.into(),
+                    status,
+                    ..ReqState::default()
+                })
+                .collect(),
+            files,
+        }
+    }
+
+    #[test]
+    fn digests_tell_a_move_from_a_change_and_copies_pair_once_each() {
+        let old = side(
+            SideKind::Pack,
+            &[("a", 1, 10), ("b", 2, 10), ("c", 3, 10), ("copy1", 9, 10)],
+            &[],
+        );
+        let new = side(
+            SideKind::Pack,
+            &[
+                ("a", 1, 10),
+                ("b", 7, 10),
+                ("d/c", 3, 10),
+                ("x", 9, 10),
+                ("y", 9, 10),
+            ],
+            &[],
+        );
+        let d = compare(&old, &new, false).expect("comparable");
+        assert_eq!(d.compared_by, ComparedBy::Digest);
+        assert_eq!(d.files.modified, ["b"]);
+        let moved: Vec<(&str, &str)> = d
+            .files
+            .moved
+            .iter()
+            .map(|m| (m.from.as_str(), m.to.as_str()))
+            .collect();
+        assert_eq!(moved, [("c", "d/c"), ("copy1", "x")]);
+        assert_eq!(d.files.added, ["y"]);
+        assert!(d.files.removed.is_empty());
+    }
+
+    #[test]
+    fn without_digests_size_and_date_decide_and_a_note_says_so() {
+        let old = side(SideKind::Assessment, &[("a", 0, 10), ("b", 0, 10)], &[]);
+        let new = side(SideKind::Assessment, &[("a", 0, 11), ("c", 0, 10)], &[]);
+        let d = compare(&old, &new, false).expect("comparable");
+        assert_eq!(d.compared_by, ComparedBy::SizeAndDate);
+        assert!(d.notes[0].contains("no digests"));
+        assert_eq!(d.files.modified, ["a"]);
+        assert_eq!(d.files.moved[0].to, "c");
+    }
+
+    #[test]
+    fn better_and_worse_follow_met_partial_stale_missing() {
+        let old = side(
+            SideKind::Pack,
+            &[],
+            &[
+                ("R1", Status::Partial),
+                ("R2", Status::Met),
+                ("R3", Status::Stale),
+            ],
+        );
+        let new = side(
+            SideKind::Pack,
+            &[],
+            &[
+                ("R1", Status::Met),
+                ("R2", Status::Stale),
+                ("R3", Status::Stale),
+            ],
+        );
+        let d = compare(&old, &new, false).expect("comparable");
+        let got: Vec<(&str, Change)> = d
+            .requirements
+            .iter()
+            .map(|r| (r.id.as_str(), r.change))
+            .collect();
+        assert_eq!(got, [("R1", Change::Better), ("R2", Change::Worse)]);
+        assert!(d.worse);
+    }
+
+    #[test]
+    fn different_manifests_are_refused_unless_forced() {
+        let old = side(SideKind::Pack, &[], &[]);
+        let mut new = side(SideKind::Pack, &[], &[]);
+        new.manifest_sha256 = "cd".into();
+        let e = compare(&old, &new, false).expect_err("refused");
+        assert!(e.to_string().contains("different manifests"), "{e}");
+        let d = compare(&old, &new, true).expect("forced");
+        assert!(d.notes[0].starts_with("compared with --force"));
+    }
 }

@@ -395,6 +395,7 @@ fn file_fields(j: &mut Reader) -> JsonResult<(String, FileState)> {
             "path" => path = j.string_or_null("a path")?,
             "size" => f.size = j.u64_or_null("a size")?.unwrap_or(0),
             "date" => f.date = j.string_or_null("a date")?.map(String::into_boxed_str),
+            "check" => f.opens = j.string_or_null("a check")?.is_none_or(|c| c == "ok"),
             "sha256" => f.sha256 = j.string_or_null("a digest")?.as_deref().and_then(unhex),
             _ => j.skip_value()?,
         }
@@ -416,6 +417,7 @@ fn remember(
 ) -> JsonResult<()> {
     if let Some(known) = files.get_mut(path.as_str()) {
         known.sha256 = known.sha256.or(f.sha256);
+        known.opens &= f.opens;
         if known.date.is_none() {
             known.date = f.date;
         }

@@ -37,7 +37,9 @@ fn tree() -> TestEnv {
     env.file("audits/Audit 2020-12-01.md", "first version")
         .file("scorecards/Scorecard 2020-12.csv", "x")
         .file("minutes/Minutes 2020-12-03.md", "x")
-        .raw("plans/Plan 2020-11-01.md", PLAN);
+        .raw("plans/Plan 2020-11-01.md", PLAN)
+        // Empty: a pack leaves it out, a saved assessment lists it.
+        .raw("audits/Empty 2020-12-02.md", b"");
     env.manifest(&manifest(&[
         area(
             "A",
@@ -221,6 +223,11 @@ fn saved_assessments_are_compared_by_path_size_and_date_and_say_so() {
             v["files"]["removed"],
             serde_json::json!(["minutes/Minutes 2020-12-03.md"])
         );
+        let mixed = v["notes"].as_array().expect("notes").iter().any(|n| {
+            n.as_str()
+                .is_some_and(|n| n.contains("will not open are not compared"))
+        });
+        assert_eq!(mixed, old == "old.zip", "{}", v["notes"]);
     }
     let text = stdout(&diff(&env, &["old.json", "new.json"]));
     assert!(
