@@ -3,7 +3,7 @@
 //! call of the library and renders what comes back.
 //!
 //! Nothing in the library imports this module, so data flows one way:
-//! manifest + scan -> assessment -> (reports | pack); pack -> verification.
+//! manifest + scan -> assessment -> (reports | pack); pack -> (verification | diff).
 
 mod build;
 mod diff;

@@ -374,3 +374,16 @@ fn diff_holds_a_compact_record_a_file_and_never_a_whole_pack_json() {
         "diff peaked at {peak_kib} KiB for {MANY} files a side (limit {MANY_PEAK_KIB})"
     );
 }
+
+#[test]
+fn diff_help_states_its_exit_codes() {
+    let env = TestEnv::new();
+    let help = stdout(&diff(&env, &["--help"]));
+    for code in [
+        "0  nothing required got worse",
+        "1  a required requirement got worse, or readiness fell",
+        "2  a side cannot be read",
+    ] {
+        assert!(help.contains(code), "{code} not in {help}");
+    }
+}
