@@ -199,7 +199,31 @@ fn strip(points: &[&Point]) -> Value {
             json!({ "area": area, "y": y + CELL_H / 2 + 4, "cells": cells })
         })
         .collect();
+    // The same data as a table, a row per month and a column per rating, so that it stays
+    // five columns wide however many months and areas there are (and fits a printed page).
+    let by_month: Vec<Value> = months
+        .iter()
+        .enumerate()
+        .map(|(col, &m)| {
+            let with = |want: Option<Rag>| {
+                let ids: Vec<&str> = areas
+                    .iter()
+                    .copied()
+                    .filter(|a| rag_in(a, m) == want)
+                    .collect();
+                ids.join(", ")
+            };
+            json!({
+                "month": labels[col],
+                "green": with(Some(Rag::Green)),
+                "amber": with(Some(Rag::Amber)),
+                "red": with(Some(Rag::Red)),
+                "none": with(None),
+            })
+        })
+        .collect();
     json!({
+        "by_month": by_month,
         "width": LABEL_W + months.len() as u32 * CELL_W,
         "height": HEAD_H + areas.len() as u32 * CELL_H,
         "months": labels.iter().enumerate().map(|(col, l)| json!({
@@ -281,6 +305,8 @@ mod tests {
             .collect();
         assert_eq!(words, ["red", "green", "amber"]);
         assert_eq!(v["strip"]["months"][0]["label"], "Oct 2020");
+        assert_eq!(v["strip"]["by_month"][1]["green"], "P1");
+        assert_eq!(v["strip"]["by_month"][1]["red"], "");
     }
 
     #[test]

@@ -83,8 +83,20 @@ fn build_history_draws_three_packs_and_this_one_in_the_index() {
     assert_eq!(s.matches("<circle ").count(), 4);
     // The strip: a row per area, a cell per month from October to January.
     assert!(s.contains("RAG rating of 2 areas in each month from Oct 2020 to Jan 2021"));
-    assert!(s.contains(r#"<tr data-history-area="A"><th scope="row">A</th><td data-history-rag="red">red</td><td data-history-rag="green">green</td><td data-history-rag="green">green</td><td data-history-rag="green">green</td></tr>"#), "{s}");
-    assert!(s.contains(r#"<tr data-history-area="B"><th scope="row">B</th><td data-history-rag="red">red</td><td data-history-rag="red">red</td><td data-history-rag="green">green</td><td data-history-rag="green">green</td></tr>"#), "{s}");
+    for row in [
+        ("Oct 2020", "", "", "A, B"),
+        ("Nov 2020", "A", "", "B"),
+        ("Dec 2020", "A, B", "", ""),
+        ("Jan 2021", "A, B", "", ""),
+    ] {
+        let (month, green, amber, red) = row;
+        let tr = format!(
+            r#"<tr data-history-month="{month}"><th scope="row">{month}</th><td data-history-rag="green">{green}</td><td data-history-rag="amber">{amber}</td><td data-history-rag="red">{red}</td><td data-history-rag="none"></td></tr>"#
+        );
+        assert!(s.contains(&tr), "{tr} in:\n{s}");
+    }
+    // Each cell of the strip says its rating in a letter and a title, not by colour alone.
+    assert!(s.contains("<title>B, Nov 2020: red</title>"), "{s}");
     assert_eq!(s.matches("<rect ").count(), 8);
     // Self-contained: no script, nothing fetched.
     assert!(!html.contains("<script"));
