@@ -191,3 +191,50 @@ fn history_in_chromium_from_three_packs() {
     std::fs::write(out.join("gaps.json"), &json.stdout).expect("write");
     run_browser_check(&html, &out.join("gaps.json"), &out, None);
 }
+
+/// Three years of monthly saved assessments: the strips are as wide as they get, and the
+/// page must still pass axe and print within the page.
+#[test]
+fn a_three_year_history_in_chromium_fits_a_printed_page() {
+    let Some(out) = browser_ready("history-long") else {
+        return;
+    };
+    let env = three_packs();
+    for year in 2018..=2020 {
+        for month in 1..=12 {
+            let as_of = format!("{year}-{month:02}-15");
+            let saved = env.run(&["gaps", "--format", "json", "--as-of", &as_of]);
+            std::fs::write(
+                env.root().join(format!("history/{as_of}.json")),
+                &saved.stdout,
+            )
+            .expect("save");
+        }
+    }
+    let html = out.join("readiness.html");
+    let o = env
+        .cmd()
+        .args([
+            "report",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--as-of",
+            "2021-01-15",
+        ])
+        .arg("--out")
+        .arg(&html)
+        .args(["--history", "history"])
+        .output()
+        .expect("run evpack report");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).expect("read");
+    assert_eq!(
+        section(&page).matches("<tr data-history-month=").count(),
+        36
+    );
+    let json = env.run(&["gaps", "--format", "json", "--as-of", "2021-01-15"]);
+    std::fs::write(out.join("gaps.json"), &json.stdout).expect("write");
+    run_browser_check(&html, &out.join("gaps.json"), &out, None);
+}
