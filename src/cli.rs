@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    BuildConfig, Command as Config, DigestSource, GapsFormat, InputConfig, KeyGenerateConfig,
-    ReportConfig, SignConfig, TextOrJson, VerifyConfig,
+    BuildConfig, Command as Config, DiffConfig, DiffFormat, DigestSource, GapsFormat, InputConfig,
+    KeyGenerateConfig, ReportConfig, SignConfig, TextOrJson, VerifyConfig,
 };
 use crate::exit;
 
@@ -42,6 +42,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = FormatArg::Text)]
         format: FormatArg,
+        /// The chase list: per owner, each requirement not met, what it needs and by when
+        /// (owners without a name last). Markdown pastes into an email.
+        #[arg(long)]
+        by_owner: bool,
     },
     /// Inventory: every evidence file with its date, where the date came from and the
     /// requirements it serves, then the files that match nothing.
@@ -90,6 +94,10 @@ enum Command {
         /// The key's password is asked first (or taken from EVPACK_KEY_PASSWORD).
         #[arg(long, value_name = "SECRET_KEY")]
         sign: Option<PathBuf>,
+        /// A folder of earlier packs and saved `gaps --format json` files: the pack's
+        /// index.html shows readiness over time.
+        #[arg(long, value_name = "DIR")]
+        history: Option<PathBuf>,
     },
     /// Check a pack (zip or unzipped folder): every byte as built, nothing missing, nothing
     /// added.
@@ -150,6 +158,26 @@ enum Command {
         /// A folder whose report.html.hbs replaces the built-in template.
         #[arg(long, value_name = "DIR")]
         templates: Option<PathBuf>,
+        /// A folder of earlier packs and saved `gaps --format json` files: the dashboard
+        /// shows readiness over time.
+        #[arg(long, value_name = "DIR")]
+        history: Option<PathBuf>,
+    },
+    /// What changed between two packs (zip or folder) or saved `gaps --format json` files:
+    /// readiness, areas, requirements better and worse, evidence added, removed, modified
+    /// and moved.
+    #[command(after_help = exit::DIFF_HELP)]
+    Diff {
+        /// The earlier pack or saved assessment.
+        old: PathBuf,
+        /// The later pack or saved assessment.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DiffFormatArg::Text)]
+        format: DiffFormatArg,
+        /// Compare sides of different authorities or manifests anyway.
+        #[arg(long)]
+        force: bool,
     },
     /// Manifest tools.
     Manifest {
@@ -206,6 +234,13 @@ enum FormatArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum DiffFormatArg {
+    Text,
+    Json,
+    Md,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum ListFormat {
     Text,
     Json,
@@ -249,9 +284,14 @@ impl From<ListFormat> for TextOrJson {
 impl Cli {
     fn into_config(self) -> Config {
         match self.command {
-            Command::Gaps { input, format } => Config::Gaps {
+            Command::Gaps {
+                input,
+                format,
+                by_owner,
+            } => Config::Gaps {
                 input: input.into_config(),
                 format: format.into(),
+                by_owner,
             },
             Command::List { input, format } => Config::List {
                 input: input.into_config(),
@@ -267,6 +307,7 @@ impl Cli {
                 quiet,
                 list_unmatched,
                 sign,
+                history,
             } => Config::Build(BuildConfig {
                 input: input.into_config(),
                 out,
@@ -277,6 +318,7 @@ impl Cli {
                 quiet,
                 list_unmatched,
                 sign,
+                history,
             }),
             Command::Verify {
                 pack,
@@ -321,10 +363,27 @@ impl Cli {
                 input,
                 out,
                 templates,
+                history,
             } => Config::Report(ReportConfig {
                 input: input.into_config(),
                 out,
                 templates,
+                history,
+            }),
+            Command::Diff {
+                old,
+                new,
+                format,
+                force,
+            } => Config::Diff(DiffConfig {
+                old,
+                new,
+                format: match format {
+                    DiffFormatArg::Text => DiffFormat::Text,
+                    DiffFormatArg::Json => DiffFormat::Json,
+                    DiffFormatArg::Md => DiffFormat::Markdown,
+                },
+                force,
             }),
             Command::Manifest {
                 command: ManifestCommand::Check { file },

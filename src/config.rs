@@ -55,6 +55,8 @@ pub struct BuildConfig {
     pub list_unmatched: bool,
     /// Sign the pack with this secret key (opened before anything else is done).
     pub sign: Option<PathBuf>,
+    /// A folder of earlier packs and saved assessments to draw readiness over time from.
+    pub history: Option<PathBuf>,
 }
 
 /// Where `evpack verify` takes the expected SHA-256 of the whole zip from.
@@ -108,6 +110,27 @@ pub struct ReportConfig {
     /// The HTML file to write.
     pub out: PathBuf,
     pub templates: Option<PathBuf>,
+    /// A folder of earlier packs and saved assessments to draw readiness over time from.
+    pub history: Option<PathBuf>,
+}
+
+/// Output formats of `evpack diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// What `evpack diff` was asked to compare.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    /// Each a pack (zip or unzipped folder) or a saved `gaps --format json` file.
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub format: DiffFormat,
+    /// Compare sides of different authorities or manifests anyway.
+    pub force: bool,
 }
 
 /// One command with its configuration.
@@ -116,6 +139,8 @@ pub enum Command {
     Gaps {
         input: InputConfig,
         format: GapsFormat,
+        /// The chase list: per owner, what each requirement not met needs, by when.
+        by_owner: bool,
     },
     List {
         input: InputConfig,
@@ -126,6 +151,7 @@ pub enum Command {
     Report(ReportConfig),
     KeyGenerate(KeyGenerateConfig),
     Sign(SignConfig),
+    Diff(DiffConfig),
     /// `manifest check [FILE]`; `None` = the default manifest.
     ManifestCheck {
         file: Option<PathBuf>,

@@ -19,6 +19,10 @@ pub enum Outcome {
     Intact,
     /// `verify`: the pack differs from what was built.
     Differs,
+    /// `diff`: nothing required got worse.
+    NoWorse,
+    /// `diff`: a required requirement got worse, or readiness fell.
+    Worse,
 }
 
 /// Success.
@@ -31,8 +35,8 @@ pub const UNUSABLE: u8 = 2;
 impl Outcome {
     pub fn code(self) -> u8 {
         match self {
-            Outcome::Met | Outcome::Intact => OK,
-            Outcome::Gaps | Outcome::Refused | Outcome::Differs => FINDINGS,
+            Outcome::Met | Outcome::Intact | Outcome::NoWorse => OK,
+            Outcome::Gaps | Outcome::Refused | Outcome::Differs | Outcome::Worse => FINDINGS,
         }
     }
 }
@@ -60,3 +64,11 @@ Exit codes:
   0  signed
   1  the pack does not verify: not signed
   2  unusable input: no such pack or key, wrong password, other errors";
+
+/// The contract of `diff`, for its own `--help`.
+pub const DIFF_HELP: &str = "\
+Exit codes:
+  0  nothing required got worse
+  1  a required requirement got worse, or readiness fell
+  2  a side cannot be read, or the two are of different authorities or manifests
+     (--force compares them anyway)";

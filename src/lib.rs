@@ -2,7 +2,7 @@
 //! children's services improvement team preparing for an Ofsted visit.
 //!
 //! Data flows one way: [`manifest`] + [`scan`] -> [`assess`] -> ([`report`] | [`pack`]);
-//! a pack -> [`verify`]. [`bagit`] owns the pack format that [`pack`] writes and
+//! a pack -> [`verify`] and [`diff`]. [`bagit`] owns the pack format that [`pack`] writes and
 //! [`verify`] reads; [`sign`] signs a pack zip and checks its signature (minisign's
 //! format); [`zipfmt`] owns the zip format that [`pack`] writes and [`verify`] and
 //! [`content`] read.
@@ -18,6 +18,7 @@ pub mod commands;
 pub mod config;
 pub mod content;
 pub mod dating;
+pub mod diff;
 pub mod error;
 pub mod exit;
 pub mod fsx;

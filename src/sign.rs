@@ -452,15 +452,14 @@ fn one_line(text: &str) -> String {
 /// The facts of an existing pack, from its own `bag-info.txt` (read in the zip, never
 /// extracted) and its SHA-256. `pack` should have verified first.
 pub fn pack_facts(pack: &Path) -> Result<PackFacts> {
-    let info = crate::verify::read_zip_tag_file(pack, "bag-info.txt", BAG_INFO_LIMIT)?.ok_or_else(
-        || {
+    let info =
+        crate::verify::read_tag_file(pack, "bag-info.txt", BAG_INFO_LIMIT)?.ok_or_else(|| {
             Error::input(
                 pack,
                 "the pack has no bag-info.txt",
                 "give a pack that `evpack build` wrote",
             )
-        },
-    )?;
+        })?;
     let info = String::from_utf8_lossy(&info);
     facts_from_bag_info(pack, &info, sha256_of(pack)?)
 }

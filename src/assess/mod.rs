@@ -13,6 +13,7 @@ use crate::manifest::{Area, AreaKind, Cadence, EvidenceKind, Manifest, Matcher, 
 use crate::scan::{Scan, Skipped};
 use crate::util::SharedStr;
 
+pub mod chase;
 mod periods;
 mod requirement;
 

@@ -37,7 +37,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         scan,
         assessment: mut a,
     } = load_and_assess(&cfg.input, cfg.quiet)?;
-    let templates = Templates::load(cfg.templates.as_deref())?;
+    let mut templates = Templates::load(cfg.templates.as_deref())?;
     if !cfg.quiet {
         write_stdout(report::text::render_summary(&a, use_color()).as_bytes())?;
     }
@@ -52,6 +52,9 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
 
     let date = bagging_date(cfg.date)?;
     let out = pack_path(cfg, &a, date)?;
+    if let Some(dir) = &cfg.history {
+        super::history::show(&mut templates, dir, &a, date, "this pack")?;
+    }
     // The handler goes in before the temporary file exists, so no Ctrl-C can leave one.
     CANCELLED.store(false, Ordering::SeqCst);
     // A second install fails harmlessly.

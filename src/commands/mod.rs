@@ -3,10 +3,12 @@
 //! call of the library and renders what comes back.
 //!
 //! Nothing in the library imports this module, so data flows one way:
-//! manifest + scan -> assessment -> (reports | pack); pack -> verification.
+//! manifest + scan -> assessment -> (reports | pack); pack -> (verification | diff).
 
 mod build;
+mod diff;
 mod gaps;
+mod history;
 mod key;
 mod list;
 mod manifest;
@@ -29,13 +31,18 @@ use crate::scan::{self, Scan};
 /// Runs one command.
 pub fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::Gaps { input, format } => gaps::run(&input, format),
+        Command::Gaps {
+            input,
+            format,
+            by_owner,
+        } => gaps::run(&input, format, by_owner),
         Command::List { input, format } => list::run(&input, format),
         Command::Build(cfg) => build::run(&cfg),
         Command::Verify(cfg) => verify::run(&cfg),
         Command::Report(cfg) => report::run(&cfg),
         Command::KeyGenerate(cfg) => key::generate(&cfg),
         Command::Sign(cfg) => sign::run(&cfg),
+        Command::Diff(cfg) => diff::run(&cfg),
         Command::ManifestCheck { file } => manifest::check(file),
     }
 }

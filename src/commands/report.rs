@@ -12,7 +12,15 @@ use crate::util::printable;
 pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
     refuse_out_in_evidence(&cfg.out, &cfg.input.evidence)?;
     let a = load_and_assess(&cfg.input, false)?.assessment;
-    let templates = Templates::load(cfg.templates.as_deref())?;
+    let mut templates = Templates::load(cfg.templates.as_deref())?;
+    if let Some(dir) = &cfg.history {
+        // The dashboard speaks for the day it is made, or for --as-of.
+        let date = cfg
+            .input
+            .as_of
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        super::history::show(&mut templates, dir, &a, date, "this report")?;
+    }
     let prefix = relative_prefix(&cfg.out, &cfg.input.evidence);
     let html = templates.html(&a, LinkStyle::Drive(&prefix))?;
     crate::util::write_atomically(&cfg.out, html.as_bytes())?;

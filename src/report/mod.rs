@@ -3,7 +3,9 @@
 //! function of the assessment. Which renderer a command uses is the command's choice
 //! (`commands/gaps.rs` maps `--format` to one of these).
 
+pub mod chase;
 pub mod csv;
+pub mod history;
 pub mod json;
 pub mod list;
 pub mod packdoc;

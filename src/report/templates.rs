@@ -102,6 +102,8 @@ impl Templates {
         readme.set_strict_mode(false);
         readme.register_escape_fn(super::packdoc::escape_plain);
         readme.register_helper("code", Box::new(code_helper));
+        super::history::register(&mut html)
+            .map_err(|m| template_error(super::history::PARTIAL, m))?;
         Ok(Templates {
             // `gaps --format md` is not customised: only the pack's documents and the
             // dashboard are.
@@ -109,6 +111,11 @@ impl Templates {
             html: Document::load(html, HTML, DEFAULT_HTML, dir)?,
             readme: Document::load(readme, README, DEFAULT_README, dir)?,
         })
+    }
+
+    /// Shows this readiness history ([`super::history::view`]) on the dashboard.
+    pub fn set_history(&mut self, view: Value) {
+        super::history::set(&mut self.html.registry, view);
     }
 
     pub fn markdown(&self, a: &Assessment, links: LinkStyle<'_>) -> Result<String> {

@@ -380,6 +380,16 @@ impl<R: Read> JsonReader<R> {
         }
     }
 
+    /// `true`, `false` or null.
+    pub fn bool_or_null(&mut self, expected: &str) -> JsonResult<Option<bool>> {
+        match self.peek()? {
+            Some(b @ (b't' | b'f')) => self.skip_value().map(|()| Some(b == b't')),
+            Some(b'n') => self.skip_value().map(|()| None),
+            Some(b) => Err(self.wrong_type(b, expected)),
+            None => Err(self.eof("a value")),
+        }
+    }
+
     /// After the top-level value: nothing but white space.
     pub fn end(&mut self) -> JsonResult<()> {
         match self.peek()? {

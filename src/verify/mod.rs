@@ -96,7 +96,7 @@ mod bag;
 mod findings;
 mod folder;
 mod hashing;
-mod jsonstream;
+pub mod jsonstream;
 mod manifest;
 mod packjson;
 mod paths;
@@ -104,10 +104,13 @@ pub mod render;
 mod source;
 mod store;
 mod tagfiles;
+mod tagstream;
 mod tagtext;
 mod workers;
 mod zipdir;
 mod zipstore;
+
+pub use tagstream::{read_tag_file, stream_tag_file};
 
 use std::io::{Read, Seek};
 
@@ -405,58 +408,6 @@ pub fn read_small_file(
         .read_to_end(&mut bytes)
         .map_err(|e| Error::io(path, action, e))?;
     Ok(bytes)
-}
-
-/// Reads one tag file of a pack zip (`name`, relative to the bag folder: `bag-info.txt`)
-/// through the verifier's own judged reader: nothing is extracted, an unsafe entry is never
-/// read, and a file declared larger than `limit` bytes is refused unread. `Ok(None)` when
-/// the pack holds no readable file of that name.
-pub fn read_zip_tag_file(
-    path: &std::path::Path,
-    name: &str,
-    limit: u64,
-) -> Result<Option<Vec<u8>>> {
-    use store::Store as _;
-    let (file, meta) =
-        source::open_no_wait(path).map_err(|e| Error::io(path, "cannot open the pack", e))?;
-    if !meta.is_file() {
-        return Err(Error::input(
-            path,
-            "not a regular file (a folder, FIFO, socket or device); not read",
-            "give the pack zip that `evpack build` wrote",
-        ));
-    }
-    let src = FileSource::new(file).map_err(|e| Error::io(path, "cannot read the pack", e))?;
-    let shown = path.display().to_string();
-    let (zip, listing) = zipstore::open(&src).map_err(|why| unreadable(&shown, why))?;
-    let Some(member) = listing.members.iter().find(|m| m.path == name) else {
-        return Ok(None);
-    };
-    if member.size > limit {
-        return Err(Error::input(
-            path,
-            format!(
-                "its {name} is {} bytes, more than the {limit} evpack reads of it",
-                member.size
-            ),
-            "give a pack that `evpack build` wrote",
-        ));
-    }
-    let cap = usize::try_from(limit).unwrap_or(usize::MAX);
-    let mut bytes = Vec::new();
-    let mut bufs = store::Buffers::new();
-    zip.stream(member, &mut bufs, &mut |chunk| {
-        let room = cap.saturating_sub(bytes.len());
-        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-    })
-    .map_err(|p| {
-        Error::input(
-            path,
-            format!("cannot read its {name}: {}", p.message),
-            "run `evpack verify` on the pack to see what is wrong with it",
-        )
-    })?;
-    Ok(Some(bytes))
 }
 
 fn whole_digest(src: &dyn Source, want: &str) -> std::io::Result<DigestCheck> {

@@ -380,7 +380,7 @@ fn dashboard_in_chromium_hostile_names() {
 
 /// The picture folder for one browser test, or None (with a visible message) when Chromium,
 /// node or the npm packages are absent outside CI. In CI, absence fails the test.
-fn browser_ready(name: &str) -> Option<PathBuf> {
+pub(crate) fn browser_ready(name: &str) -> Option<PathBuf> {
     if !have_tool("/usr/bin/chromium", &["--version"]) || !have_tool("node", &["--version"]) {
         return None;
     }
@@ -406,7 +406,7 @@ fn browser_ready(name: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-fn run_browser_check(html: &Path, json: &Path, out: &Path, hostile: Option<&str>) {
+pub(crate) fn run_browser_check(html: &Path, json: &Path, out: &Path, hostile: Option<&str>) {
     let mut cmd = Command::new("node");
     cmd.arg(repo().join("tests/browser/check.mjs"))
         .arg(html)
