@@ -25,6 +25,7 @@ pub fn run(cfg: &BuildConfig) -> Result<Outcome> {
         let early = pack::out::resolve(cfg.out.as_deref(), "pack.zip")?;
         pack::out::folder_exists(&early.path)?;
     }
+    super::history::check_folder(cfg.history.as_deref())?;
     // The signing key is opened (its password asked) before any scanning, so a wrong
     // password fails at once and leaves nothing half-done.
     let signing_key = cfg

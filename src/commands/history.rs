@@ -8,10 +8,22 @@ use chrono::NaiveDate;
 use super::note;
 use crate::assess::Assessment;
 use crate::diff;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::history::{self, Point};
 use crate::report::Templates;
 use crate::util::printable;
+
+/// A `--history` folder that is not there is found before the scan, not after it.
+pub(super) fn check_folder(dir: Option<&Path>) -> Result<()> {
+    match dir {
+        Some(d) if !d.is_dir() => Err(Error::input(
+            d,
+            "the --history folder does not exist",
+            "pass --history with the folder that holds the earlier packs or saved `gaps --format json` files",
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// Draws the history in `dir`, and `a` itself as of `date` (labelled `label`), on the
 /// dashboards `templates` render.

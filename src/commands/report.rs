@@ -11,6 +11,7 @@ use crate::util::printable;
 
 pub fn run(cfg: &ReportConfig) -> Result<Outcome> {
     refuse_out_in_evidence(&cfg.out, &cfg.input.evidence)?;
+    super::history::check_folder(cfg.history.as_deref())?;
     let a = load_and_assess(&cfg.input, false)?.assessment;
     let mut templates = Templates::load(cfg.templates.as_deref())?;
     if let Some(dir) = &cfg.history {

@@ -238,3 +238,23 @@ fn a_three_year_history_in_chromium_fits_a_printed_page() {
     std::fs::write(out.join("gaps.json"), &json.stdout).expect("write");
     run_browser_check(&html, &out.join("gaps.json"), &out, None);
 }
+
+#[test]
+fn a_history_folder_that_is_not_there_is_refused_before_the_scan() {
+    let env = crate::support::pack::sample_env();
+    let o = crate::support::pack::build_cmd(&env, &["--out", "p.zip", "--history", "nowhere"])
+        .output()
+        .expect("build");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("nowhere") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "refused before the summary: {}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!env.root().join("p.zip").exists());
+}
