@@ -135,6 +135,7 @@ fn check_characters(rel: &str) -> Result<(), Refusal> {
         });
     }
     for part in rel.split('/') {
+        windows_allows(part)?;
         if part.ends_with(' ') || part.ends_with('.') {
             return Err(Refusal {
                 message: format!(
@@ -144,6 +145,42 @@ fn check_characters(rel: &str) -> Result<(), Refusal> {
                 help: "rename it without the trailing space or dot",
             });
         }
+    }
+    Ok(())
+}
+
+/// Characters Windows refuses in a name (a Linux or Mac drive allows them): unzipped on a
+/// council laptop, the file could not be created at all.
+const WINDOWS_FORBIDS: &[char] = &['<', '>', ':', '"', '|', '?', '*'];
+
+/// Names Windows keeps for devices, with or without an extension (`CON`, `nul.txt`).
+const WINDOWS_DEVICES: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// One name (file or folder) as Windows would take it: unzipped there, the pack must come
+/// out whole, whatever the drive it was built from allowed.
+fn windows_allows(part: &str) -> Result<(), Refusal> {
+    if let Some(c) = part.chars().find(|c| WINDOWS_FORBIDS.contains(c)) {
+        return Err(Refusal {
+            message: format!(
+                "`{}` holds `{c}`, which Windows does not allow in a name: unzipped on a Windows laptop the file could not be created",
+                printable(part)
+            ),
+            help: "rename it without < > : \" | ? * (e.g. write `3.12.20` for `3:12:20`)",
+        });
+    }
+    let stem = part.split('.').next().unwrap_or(part).trim_end();
+    if WINDOWS_DEVICES.iter().any(|d| stem.eq_ignore_ascii_case(d)) {
+        return Err(Refusal {
+            message: format!(
+                "`{}` is a name Windows keeps for a device ({}): unzipped on a Windows laptop the file could not be created",
+                printable(part),
+                stem.to_ascii_uppercase()
+            ),
+            help: "rename it (e.g. add a word: `AUX notes.txt` for `aux.txt`)",
+        });
     }
     Ok(())
 }
@@ -200,6 +237,36 @@ mod tests {
         }
         let r = refused(&["a\u{1b}[31mb.pdf"]).expect("refused");
         assert!(r.message.contains("\\u{1b}[31m"), "{}", r.message);
+    }
+
+    #[test]
+    fn names_windows_cannot_create_are_refused_with_the_fix() {
+        for bad in [
+            "minutes/Panel 3:12:20.docx",
+            "a/Q&A?.pdf",
+            "a/\"quoted\".md",
+            "a<b>/x.pdf",
+            "star*.csv",
+            "pipe|.txt",
+            "CON",
+            "nul.txt",
+            "reports/Aux.2020.pdf",
+            "lpt1/x.pdf",
+            "COM9 .txt",
+        ] {
+            let r = refused(&[bad]).unwrap_or_else(|| panic!("{bad:?} passed"));
+            assert!(r.message.contains("Windows"), "{bad:?}: {}", r.message);
+        }
+        // Device names inside a longer name are fine.
+        assert_eq!(
+            refused(&[
+                "Console log.txt",
+                "a/null results.csv",
+                "COM10.txt",
+                "auxiliary.pdf"
+            ]),
+            None
+        );
     }
 
     #[test]

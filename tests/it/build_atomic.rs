@@ -249,6 +249,14 @@ fn names_other_tools_break_on_are_refused_naming_them() {
             &["hostile/plan", "hostile/Plan/Annex 2020-12-01.md"],
             "differs only in case or accents",
         ),
+        (
+            &["hostile/Panel 3:12:20 2020-12-03.md"],
+            "which Windows does not allow in a name",
+        ),
+        (
+            &["hostile/aux.2020-12-01.md"],
+            "a name Windows keeps for a device",
+        ),
     ];
     for (names, why) in cases {
         let env = sample_env();

@@ -54,8 +54,9 @@ paths = ["improvement plan/**", "hostile/**", "audits/**/*pathway*"]
 owner = "Improvement Programme Manager"
 "#;
 
-/// A file name that is markup (and, since it holds `/`, a folder too).
-pub const HOSTILE: &str = "hostile/<b>x</b> 2020-12-05.md";
+/// A file name that reads as markup once an escape is undone: `<` and `>` themselves are
+/// names Windows refuses, so a pack can never hold them, but entities are plain text to it.
+pub const HOSTILE: &str = "hostile/&lt;img src=x onerror=alert(1)&gt; 2020-12-05.md";
 
 /// Matched evidence of the fixture, relative to `evidence/`, with the requirements it serves.
 pub const MATCHED: &[(&str, &[&str])] = &[
