@@ -363,4 +363,33 @@ mod tests {
         let (_, meta) = open_no_wait(tmp.path()).expect("folder");
         assert!(meta.is_dir());
     }
+
+    /// Windows limits ordinary paths to 260 characters; a shared drive's folders nest
+    /// deeper than that.
+    #[test]
+    fn a_path_beyond_260_characters_is_walked_and_read() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let folder = "a folder with a name long enough to pass the old limit soon";
+        let rel = vec![folder; 6].join("/");
+        let deep = tmp.path().join(&rel);
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        std::fs::write(deep.join("minutes.docx"), "deep").expect("write");
+        assert!(deep.as_os_str().len() > 300);
+
+        let root = Dir::open_root(tmp.path()).expect("root");
+        let mut dir = root.clone();
+        for depth in 0..6 {
+            let entries = dir
+                .entries()
+                .unwrap_or_else(|e| panic!("list at {depth}: {e}"));
+            assert_eq!(entries.len(), 1);
+            dir = dir
+                .open_dir(&entries[0].name)
+                .unwrap_or_else(|e| panic!("open at {depth}: {e:?}"));
+        }
+        let opened = root
+            .open_path(&format!("{rel}/minutes.docx"))
+            .expect("deep file");
+        assert_eq!(opened.meta.len(), 4);
+    }
 }

@@ -7,11 +7,13 @@
 //! (`GetFinalPathNameByHandleW`) must be the very path asked for: a folder swapped for a
 //! junction after it was listed changes it, and the open is refused. A folder's listing
 //! is read by its final path for the same reason (std has no listing of a handle), and
-//! every entry it names is opened and checked as above before anything is read.
+//! every entry it names is opened and checked as above before anything is read. Where
+//! the system cannot give a final path that long (Wine, beyond 260 characters), the check
+//! is the same volume and the same path within it.
 //!
 //! Windows has no FIFOs to block an open and no direct I/O that evpack uses; a file's
 //! identity (volume serial number and file index) is not in std's stable `Metadata`, so
-//! it is read from the handle. Those three questions to the system are the only `unsafe`
+//! it is read from the handle. Those few questions to the system are the only `unsafe`
 //! code in evpack.
 #![allow(unsafe_code)]
 
@@ -23,8 +25,9 @@ use std::os::windows::fs::{FileExt, OpenOptionsExt};
 use std::os::windows::io::AsRawHandle;
 use std::path::{Path, PathBuf};
 
+use windows_sys::Win32::Foundation::ERROR_MORE_DATA;
 use windows_sys::Win32::Storage::FileSystem::{
-    FileAttributeTagInfo, GetFileInformationByHandle, GetFileInformationByHandleEx,
+    FileAttributeTagInfo, FileNameInfo, GetFileInformationByHandle, GetFileInformationByHandleEx,
     GetFinalPathNameByHandleW, BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_REPARSE_POINT,
     FILE_ATTRIBUTE_TAG_INFO, FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT,
     FILE_NAME_NORMALIZED, VOLUME_NAME_DOS,
@@ -56,7 +59,10 @@ impl Folder {
         if !handle.metadata()?.is_dir() {
             return Err(io::Error::new(io::ErrorKind::NotADirectory, "not a folder"));
         }
-        let path = final_path(&handle)?;
+        let path = match final_path(&handle) {
+            Err(e) if is_more_data(&e) => path,
+            p => p?,
+        };
         Ok(Folder { handle, path })
     }
 
@@ -135,11 +141,29 @@ impl Folder {
             file = again;
         }
         let meta = file.metadata()?;
-        let opened = final_path(&file)?;
-        if !same_path(&opened, &asked) {
-            return Err(OpenError::Link);
-        }
+        let opened = self.place_of(&file, &asked, name)?;
         Ok((file, meta, opened))
+    }
+
+    /// The final path of `file`, opened as `asked` (the entry `name` of this folder), or
+    /// [`OpenError::Link`] if it lies anywhere else.
+    fn place_of(&self, file: &File, asked: &Path, name: &OsStr) -> Result<PathBuf, OpenError> {
+        match final_path(file) {
+            Ok(opened) if same_path(&opened, asked) => Ok(opened),
+            Ok(_) => Err(OpenError::Link),
+            // Wine's final path has room for 260 characters only. The same question, put
+            // another way: the same volume, and the same path within it.
+            Err(e) if is_more_data(&e) => {
+                let same_volume = handle_id(file)?.device == handle_id(&self.handle)?.device;
+                let expected = name_in_volume(&self.handle)?.join(name);
+                if same_volume && same_path(&name_in_volume(file)?, &expected) {
+                    Ok(asked.to_path_buf())
+                } else {
+                    Err(OpenError::Link)
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -238,6 +262,56 @@ fn final_path(file: &File) -> io::Result<PathBuf> {
         }
         // Too small: `n` is the room needed, terminating NUL included.
         buf.resize(n, 0);
+    }
+}
+
+fn is_more_data(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(ERROR_MORE_DATA as i32)
+}
+
+/// The handle's path within its volume (`\folder\file`, no drive or share).
+fn name_in_volume(file: &File) -> io::Result<PathBuf> {
+    // FILE_NAME_INFO: the name's length in bytes (a u32), then the name in UTF-16; held in
+    // u32s for the structure's alignment.
+    let mut buf: Vec<u32> = vec![0; 1024];
+    loop {
+        let room = u32::try_from(buf.len() * 4).unwrap_or(u32::MAX);
+        // SAFETY: the handle stays open while `file` is borrowed; `buf` is writable for
+        // `room` bytes and aligned as FILE_NAME_INFO needs.
+        let ok = unsafe {
+            GetFileInformationByHandleEx(
+                file.as_raw_handle(),
+                FileNameInfo,
+                buf.as_mut_ptr().cast(),
+                room,
+            )
+        };
+        if ok != 0 {
+            let units = buf[0] as usize / 2;
+            let name: Vec<u16> = buf[1..]
+                .iter()
+                .flat_map(|w| {
+                    let b = w.to_ne_bytes();
+                    [
+                        u16::from_ne_bytes([b[0], b[1]]),
+                        u16::from_ne_bytes([b[2], b[3]]),
+                    ]
+                })
+                .take(units)
+                .collect();
+            if name.len() == units {
+                return Ok(PathBuf::from(OsString::from_wide(&name)));
+            }
+        } else {
+            let e = io::Error::last_os_error();
+            if !is_more_data(&e) {
+                return Err(e);
+            }
+        }
+        if buf.len() >= 1 << 15 {
+            return Err(io::Error::other("the system gave a path longer than any"));
+        }
+        buf.resize(buf.len() * 4, 0);
     }
 }
 
