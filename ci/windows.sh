@@ -31,6 +31,9 @@ export WINEPREFIX="$out/wine/prefix" WINEARCH=win64 WINEDEBUG=-all
 trap '/usr/lib/wine/wineserver -k 2>/dev/null || true' EXIT
 ci/wine/prefix.sh
 
+echo "== Windows: lints"
+cargo clippy --locked --target "$target" -- -D warnings
+
 echo "== Windows: unit tests under Wine"
 # /dev/full is a Linux device (Wine maps the path through, with its own error text).
 CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" \

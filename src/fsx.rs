@@ -370,7 +370,7 @@ mod tests {
     fn a_path_beyond_260_characters_is_walked_and_read() {
         let tmp = tempfile::tempdir().expect("temp dir");
         let folder = "a folder with a name long enough to pass the old limit soon";
-        let rel = vec![folder; 6].join("/");
+        let rel = [folder; 6].join("/");
         let deep = tmp.path().join(&rel);
         std::fs::create_dir_all(&deep).expect("mkdir");
         std::fs::write(deep.join("minutes.docx"), "deep").expect("write");
