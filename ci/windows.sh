@@ -5,12 +5,13 @@
 # paths), the same exit codes, and a byte-identical pack that verifies on both.
 #
 # In CI (CI set) a missing MinGW, Wine or Rust target fails the job; elsewhere the job is
-# skipped with a message, so `ci/windows.sh` is safe to run on any Linux machine.
+# skipped with a message, so `ci/windows.sh` is safe to run on any Linux machine. WINE
+# names the wine64 binary (default: Debian's /usr/lib/wine/wine64).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 target=x86_64-pc-windows-gnu
-wine=/usr/lib/wine/wine64
+wine=${WINE:-/usr/lib/wine/wine64}
 missing=()
 command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=("gcc-mingw-w64-x86-64 (Debian package)")
 [ -x "$wine" ] || missing+=("wine64 (Debian package)")
