@@ -1,37 +1,54 @@
-//! The platform seam for reading the evidence folder safely.
+//! The platform seam: everything evpack asks of the operating system's files, behind one
+//! set of names. The scan, the file checks, the pack writer and the verifier speak only of
+//! [`Dir`], [`Entry`], [`Opened`], [`FileId`] and the few functions below; how each platform
+//! does them lives in `fsx/unix.rs` and `fsx/windows.rs`, and nothing else in evpack names a
+//! system call.
 //!
-//! A path is a promise that can be broken between two system calls: someone can swap a
-//! folder for a link to `/etc` after the walk listed it and before a file in it is opened.
-//! So nothing below the evidence folder is ever opened by path. The folder is opened once;
-//! every folder and file under it is opened relative to its already opened parent, refusing
-//! a link at every step (`openat` with `O_NOFOLLOW`), and a file's size, time and identity
-//! come from the open handle, never from a second lookup of the path. Files are opened
-//! without blocking (`O_NONBLOCK`), so a file swapped for a pipe cannot hang a run; the
-//! handle's type is then checked, and anything but a regular file is refused.
+//! Reading the evidence folder safely: a path is a promise that can be broken between two
+//! system calls: someone can swap a folder for a link to `/etc` (or a junction to `C:\`)
+//! after the walk listed it and before a file in it is opened. So nothing below the
+//! evidence folder is opened through a link, and a file's size, time and identity come
+//! from the open handle, never from a second lookup of the path. On Unix every folder and
+//! file is opened relative to its already opened parent (`openat` with `O_NOFOLLOW`),
+//! without blocking (`O_NONBLOCK`, so a file swapped for a pipe cannot hang a run). Windows
+//! has no `openat`: each component is opened by its full path without following a
+//! reparse point, a link or junction is refused, and the opened handle's final path must
+//! be exactly the one asked for, so a tree changed mid-read never leads elsewhere. On both,
+//! the handle's type is then checked, and anything but a regular file is refused.
 //!
-//! This module is the only place that knows how the platform does that (Unix here); the
-//! scan and the pack writer speak only of [`Dir`], [`Entry`] and [`Opened`].
+//! The other seams: positioned reads and writes (several threads share one file, none
+//! seeks), direct I/O for the pack (Linux only), opening a pack without waiting on a FIFO,
+//! and the permissions of new output files.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as sys;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as sys;
+
+pub use sys::{
+    new_file_permissions, open_direct, open_no_wait, read_at, refuses_direct, write_all_at,
+};
 
 /// An open folder. Cloning shares the handle.
 #[derive(Clone, Debug)]
-pub struct Dir(Arc<OwnedFd>);
+pub struct Dir(Arc<sys::Folder>);
 
 /// What a folder entry is, as the folder lists it (a link is not followed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EntryKind {
     File,
     Dir,
+    /// A symbolic link; on Windows also a junction or mount point.
     Link,
     /// A device, pipe or socket.
     Other,
@@ -48,10 +65,27 @@ pub struct Entry {
 #[derive(Debug)]
 pub struct Opened {
     pub file: File,
-    pub meta: Metadata,
+    pub meta: Meta,
 }
 
-/// Which file a handle is: the same identity means the same file, whatever its path.
+/// The metadata of an open file and its identity. Windows keeps a file's identity out of
+/// [`Metadata`] (stable Rust does not expose it), so it is read from the handle at open
+/// and kept beside the rest; reads as a [`Metadata`].
+#[derive(Debug)]
+pub struct Meta {
+    meta: Metadata,
+    id: FileId,
+}
+
+impl std::ops::Deref for Meta {
+    type Target = Metadata;
+    fn deref(&self) -> &Metadata {
+        &self.meta
+    }
+}
+
+/// Which file a handle is: the same identity means the same file, whatever its path
+/// (device and inode on Unix; volume serial number and file index on Windows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FileId {
     device: u64,
@@ -59,11 +93,20 @@ pub struct FileId {
 }
 
 impl FileId {
-    pub fn of(meta: &Metadata) -> FileId {
-        FileId {
-            device: meta.dev(),
-            inode: meta.ino(),
-        }
+    /// The identity of an opened file.
+    pub fn of(meta: &Meta) -> FileId {
+        meta.id
+    }
+
+    /// The identity of `file`, whose metadata (from the handle) is `meta`.
+    pub fn of_file(file: &File, meta: &Metadata) -> io::Result<FileId> {
+        sys::file_id(file, meta)
+    }
+
+    /// The identity of the file at `path`, as a listing found it with metadata `meta`
+    /// (not following a link). Costs an open on Windows.
+    pub fn of_listed(path: &Path, meta: &Metadata) -> io::Result<FileId> {
+        sys::listed_id(path, meta)
     }
 }
 
@@ -78,95 +121,31 @@ pub enum OpenError {
     Io(io::Error),
 }
 
-impl From<io::Error> for OpenError {
-    fn from(e: io::Error) -> OpenError {
-        if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) {
-            OpenError::Link
-        } else {
-            OpenError::Io(e)
-        }
-    }
-}
-
-const DIR_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::DIRECTORY)
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::CLOEXEC);
-const FILE_FLAGS: OFlags = OFlags::RDONLY
-    .union(OFlags::NOFOLLOW)
-    .union(OFlags::NONBLOCK)
-    .union(OFlags::NOCTTY)
-    .union(OFlags::CLOEXEC);
-
 impl Dir {
     /// Opens the evidence folder itself. A link here is followed: the user named it.
     pub fn open_root(path: &Path) -> io::Result<Dir> {
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        let fd = rustix::fs::open(path, flags, Mode::empty())?;
-        Ok(Dir(Arc::new(fd)))
+        sys::Folder::open_root(path).map(|f| Dir(Arc::new(f)))
     }
 
     /// The folder's identity.
     pub fn id(&self) -> io::Result<FileId> {
-        let st = rustix::fs::fstat(&*self.0)?;
-        Ok(FileId {
-            device: st.st_dev,
-            inode: st.st_ino,
-        })
+        self.0.id()
     }
 
     /// The folder's entries (without `.` and `..`), in the order the folder lists them.
     pub fn entries(&self) -> io::Result<Vec<Entry>> {
-        let mut out = Vec::new();
-        for entry in rustix::fs::Dir::read_from(&*self.0)? {
-            let entry = entry?;
-            let name = entry.file_name().to_bytes();
-            if name == b"." || name == b".." {
-                continue;
-            }
-            let kind = match entry.file_type() {
-                FileType::Unknown => self.kind_of(OsStr::from_bytes(name))?,
-                t => kind(t),
-            };
-            out.push(Entry {
-                name: OsStr::from_bytes(name).to_os_string(),
-                kind,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The kind of an entry whose folder did not say (some file systems never do).
-    fn kind_of(&self, name: &OsStr) -> io::Result<EntryKind> {
-        let st = rustix::fs::statat(&*self.0, name, AtFlags::SYMLINK_NOFOLLOW)?;
-        Ok(kind(FileType::from_raw_mode(st.st_mode)))
+        self.0.entries()
     }
 
     /// Opens the folder `name` in this one; a link is refused.
     pub fn open_dir(&self, name: &OsStr) -> Result<Dir, OpenError> {
-        match rustix::fs::openat(&*self.0, name, DIR_FLAGS, Mode::empty()) {
-            Ok(fd) => Ok(Dir(Arc::new(fd))),
-            // Linux answers "not a folder" for a link opened with O_NOFOLLOW | O_DIRECTORY;
-            // ask what it is, so a link is named as one.
-            Err(e) if e == rustix::io::Errno::NOTDIR => match self.kind_of(name) {
-                Ok(EntryKind::Link) => Err(OpenError::Link),
-                _ => Err(OpenError::NotRegular),
-            },
-            Err(e) => Err(io::Error::from(e).into()),
-        }
+        self.0.open_dir(name).map(|f| Dir(Arc::new(f)))
     }
 
     /// Opens the regular file `name` in this folder; a link, pipe, device or socket is
     /// refused without blocking.
     pub fn open_file(&self, name: &OsStr) -> Result<Opened, OpenError> {
-        let fd = rustix::fs::openat(&*self.0, name, FILE_FLAGS, Mode::empty())
-            .map_err(io::Error::from)?;
-        let file = File::from(fd);
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            return Err(OpenError::NotRegular);
-        }
-        Ok(Opened { file, meta })
+        self.0.open_file(name)
     }
 
     /// Opens the regular file at `rel` (`/`-separated, relative to this folder), one
@@ -241,19 +220,11 @@ impl Folders {
     }
 }
 
-fn kind(t: FileType) -> EntryKind {
-    match t {
-        FileType::RegularFile => EntryKind::File,
-        FileType::Directory => EntryKind::Dir,
-        FileType::Symlink => EntryKind::Link,
-        _ => EntryKind::Other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
     #[test]
     fn links_are_refused_at_every_step_and_pipes_do_not_block() {
         let tmp = tempfile::tempdir().expect("temp dir");
@@ -299,5 +270,126 @@ mod tests {
                 ("pipe".to_string(), EntryKind::Other),
             ]
         );
+    }
+
+    #[test]
+    fn one_file_opened_twice_is_one_identity_and_two_files_are_two() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(tmp.path().join("sub")).expect("mkdir");
+        std::fs::write(tmp.path().join("sub/a.txt"), "a").expect("write");
+        std::fs::write(tmp.path().join("sub/b.txt"), "a").expect("write");
+
+        let root = Dir::open_root(tmp.path()).expect("root");
+        let a = root.open_path("sub/a.txt").expect("a");
+        let sub = root.open_dir(OsStr::new("sub")).expect("sub");
+        let a_again = sub.open_file(OsStr::new("a.txt")).expect("a again");
+        let b = root.open_path("sub/b.txt").expect("b");
+        assert_eq!(FileId::of(&a.meta), FileId::of(&a_again.meta));
+        assert_ne!(FileId::of(&a.meta), FileId::of(&b.meta));
+        assert_eq!(
+            FileId::of_file(&a_again.file, &a_again.meta).expect("id"),
+            FileId::of(&a.meta)
+        );
+        let listed = std::fs::symlink_metadata(tmp.path().join("sub/a.txt")).expect("meta");
+        assert_eq!(
+            FileId::of_listed(&tmp.path().join("sub/a.txt"), &listed).expect("id"),
+            FileId::of(&a.meta)
+        );
+        assert_ne!(sub.id().expect("sub id"), root.id().expect("root id"));
+        assert_eq!(
+            root.open_folder("sub").expect("sub").id().expect("id"),
+            sub.id().expect("id")
+        );
+    }
+
+    #[test]
+    fn folders_files_and_escapes_are_told_apart() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir(tmp.path().join("sub")).expect("mkdir");
+        std::fs::write(tmp.path().join("sub/a.txt"), "abc").expect("write");
+        let root = Dir::open_root(tmp.path()).expect("root");
+
+        let mut kinds: Vec<(String, EntryKind)> = root
+            .entries()
+            .expect("entries")
+            .into_iter()
+            .map(|e| (e.name.to_string_lossy().into_owned(), e.kind))
+            .collect();
+        kinds.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(kinds, [("sub".to_string(), EntryKind::Dir)]);
+        assert!(matches!(root.open_path("sub"), Err(OpenError::NotRegular)));
+        assert!(matches!(
+            root.open_folder("sub/a.txt"),
+            Err(OpenError::NotRegular)
+        ));
+        assert!(matches!(
+            root.open_path("sub/../sub/a.txt"),
+            Err(OpenError::Link)
+        ));
+        assert!(matches!(
+            root.open_path("sub/nothing"),
+            Err(OpenError::Io(_))
+        ));
+        let mut folders = Folders::new(root);
+        let opened = folders.open_path("sub/a.txt").expect("through the cache");
+        assert_eq!(opened.meta.len(), 3);
+    }
+
+    #[test]
+    fn positioned_writes_and_reads_land_where_they_say() {
+        let tmp = tempfile::tempfile().expect("temp file");
+        write_all_at(&tmp, b"world", 6).expect("write");
+        write_all_at(&tmp, b"hello ", 0).expect("write");
+        // Megabytes in one call, then a read across them.
+        let big: Vec<u8> = (0..=255u8).cycle().take(3 << 20).collect();
+        write_all_at(&tmp, &big, 11).expect("big write");
+        let mut buf = [0u8; 11];
+        assert_eq!(read_at(&tmp, &mut buf, 0).expect("read"), 11);
+        assert_eq!(&buf, b"hello world");
+        let mut tail = [0u8; 4];
+        let end = 11 + big.len() as u64;
+        assert_eq!(read_at(&tmp, &mut tail, end - 4).expect("read"), 4);
+        assert_eq!(tail[..], big[big.len() - 4..]);
+        assert_eq!(read_at(&tmp, &mut tail, end + 10).expect("past the end"), 0);
+        assert_eq!(tmp.metadata().expect("meta").len(), end);
+    }
+
+    #[test]
+    fn a_pack_opens_without_waiting_and_a_folder_is_told_from_a_file() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::write(tmp.path().join("p.zip"), "zip").expect("write");
+        let (_, meta) = open_no_wait(&tmp.path().join("p.zip")).expect("file");
+        assert!(meta.is_file());
+        let (_, meta) = open_no_wait(tmp.path()).expect("folder");
+        assert!(meta.is_dir());
+    }
+
+    /// Windows limits ordinary paths to 260 characters; a shared drive's folders nest
+    /// deeper than that.
+    #[test]
+    fn a_path_beyond_260_characters_is_walked_and_read() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let folder = "a folder with a name long enough to pass the old limit soon";
+        let rel = [folder; 6].join("/");
+        let deep = tmp.path().join(&rel);
+        std::fs::create_dir_all(&deep).expect("mkdir");
+        std::fs::write(deep.join("minutes.docx"), "deep").expect("write");
+        assert!(deep.as_os_str().len() > 300);
+
+        let root = Dir::open_root(tmp.path()).expect("root");
+        let mut dir = root.clone();
+        for depth in 0..6 {
+            let entries = dir
+                .entries()
+                .unwrap_or_else(|e| panic!("list at {depth}: {e}"));
+            assert_eq!(entries.len(), 1);
+            dir = dir
+                .open_dir(&entries[0].name)
+                .unwrap_or_else(|e| panic!("open at {depth}: {e:?}"));
+        }
+        let opened = root
+            .open_path(&format!("{rel}/minutes.docx"))
+            .expect("deep file");
+        assert_eq!(opened.meta.len(), 4);
     }
 }

@@ -186,22 +186,15 @@ pub fn temp_file_with(
     bytes: &[u8],
 ) -> crate::Result<tempfile::NamedTempFile> {
     use std::io::Write;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".evpack-")
-        .suffix(".tmp")
-        .permissions(new_file_permissions())
-        .tempfile_in(dir)
-        .map_err(|e| crate::Error::io(dir, "cannot create a temporary file", e))?;
+    let mut tmp = crate::fsx::new_file_permissions(
+        tempfile::Builder::new().prefix(".evpack-").suffix(".tmp"),
+    )
+    .tempfile_in(dir)
+    .map_err(|e| crate::Error::io(dir, "cannot create a temporary file", e))?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| crate::Error::io(tmp.path(), "cannot write", e))?;
     Ok(tmp)
-}
-
-/// The permissions of a new output file: like any file a program creates, 0666 less the
-/// umask (tempfile's default, 0600, would hide a pack from the colleagues it is for).
-pub fn new_file_permissions() -> std::fs::Permissions {
-    std::os::unix::fs::PermissionsExt::from_mode(0o666)
 }
 
 /// The folder a file at `out` goes in (`.` for a bare name).

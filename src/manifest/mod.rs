@@ -557,6 +557,11 @@ fn check_glob(pattern: &str) -> std::result::Result<(), String> {
     if pattern.starts_with('/') || pattern.starts_with('\\') || pattern.contains(":\\") {
         return Err("it is absolute; paths are relative to the evidence folder".into());
     }
+    // Windows users type `\` between folders, which the glob would read as an escape and
+    // then match nothing: refused, with the fix, rather than silently finding no file.
+    if pattern.contains('\\') {
+        return Err("it holds a `\\`: use / in globs, even on Windows (for a literal `*`, `?` or `[` in a name, write `[*]`, `[?]` or `[[]`)".into());
+    }
     if pattern.split('/').any(|part| part == "..") {
         return Err("`..` would leave the evidence folder".into());
     }
@@ -740,6 +745,18 @@ paths = ["audits/**/*audit*"]
         assert!(msg.contains("invalid glob"), "{msg}");
         let (_, _, msg) = err_at(&GOOD.replace("audits/**/*audit*", "../secrets/*"));
         assert!(msg.contains(".."), "{msg}");
+    }
+
+    #[test]
+    fn a_backslash_in_a_glob_names_its_line_and_asks_for_slashes() {
+        let line_of_glob = GOOD
+            .lines()
+            .position(|l| l.contains("audits/**/*audit*"))
+            .expect("the glob")
+            + 1;
+        let (line, _, msg) = err_at(&GOOD.replace("audits/**/*audit*", "audits\\\\**\\\\*audit*"));
+        assert_eq!(line, line_of_glob);
+        assert!(msg.contains("use / in globs, even on Windows"), "{msg}");
     }
 
     /// A manifest of one area with one requirement per glob list.

@@ -97,12 +97,13 @@ pub fn build(
         withheld,
     };
     let docs = render_documents(req.templates, a, &facts)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", plan.bag))
-        .suffix(".part")
-        .permissions(crate::util::new_file_permissions())
-        .tempfile_in(&dir)
-        .map_err(|e| cannot_write_in(&dir, e))?;
+    let tmp = crate::fsx::new_file_permissions(
+        tempfile::Builder::new()
+            .prefix(&format!(".{}.", plan.bag))
+            .suffix(".part"),
+    )
+    .tempfile_in(&dir)
+    .map_err(|e| cannot_write_in(&dir, e))?;
     let (files, bytes) = (plan.files.len(), plan.total_bytes);
     let sha = write_zip(
         &tmp,

@@ -81,6 +81,9 @@ impl<'a> Names<'a> {
 }
 
 /// Two names a case-insensitive, normalising file system (Windows, macOS) would merge.
+/// Checked on every platform, Windows included: on a case-insensitive drive two such names
+/// never meet, so nothing is reported; a case-sensitive Windows folder can hold them, and
+/// its pack must still unzip on colleagues' laptops, and be the pack Linux would build.
 fn twins(a: &str, b: &str) -> Refusal {
     Refusal {
         message: format!(

@@ -11,6 +11,9 @@ use std::thread::JoinHandle;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
+pub use crate::fsx::open_direct;
+use crate::fsx::{refuses_direct, write_all_at};
+
 /// Blocks of the zip stream: the unit of the pack's direct-I/O writes, which the disk
 /// takes best in large pieces.
 const BLOCK: usize = 1 << 20;
@@ -300,18 +303,17 @@ impl DiskWriter {
     }
 
     fn write_block(&mut self, data: &[u8]) -> io::Result<()> {
-        use std::os::unix::fs::FileExt;
         let whole = data.len() / ALIGN * ALIGN;
         if let Some(direct) = &self.direct {
             if whole > 0 && self.offset.is_multiple_of(ALIGN as u64) {
-                match direct.write_all_at(&data[..whole], self.offset) {
+                match write_all_at(direct, &data[..whole], self.offset) {
                     Ok(()) => {
                         self.offset += whole as u64;
                         if whole == data.len() {
                             return Ok(());
                         }
                         let rest = &data[whole..];
-                        self.file.write_all_at(rest, self.offset)?;
+                        write_all_at(&self.file, rest, self.offset)?;
                         self.offset += rest.len() as u64;
                         // From here offsets are no longer aligned.
                         self.direct = None;
@@ -324,19 +326,10 @@ impl DiskWriter {
                 self.direct = None;
             }
         }
-        self.file.write_all_at(data, self.offset)?;
+        write_all_at(&self.file, data, self.offset)?;
         self.offset += data.len() as u64;
         Ok(())
     }
-}
-
-/// The file system does not do direct I/O after all (some refuse at the first write rather
-/// than at open): write normally.
-fn refuses_direct(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EINVAL) | Some(libc::EOPNOTSUPP)
-    )
 }
 
 /// `Write::write_all_vectored`, which is not stable yet.
@@ -350,16 +343,6 @@ fn write_all_vectored(w: &mut File, mut slices: &mut [io::IoSlice<'_>]) -> io::R
         }
     }
     Ok(())
-}
-
-/// Opens `path` a second time for direct I/O, or `None` where the system refuses.
-pub fn open_direct(path: &std::path::Path) -> Option<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_DIRECT)
-        .open(path)
-        .ok()
 }
 
 /// A stored file being hashed from the stream.

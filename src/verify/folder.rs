@@ -3,17 +3,17 @@
 //! could point anywhere on the auditor's machine.
 
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::findings::{Finding, Kind};
 use super::store::{self, Buffers, Listing, Member, Problem, Store};
+use crate::fsx::FileId;
 
 pub struct FolderStore {
     root: PathBuf,
-    /// The (device, inode) each file had when listed, by key; its path is the member's,
-    /// under `root`, not kept a second time.
-    files: Vec<(u64, u64)>,
+    /// The identity each file had when listed, by key; its path is the member's, under
+    /// `root`, not kept a second time.
+    files: Vec<FileId>,
 }
 
 /// Lists the bag folder. `Err` when it has no `bagit.txt` or cannot be listed at all.
@@ -95,12 +95,8 @@ enum Seen {
     /// Reported and not read; `true` when it is a link or special file, whose name can
     /// still collide with a member's.
     Flagged(Finding, bool),
-    /// A regular file, with the (device, inode) it had when listed.
-    File {
-        rel: String,
-        size: u64,
-        id: (u64, u64),
-    },
+    /// A regular file, with the identity it had when listed.
+    File { rel: String, size: u64, id: FileId },
 }
 
 fn look_at(root: &Path, item: walkdir::Result<walkdir::DirEntry>) -> Seen {
@@ -120,7 +116,14 @@ fn look_at(root: &Path, item: walkdir::Result<walkdir::DirEntry>) -> Seen {
     let Ok(rel_path) = item.path().strip_prefix(root) else {
         return Seen::Nothing;
     };
-    let Some(rel) = rel_path.to_str().map(str::to_string) else {
+    // The bag's own paths use `/`; Windows lists with `\`, which no Windows name holds.
+    let Some(rel) = rel_path.to_str().map(|r| {
+        if cfg!(windows) {
+            r.replace('\\', "/")
+        } else {
+            r.to_string()
+        }
+    }) else {
         return flag(
             Kind::Unsafe,
             rel_path.to_string_lossy().into_owned(),
@@ -139,12 +142,12 @@ fn look_at(root: &Path, item: walkdir::Result<walkdir::DirEntry>) -> Seen {
         };
         return Seen::Flagged(Finding::new(Kind::Unsafe, rel, message), true);
     }
-    match item.metadata() {
-        Ok(m) => Seen::File {
-            rel,
-            size: m.len(),
-            id: (m.dev(), m.ino()),
-        },
+    match item
+        .metadata()
+        .map_err(std::io::Error::from)
+        .and_then(|m| Ok((m.len(), FileId::of_listed(item.path(), &m)?)))
+    {
+        Ok((size, id)) => Seen::File { rel, size, id },
         Err(e) => flag(Kind::Unreadable, rel, format!("cannot read: {e}")),
     }
 }
@@ -174,7 +177,7 @@ impl Store for FolderStore {
         // read through the link, and one swapped for a FIFO would block the open. So the
         // open does not wait, and the open file must be the very file that was listed.
         let (mut file, meta) = super::source::open_no_wait(&path).map_err(unreadable)?;
-        if (meta.dev(), meta.ino()) != *id || !meta.is_file() {
+        if !meta.is_file() || FileId::of_file(&file, &meta).map_err(unreadable)? != *id {
             return Err(Problem::new(
                 Kind::Unsafe,
                 "replaced while it was being verified (now a link or another file); not read",

@@ -41,24 +41,13 @@ impl ReadAt for FileSource {
         }
         let room = usize::try_from(self.len - offset).unwrap_or(usize::MAX);
         let want = buf.len().min(room);
-        std::os::unix::fs::FileExt::read_at(&self.file, &mut buf[..want], offset)
+        crate::fsx::read_at(&self.file, &mut buf[..want], offset)
     }
 }
 
-/// Opens `path` for reading without waiting, and returns it with the metadata of what was
-/// opened. Opened the ordinary way, a FIFO blocks until something writes to it (a device
-/// may too); with `O_NONBLOCK` the open returns at once, and the caller judges the type
-/// from the open handle, so what is read is what was judged, whatever the path names a
-/// moment later. The one platform-specific step of opening a pack.
-pub fn open_no_wait(path: &std::path::Path) -> io::Result<(std::fs::File, std::fs::Metadata)> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let meta = file.metadata()?;
-    Ok((file, meta))
-}
+/// Opens a pack (or the folder of an unzipped one) without waiting on a FIFO or device;
+/// the caller judges the type from the metadata of the open handle.
+pub use crate::fsx::open_no_wait;
 
 /// A zip held in memory.
 pub struct ByteSource<'a>(pub &'a [u8]);
