@@ -1,6 +1,8 @@
 //! `report --history DIR` and `build --history DIR`: readiness over time, drawn from
 //! earlier packs and saved assessments.
 
+use std::path::Path;
+
 use crate::report::{browser_ready, run_browser_check};
 use crate::support::gaps::{area, manifest, req};
 use crate::support::pack::{read_pack, text};
@@ -169,22 +171,7 @@ fn history_in_chromium_from_three_packs() {
     };
     let env = three_packs();
     let html = out.join("readiness.html");
-    let o = env
-        .cmd()
-        .args([
-            "report",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--as-of",
-            "2021-01-15",
-        ])
-        .arg("--out")
-        .arg(&html)
-        .args(["--history", "history"])
-        .output()
-        .expect("run evpack report");
+    let o = report_with_history(&env, &html);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(section(&std::fs::read_to_string(&html).expect("read")).contains("pack-2020-11.zip"));
     let json = env.run(&["gaps", "--format", "json", "--as-of", "2021-01-15"]);
@@ -212,22 +199,7 @@ fn a_three_year_history_in_chromium_fits_a_printed_page() {
         }
     }
     let html = out.join("readiness.html");
-    let o = env
-        .cmd()
-        .args([
-            "report",
-            "-m",
-            "manifest.toml",
-            "-e",
-            "evidence",
-            "--as-of",
-            "2021-01-15",
-        ])
-        .arg("--out")
-        .arg(&html)
-        .args(["--history", "history"])
-        .output()
-        .expect("run evpack report");
+    let o = report_with_history(&env, &html);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let page = std::fs::read_to_string(&html).expect("read");
     assert_eq!(
@@ -257,4 +229,23 @@ fn a_history_folder_that_is_not_there_is_refused_before_the_scan() {
         String::from_utf8_lossy(&o.stdout)
     );
     assert!(!env.root().join("p.zip").exists());
+}
+
+/// `evpack report --history history` as of 2021-01-15, written to `html`.
+fn report_with_history(env: &TestEnv, html: &Path) -> std::process::Output {
+    env.cmd()
+        .args([
+            "report",
+            "-m",
+            "manifest.toml",
+            "-e",
+            "evidence",
+            "--as-of",
+            "2021-01-15",
+        ])
+        .arg("--out")
+        .arg(html)
+        .args(["--history", "history"])
+        .output()
+        .expect("run evpack report")
 }

@@ -84,20 +84,20 @@ fn minisign(env: &TestEnv, args: &[&str], stdin: &str) -> Output {
 
 /// The public key itself: the second line of a `.pub` file.
 fn key_line(public: &Path) -> String {
-    std::fs::read_to_string(public)
-        .expect("read public key")
-        .lines()
-        .nth(1)
-        .expect("a key line")
-        .to_string()
+    nth_line(public, 1)
 }
 
 fn trusted_comment_line(sig: &Path) -> String {
-    std::fs::read_to_string(sig)
-        .expect("read signature")
+    nth_line(sig, 2)
+}
+
+/// Line `n` (from 0) of a small text file.
+fn nth_line(path: &Path, n: usize) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
         .lines()
-        .nth(2)
-        .expect("a trusted comment line")
+        .nth(n)
+        .unwrap_or_else(|| panic!("{} has no line {n}", path.display()))
         .to_string()
 }
 
